@@ -1,0 +1,27 @@
+@{
+    # The single source of the module version: Directory.Build.props reads it for the assemblies.
+    ModuleVersion        = '0.1.0'
+    RootModule           = 'PciPassthrough.dll'
+    GUID                 = '6f0a3d51-2f4e-4d8e-9a55-0c2b7f6f3e11'
+    Author               = 'PciPassthrough contributors'
+    CompanyName          = 'PciPassthrough'
+    Copyright            = '(c) PciPassthrough contributors. All rights reserved.'
+    Description          = 'Safe, tested cmdlets for PCI passthrough (VFIO) on Linux KVM hosts: device inventory, IOMMU readiness, vfio-pci binding, persistent host configuration and OpenNebula integration.'
+    PowerShellVersion    = '7.4'
+    CompatiblePSEditions = @('Core')
+    FormatsToProcess     = @('PciPassthrough.Format.ps1xml')
+    CmdletsToExport      = @(
+        'Get-PciDevice'
+    )
+    FunctionsToExport    = @()
+    VariablesToExport    = @()
+    AliasesToExport      = @()
+    PrivateData          = @{
+        PSData = @{
+            Tags         = @('PSEdition_Core', 'Linux', 'PCI', 'VFIO', 'IOMMU', 'OpenNebula', 'KVM', 'Passthrough')
+            ProjectUri   = 'https://github.com/PciPassthrough/PciPassthrough'
+            LicenseUri   = 'https://github.com/PciPassthrough/PciPassthrough/blob/main/LICENSE'
+            ReleaseNotes = 'See CHANGELOG.md.'
+        }
+    }
+}

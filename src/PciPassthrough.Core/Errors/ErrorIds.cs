@@ -1,0 +1,14 @@
+namespace PciPassthrough;
+
+/// <summary>Stable error identifiers. Renaming one breaks users' scripts: add, never rename.</summary>
+public static class ErrorIds
+{
+    public const string InvalidAddress = "InvalidPciAddress";
+    public const string InvalidFilter = "InvalidPciFilter";
+    public const string InvalidDeviceNamePattern = "InvalidDeviceNamePattern";
+    public const string InvalidClassPattern = "InvalidPciClassPattern";
+    public const string DeviceNotFound = "PciDeviceNotFound";
+    public const string RootNotFound = "HostRootNotFound";
+    public const string SysfsUnreadable = "PciSysfsUnreadable";
+    public const string PciIdsUnreadable = "PciIdsUnreadable";
+}

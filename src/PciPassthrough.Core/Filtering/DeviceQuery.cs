@@ -1,0 +1,226 @@
+using System.Text.RegularExpressions;
+
+namespace PciPassthrough.Filtering;
+
+/// <summary>
+/// Which devices a caller wants. The probe-compatible parts apply in OpenNebula's order (id filters,
+/// then short addresses, then device-name patterns); the others narrow further. Every part is
+/// optional and an empty query keeps every device. Construction validates everything, so a bad
+/// pattern fails before any device is read.
+/// </summary>
+public sealed class DeviceQuery
+{
+    private static readonly TimeSpan RegexBudget = TimeSpan.FromSeconds(2);
+    private static readonly System.Buffers.SearchValues<char> AddressPatternChars = System.Buffers.SearchValues.Create("0123456789abcdefABCDEF:.*?[]-");
+    private static readonly Regex ClassPatternShape = new("^[0-9a-fA-Fx*?]{1,6}$", RegexOptions.CultureInvariant);
+
+    private readonly List<IdFilter> _filters = [];
+    private readonly HashSet<string> _shortAddresses = new(StringComparer.OrdinalIgnoreCase);
+    private readonly List<Regex> _deviceNames = [];
+    private readonly List<(Glob Pattern, bool Short)> _addresses = [];
+    private readonly List<Glob> _classes = [];
+    private readonly List<Glob> _drivers = [];
+    private readonly HashSet<int> _groups = [];
+
+    /// <summary>Exact (wildcard-free) addresses asked for; a caller reports each that matched nothing.</summary>
+    public IReadOnlyList<string> ExactAddresses => _exactAddresses;
+
+    private readonly List<string> _exactAddresses = [];
+
+    /// <summary>lspci -d entries; entries may be comma-separated. A device matching any entry is kept.</summary>
+    public DeviceQuery WithFilters(IEnumerable<string>? filters)
+    {
+        if (filters is not null)
+        {
+            _filters.AddRange(IdFilter.ParseList(filters));
+        }
+
+        return this;
+    }
+
+    /// <summary>Exact <c>BB:SS.F</c> strings, matched against the lspci slot column as the probe does.</summary>
+    public DeviceQuery WithShortAddresses(IEnumerable<string>? shortAddresses)
+    {
+        foreach (var s in shortAddresses ?? [])
+        {
+            _shortAddresses.Add(s.Trim());
+        }
+
+        return this;
+    }
+
+    /// <summary>Case-insensitive, unanchored regular expressions on the device name; any may match.</summary>
+    public DeviceQuery WithDeviceNames(IEnumerable<string>? patterns)
+    {
+        foreach (var p in patterns ?? [])
+        {
+            try
+            {
+                _deviceNames.Add(new Regex(p, RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, RegexBudget));
+            }
+            catch (ArgumentException e)
+            {
+                throw new PciPassthroughException(
+                    ErrorIds.InvalidDeviceNamePattern,
+                    FailureKind.InvalidArgument,
+                    $"'{p}' is not a valid regular expression: {e.Message}",
+                    "Give -DeviceName a .NET regular expression, for example 'GK104|A100'; escape literal brackets as \\[.",
+                    p,
+                    e);
+            }
+        }
+
+        return this;
+    }
+
+    /// <summary>Addresses, full or <c>BB:SS.F</c>, with optional wildcards.</summary>
+    public DeviceQuery WithAddresses(IEnumerable<string>? addresses)
+    {
+        foreach (var raw in addresses ?? [])
+        {
+            var a = (raw ?? "").Trim();
+            if (!Glob.HasWildcards(a))
+            {
+                var parsed = PciAddress.Parse(a);
+                _exactAddresses.Add(a);
+                Glob.TryCreate(parsed.ToString(), out var exact);
+                _addresses.Add((exact, false));
+                continue;
+            }
+
+            if (a.AsSpan().IndexOfAnyExcept(AddressPatternChars) >= 0 || !Glob.TryCreate(a, out var glob))
+            {
+                throw new PciPassthroughException(
+                    ErrorIds.InvalidAddress,
+                    FailureKind.InvalidArgument,
+                    $"'{a}' is not a PCI address pattern.",
+                    "Use hex digits, ':' and '.' with the wildcards * ? [ ], for example 0000:0?:00.*",
+                    a);
+            }
+
+            _addresses.Add((glob, a.Count(c => c == ':') == 1));
+        }
+
+        return this;
+    }
+
+    /// <summary>4-hex class (or 6-hex class code) patterns; <c>x</c>, <c>?</c> and <c>*</c> are wildcards.</summary>
+    public DeviceQuery WithClasses(IEnumerable<string>? classes)
+    {
+        foreach (var raw in classes ?? [])
+        {
+            var c = (raw ?? "").Trim();
+            if (!ClassPatternShape.IsMatch(c))
+            {
+                throw new PciPassthroughException(
+                    ErrorIds.InvalidClassPattern,
+                    FailureKind.InvalidArgument,
+                    $"'{c}' is not a PCI class.",
+                    "Give the class as 4 hex digits (class and subclass, as OpenNebula's CLASS), e.g. 0300 or 03xx or 02*.",
+                    c);
+            }
+
+            Glob.TryCreate(c.Replace('x', '?').Replace('X', '?'), out var glob);
+            _classes.Add(glob);
+        }
+
+        return this;
+    }
+
+    public DeviceQuery WithDrivers(IEnumerable<string>? drivers)
+    {
+        foreach (var d in drivers ?? [])
+        {
+            if (!Glob.TryCreate(d.Trim(), out var glob))
+            {
+                throw new PciPassthroughException(ErrorIds.InvalidFilter, FailureKind.InvalidArgument, $"'{d}' is not a driver name pattern.", "Give a driver name such as vfio-pci, or a wildcard such as nvidia*.", d);
+            }
+
+            _drivers.Add(glob);
+        }
+
+        return this;
+    }
+
+    public DeviceQuery WithIommuGroups(IEnumerable<int>? groups)
+    {
+        foreach (var g in groups ?? [])
+        {
+            _groups.Add(g);
+        }
+
+        return this;
+    }
+
+    /// <summary>True when the device passes every part of the query.</summary>
+    public bool Matches(PciDevice device)
+    {
+        if (_filters.Count > 0 && !_filters.Exists(f => MatchesFilter(f, device)))
+        {
+            return false;
+        }
+
+        if (_shortAddresses.Count > 0 && !_shortAddresses.Contains(LspciSlot(device)))
+        {
+            return false;
+        }
+
+        if (_deviceNames.Count > 0 && !MatchesAnyName(device.DeviceName ?? ""))
+        {
+            return false;
+        }
+
+        if (_addresses.Count > 0 && !_addresses.Exists(a => a.Pattern.IsMatch(a.Short ? device.ShortAddress : device.Address)))
+        {
+            return false;
+        }
+
+        if (_classes.Count > 0 && !_classes.Exists(c => c.IsMatch(c.Pattern.Length > 4 ? device.ClassCode : device.Class)))
+        {
+            return false;
+        }
+
+        if (_drivers.Count > 0 && !_drivers.Exists(d => d.IsMatch(device.Driver)))
+        {
+            return false;
+        }
+
+        return _groups.Count == 0 || (device.IommuGroup is int g && _groups.Contains(g));
+    }
+
+    private bool MatchesAnyName(string name)
+    {
+        foreach (var r in _deviceNames)
+        {
+            try
+            {
+                if (r.IsMatch(name))
+                {
+                    return true;
+                }
+            }
+            catch (RegexMatchTimeoutException e)
+            {
+                throw new PciPassthroughException(
+                    ErrorIds.InvalidDeviceNamePattern,
+                    FailureKind.InvalidArgument,
+                    $"The regular expression '{r}' took too long on '{name}'.",
+                    "Simplify the -DeviceName pattern: avoid nested repetition such as (a+)+.",
+                    r.ToString(),
+                    e);
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>lspci's slot column (and so OpenNebula's SHORT_ADDRESS): the domain shows outside domain 0.</summary>
+    public static string LspciSlot(PciDevice device) =>
+        device.Domain == "0000" ? device.ShortAddress : device.Address;
+
+    public static bool MatchesFilter(IdFilter filter, PciDevice device) =>
+        filter.Matches(HexOrNull(device.VendorId), HexOrNull(device.DeviceId), HexOrNull(device.ClassCode));
+
+    private static int? HexOrNull(string? hex) =>
+        hex is not null && int.TryParse(hex, System.Globalization.NumberStyles.AllowHexSpecifier, System.Globalization.CultureInfo.InvariantCulture, out var v) ? v : null;
+}

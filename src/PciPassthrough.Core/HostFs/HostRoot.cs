@@ -1,0 +1,49 @@
+namespace PciPassthrough.HostFs;
+
+/// <summary>
+/// The filesystem root a host is read from: <c>/</c> for the live host, or a captured or synthetic
+/// tree holding <c>sys/</c>, <c>proc/</c>, <c>dev/</c>, <c>etc/</c> and <c>lib/modules/</c>.
+/// </summary>
+public sealed class HostRoot
+{
+    public HostRoot(string? root)
+    {
+        var path = string.IsNullOrEmpty(root) ? "/" : root;
+        string full;
+        try
+        {
+            full = System.IO.Path.GetFullPath(path);
+        }
+        catch (Exception e) when (e is ArgumentException or NotSupportedException or PathTooLongException)
+        {
+            throw NotFound(path, e);
+        }
+
+        if (!Directory.Exists(full))
+        {
+            throw NotFound(path, null);
+        }
+
+        Path = full.Length > 1 ? full.TrimEnd('/') : full;
+    }
+
+    /// <summary>The absolute root, without a trailing slash except for <c>/</c> itself.</summary>
+    public string Path { get; }
+
+    public bool IsLiveHost => Path == "/";
+
+    /// <summary>An absolute host path (<c>/sys/bus/pci</c>) re-rooted under this root.</summary>
+    public string Resolve(string hostPath)
+    {
+        var relative = hostPath.TrimStart('/');
+        return Path == "/" ? "/" + relative : Path + "/" + relative;
+    }
+
+    private static PciPassthroughException NotFound(string path, Exception? inner) => new(
+        ErrorIds.RootNotFound,
+        FailureKind.NotFound,
+        $"The host root '{path}' does not exist or is not a directory.",
+        "Omit -Root to read the live host, or give the directory that holds the captured tree's sys/, proc/ and dev/ folders.",
+        path,
+        inner);
+}

@@ -1,0 +1,31 @@
+using PciPassthrough.HostFs;
+
+namespace PciPassthrough.Ids;
+
+/// <summary>Finds the pci.ids to name devices with: an explicit file, else the host root's, else this machine's.</summary>
+public static class PciIdDatabaseLocator
+{
+    /// <summary>
+    /// Returns the database, or <see cref="PciIdDatabase.Empty"/> when no file exists anywhere (names then
+    /// read as lspci prints unknown ids). An explicit path that cannot be read is an error, never a fallback.
+    /// </summary>
+    public static PciIdDatabase Locate(HostRoot root, string? explicitPath)
+    {
+        if (!string.IsNullOrEmpty(explicitPath))
+        {
+            return PciIdDatabase.Load(explicitPath);
+        }
+
+        var candidates = PciIdDatabase.WellKnownPaths.Select(root.Resolve)
+            .Concat(root.IsLiveHost ? [] : PciIdDatabase.WellKnownPaths);
+        foreach (var candidate in candidates)
+        {
+            if (File.Exists(candidate))
+            {
+                return PciIdDatabase.Load(candidate);
+            }
+        }
+
+        return PciIdDatabase.Empty;
+    }
+}

@@ -1,0 +1,34 @@
+namespace PciPassthrough.Ids;
+
+/// <summary>
+/// Names exactly as lspci prints them (pciutils lib/names.c), so that the module's names, OpenNebula's
+/// probe output and lspci agree: an unknown id reads <c>Device [7777]</c>, a class without a known
+/// subclass reads with the full class number.
+/// </summary>
+public static class PciNames
+{
+    public static string Vendor(PciIdDatabase db, int vendor) =>
+        db.FindVendor(vendor) ?? $"Vendor [{vendor:x4}]";
+
+    public static string Device(PciIdDatabase db, int vendor, int device) =>
+        db.FindDevice(vendor, device) ?? $"Device [{device:x4}]";
+
+    public static string SubsystemVendor(PciIdDatabase db, int subVendor) =>
+        db.FindVendor(subVendor) ?? $"Unknown vendor [{subVendor:x4}]";
+
+    /// <summary>The subsystem's own entry, else a card whose subsystem ids equal its device ids takes the device name.</summary>
+    public static string Subsystem(PciIdDatabase db, int vendor, int device, int subVendor, int subDevice)
+    {
+        var name = db.FindSubsystem(vendor, device, subVendor, subDevice);
+        if (name is null && vendor == subVendor && device == subDevice)
+        {
+            name = db.FindDevice(vendor, device);
+        }
+
+        return name ?? $"Device [{subDevice:x4}]";
+    }
+
+    /// <summary>lspci's class column: the subclass name, else the class name (then lspci shows the number), else <c>Class [xxxx]</c>.</summary>
+    public static string Class(PciIdDatabase db, int cls, int subclass) =>
+        db.FindSubclass(cls, subclass) ?? db.FindClass(cls) ?? $"Class [{cls:x2}{subclass:x2}]";
+}

@@ -1,0 +1,103 @@
+namespace PciPassthrough;
+
+/// <summary>
+/// One PCI function of a host, as sysfs shows it. Property names are a contract: later cmdlets bind
+/// them by name (also from deserialized remoting objects) and users' scripts read them. Hex values are
+/// lowercase without <c>0x</c>, as <c>lspci -n</c> prints them.
+/// </summary>
+public sealed class PciDevice
+{
+    internal static readonly string[] NoStrings = [];
+    internal static readonly VfioUser[] NoUsers = [];
+
+    /// <summary><c>DDDD:BB:SS.F</c>.</summary>
+    public string Address { get; internal set; } = "";
+
+    /// <summary><c>BB:SS.F</c> (without the domain), as OpenNebula's templates name a device.</summary>
+    public string ShortAddress { get; internal set; } = "";
+
+    public string Domain { get; internal set; } = "";
+
+    public string Bus { get; internal set; } = "";
+
+    public string Slot { get; internal set; } = "";
+
+    public string Function { get; internal set; } = "";
+
+    public string? VendorId { get; internal set; }
+
+    public string? DeviceId { get; internal set; }
+
+    public string? SubsystemVendorId { get; internal set; }
+
+    public string? SubsystemId { get; internal set; }
+
+    public string? Revision { get; internal set; }
+
+    /// <summary>Six hex digits: class, subclass, programming interface.</summary>
+    public string? ClassCode { get; internal set; }
+
+    /// <summary>Four hex digits, class and subclass, as OpenNebula's CLASS attribute.</summary>
+    public string? Class { get; internal set; }
+
+    public string? ProgIf { get; internal set; }
+
+    /// <summary><c>vendor:device:class</c>, OpenNebula's TYPE.</summary>
+    public string? Type { get; internal set; }
+
+    public string? VendorName { get; internal set; }
+
+    public string? DeviceName { get; internal set; }
+
+    /// <summary>What lspci prints in its class column: the subclass name when pci.ids knows it.</summary>
+    public string? ClassName { get; internal set; }
+
+    public string? SubsystemVendorName { get; internal set; }
+
+    public string? SubsystemName { get; internal set; }
+
+    /// <summary>The bound driver, or null when no driver holds the device.</summary>
+    public string? Driver { get; internal set; }
+
+    /// <summary>The driver_override content, or null when unset.</summary>
+    public string? DriverOverride { get; internal set; }
+
+    public int? IommuGroup { get; internal set; }
+
+    /// <summary>Null when the kernel reports -1 (no NUMA affinity known).</summary>
+    public int? NumaNode { get; internal set; }
+
+    public string? LocalCpuList { get; internal set; }
+
+    /// <summary>The configuration-space header type (0 endpoint, 1 PCI bridge, 2 CardBus bridge), or null when unreadable.</summary>
+    public int? HeaderType { get; internal set; }
+
+    public bool IsBridge { get; internal set; }
+
+    public bool IsEndpoint { get; internal set; }
+
+    public SriovRole SriovRole { get; internal set; }
+
+    public int? TotalVfs { get; internal set; }
+
+    public int? NumVfs { get; internal set; }
+
+    /// <summary>A PF's VF addresses, in VF index order.</summary>
+    public string[] VirtualFunctions { get; internal set; } = NoStrings;
+
+    /// <summary>A VF's PF address.</summary>
+    public string? PhysicalFunction { get; internal set; }
+
+    public string[] NetworkInterfaces { get; internal set; } = NoStrings;
+
+    /// <summary>True for the VGA device the firmware console runs on.</summary>
+    public bool BootVga { get; internal set; }
+
+    /// <summary>The processes holding the device's <c>/dev/vfio/&lt;group&gt;</c> open; empty when none.</summary>
+    public VfioUser[] InUse { get; internal set; } = NoUsers;
+
+    /// <summary>The host root the device was read from, so that later cmdlets act on the same tree.</summary>
+    public string Root { get; internal set; } = "/";
+
+    public override string ToString() => Address;
+}

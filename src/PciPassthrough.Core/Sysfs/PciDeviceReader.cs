@@ -1,0 +1,332 @@
+using System.Globalization;
+using PciPassthrough.HostFs;
+using PciPassthrough.Ids;
+using PciPassthrough.Vfio;
+
+namespace PciPassthrough.Sysfs;
+
+/// <summary>
+/// Reads the PCI devices of a host from <c>&lt;root&gt;/sys/bus/pci/devices</c>. A device's odd content
+/// (a missing optional file, garbage, a dangling link) leaves that property null and adds a
+/// diagnostic; a device directory that vanishes mid-scan is skipped. Nothing here writes.
+/// </summary>
+public sealed class PciDeviceReader
+{
+    public const string DevicesPath = "/sys/bus/pci/devices";
+
+    private readonly HostRoot _root;
+    private readonly PciIdDatabase _names;
+    private readonly List<string> _diagnostics = [];
+    private readonly StringPool _pool = new();
+    private IReadOnlyDictionary<int, VfioUser[]>? _vfioUsers;
+
+    public PciDeviceReader(HostRoot root, PciIdDatabase names)
+    {
+        _root = root;
+        _names = names;
+    }
+
+    /// <summary>What could not be read, one sentence per problem, for verbose or warning output.</summary>
+    public IReadOnlyList<string> Diagnostics => _diagnostics;
+
+    /// <summary>The device addresses present, in lspci's order. Throws when the tree has no PCI bus.</summary>
+    public IReadOnlyList<PciAddress> ListAddresses()
+    {
+        var dir = _root.Resolve(DevicesPath);
+        var addresses = new List<PciAddress>();
+        try
+        {
+            foreach (var entry in Directory.EnumerateFileSystemEntries(dir))
+            {
+                var name = Path.GetFileName(entry);
+                if (PciAddress.TryParse(name, out var a) && a.ToString() == name)
+                {
+                    addresses.Add(a);
+                }
+                else
+                {
+                    _diagnostics.Add($"Ignored '{entry}': not a PCI device name.");
+                }
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new PciPassthroughException(
+                ErrorIds.SysfsUnreadable,
+                FailureKind.ReadError,
+                $"Cannot list PCI devices in '{dir}': {e.Message}",
+                _root.IsLiveHost
+                    ? "Run on a Linux host with sysfs mounted at /sys."
+                    : "Point -Root at a directory that holds sys/bus/pci/devices, as captured from a host.",
+                dir,
+                e);
+        }
+
+        addresses.Sort();
+        return addresses;
+    }
+
+    /// <summary>Reads every device in lspci's order, calling <paramref name="progress"/> after each.</summary>
+    public IEnumerable<PciDevice> ReadAll(Action<int, int>? progress = null, CancellationToken cancel = default)
+    {
+        var addresses = ListAddresses();
+        for (var i = 0; i < addresses.Count; i++)
+        {
+            cancel.ThrowIfCancellationRequested();
+            var device = Read(addresses[i]);
+            progress?.Invoke(i + 1, addresses.Count);
+            if (device is not null)
+            {
+                yield return device;
+            }
+        }
+    }
+
+    /// <summary>True when the host has a device directory at this address.</summary>
+    public bool Exists(PciAddress address) => Directory.Exists(_root.Resolve(DevicesPath) + "/" + address);
+
+    /// <summary>Reads one device; null when its directory does not exist (or vanished).</summary>
+    public PciDevice? Read(PciAddress address)
+    {
+        var addressText = address.ToString();
+        using var dir = NativeDirectory.Open(_root.Resolve(DevicesPath) + "/" + addressText);
+        if (dir is null)
+        {
+            _diagnostics.Add($"{addressText}: the device directory is gone or unreadable; skipped.");
+            return null;
+        }
+
+        var d = new PciDevice
+        {
+            Address = addressText,
+            ShortAddress = addressText[^7..],
+            Domain = address.DomainNumber <= 0xffff ? _pool.Hex4(address.DomainNumber) : address.DomainNumber.ToString("x", CultureInfo.InvariantCulture),
+            Bus = SysfsValues.TwoHex(address.BusNumber),
+            Slot = SysfsValues.TwoHex(address.SlotNumber),
+            Function = address.FunctionNumber.ToString(CultureInfo.InvariantCulture),
+            Root = _root.Path,
+        };
+
+        Span<byte> buf = stackalloc byte[256];
+        var vendor = ReadHex(dir, "vendor\0"u8, 0xffff, buf, d, "vendor");
+        var device = ReadHex(dir, "device\0"u8, 0xffff, buf, d, "device");
+        var classCode = ReadHex(dir, "class\0"u8, 0xffffff, buf, d, "class");
+        var subVendor = ReadHex(dir, "subsystem_vendor\0"u8, 0xffff, buf, null, null);
+        var subDevice = ReadHex(dir, "subsystem_device\0"u8, 0xffff, buf, null, null);
+        var revision = ReadHex(dir, "revision\0"u8, 0xff, buf, null, null);
+        var header = ReadHeaderType(dir);
+        revision ??= header.Revision;
+
+        d.VendorId = vendor is int v ? _pool.Hex4(v) : null;
+        d.DeviceId = device is int dv ? _pool.Hex4(dv) : null;
+        d.SubsystemVendorId = subVendor is int sv ? _pool.Hex4(sv) : null;
+        d.SubsystemId = subDevice is int sd ? _pool.Hex4(sd) : null;
+        d.Revision = revision is int r ? SysfsValues.TwoHex(r) : null;
+        if (classCode is int cc)
+        {
+            d.ClassCode = _pool.Text(System.Text.Encoding.ASCII.GetBytes(cc.ToString("x6", CultureInfo.InvariantCulture)));
+            d.Class = _pool.Hex4(cc >> 8);
+            d.ProgIf = SysfsValues.TwoHex(cc);
+            d.ClassName = PciNames.Class(_names, cc >> 16, (cc >> 8) & 0xff);
+        }
+
+        if (vendor is int vv && device is int ddv)
+        {
+            d.VendorName = PciNames.Vendor(_names, vv);
+            d.DeviceName = PciNames.Device(_names, vv, ddv);
+            if (classCode is int tc)
+            {
+                d.Type = _pool.Type(vv, ddv, tc >> 8);
+            }
+
+            if (subVendor is int ssv && ssv != 0 && ssv != 0xffff && subDevice is int ssd)
+            {
+                d.SubsystemVendorName = PciNames.SubsystemVendor(_names, ssv);
+                d.SubsystemName = PciNames.Subsystem(_names, vv, ddv, ssv, ssd);
+            }
+        }
+
+        d.HeaderType = header.Type;
+        d.IsBridge = header.Type is 1 or 2;
+        d.IsEndpoint = header.Type == 0;
+
+        d.Driver = ReadLinkName(dir, "driver\0"u8, buf);
+        d.DriverOverride = ReadDriverOverride(dir, buf);
+        var group = ReadLinkName(dir, "iommu_group\0"u8, buf);
+        d.IommuGroup = group is not null && int.TryParse(group, NumberStyles.None, CultureInfo.InvariantCulture, out var g) ? g : null;
+        if (group is not null && d.IommuGroup is null)
+        {
+            _diagnostics.Add($"{addressText}: iommu_group link '{group}' is not a group number.");
+        }
+
+        var numa = ReadDecimal(dir, "numa_node\0"u8, buf);
+        d.NumaNode = numa is >= 0 ? numa : null;
+        d.LocalCpuList = ReadText(dir, "local_cpulist\0"u8, buf);
+        d.BootVga = ReadDecimal(dir, "boot_vga\0"u8, buf) == 1;
+
+        ReadSriov(dir, d, buf);
+        d.NetworkInterfaces = NetworkInterfaceNames(dir, d);
+        if (d.IommuGroup is int ig)
+        {
+            _vfioUsers ??= VfioUsageScanner.Scan(_root);
+            d.InUse = _vfioUsers.TryGetValue(ig, out var users) ? users : PciDevice.NoUsers;
+        }
+
+        return d;
+    }
+
+    private int? ReadHex(NativeDirectory dir, ReadOnlySpan<byte> file, int max, Span<byte> buf, PciDevice? required, string? label)
+    {
+        var n = dir.ReadFile(file, buf);
+        if (n < 0)
+        {
+            if (required is not null)
+            {
+                _diagnostics.Add($"{required.Address}: cannot read '{label}'.");
+            }
+
+            return null;
+        }
+
+        var value = SysfsValues.ParseHex(buf[..n], max);
+        if (value is null && n > 0 && required is not null)
+        {
+            _diagnostics.Add($"{required.Address}: '{label}' holds no valid value.");
+        }
+
+        return value;
+    }
+
+    private static int? ReadDecimal(NativeDirectory dir, ReadOnlySpan<byte> file, Span<byte> buf)
+    {
+        var n = dir.ReadFile(file, buf);
+        return n <= 0 ? null : SysfsValues.ParseDecimal(buf[..n]);
+    }
+
+    private string? ReadText(NativeDirectory dir, ReadOnlySpan<byte> file, Span<byte> buf)
+    {
+        var n = dir.ReadFile(file, buf);
+        if (n <= 0)
+        {
+            return null;
+        }
+
+        var text = SysfsValues.Trim(buf[..n]);
+        return text.IsEmpty || !SysfsValues.IsPrintable(text) ? null : _pool.Text(text);
+    }
+
+    private string? ReadDriverOverride(NativeDirectory dir, Span<byte> buf)
+    {
+        var text = ReadText(dir, "driver_override\0"u8, buf);
+        return text is null or "(null)" ? null : text;
+    }
+
+    private string? ReadLinkName(NativeDirectory dir, ReadOnlySpan<byte> link, Span<byte> buf)
+    {
+        var n = dir.ReadLink(link, buf);
+        if (n <= 0)
+        {
+            return null;
+        }
+
+        var name = SysfsValues.LastSegment(buf[..n]);
+        return name.IsEmpty || !SysfsValues.IsPrintable(name) ? null : _pool.Text(name);
+    }
+
+    // Config space byte 0x0e holds the header type (low 7 bits; bit 7 flags a multi-function device)
+    // and byte 0x08 the revision. An unprivileged reader still gets the first 64 bytes.
+    private static (int? Type, int? Revision) ReadHeaderType(NativeDirectory dir)
+    {
+        Span<byte> config = stackalloc byte[64];
+        var n = dir.ReadFile("config\0"u8, config);
+        return n < 0x0f ? (null, null) : (config[0x0e] & 0x7f, config[0x08]);
+    }
+
+    private void ReadSriov(NativeDirectory dir, PciDevice d, Span<byte> buf)
+    {
+        var total = ReadDecimal(dir, "sriov_totalvfs\0"u8, buf);
+        var physfn = ReadLinkName(dir, "physfn\0"u8, buf);
+        if (physfn is not null)
+        {
+            d.SriovRole = SriovRole.VF;
+            d.PhysicalFunction = PciAddress.TryParse(physfn, out var pf) ? pf.ToString() : null;
+            return;
+        }
+
+        if (total is null && !dir.Exists("sriov_numvfs\0"u8))
+        {
+            return;
+        }
+
+        d.SriovRole = SriovRole.PF;
+        d.TotalVfs = total;
+        d.NumVfs = ReadDecimal(dir, "sriov_numvfs\0"u8, buf);
+        var vfs = new List<string>();
+        Span<byte> name = stackalloc byte[24];
+        for (var i = 0; i < 4096; i++)
+        {
+            var written = System.Text.Encoding.ASCII.GetBytes($"virtfn{i}\0", name);
+            var link = ReadLinkName(dir, name[..written], buf);
+            if (link is null)
+            {
+                break;
+            }
+
+            if (PciAddress.TryParse(link, out var vf))
+            {
+                vfs.Add(vf.ToString());
+            }
+        }
+
+        d.VirtualFunctions = vfs.Count == 0 ? PciDevice.NoStrings : vfs.ToArray();
+    }
+
+    // A NIC's interfaces sit in <dev>/net/; virtio-net puts them one level deeper (<dev>/virtio0/net/).
+    private string[] NetworkInterfaceNames(NativeDirectory dir, PciDevice d)
+    {
+        var deviceDir = _root.Resolve(DevicesPath) + "/" + d.Address;
+        if (dir.Exists("net\0"u8))
+        {
+            return ChildNames(deviceDir + "/net");
+        }
+
+        if (d.Class is null || !d.Class.StartsWith("02", StringComparison.Ordinal))
+        {
+            return PciDevice.NoStrings;
+        }
+
+        try
+        {
+            var names = new List<string>();
+            foreach (var child in Directory.EnumerateDirectories(deviceDir, "virtio*"))
+            {
+                names.AddRange(ChildNames(child + "/net"));
+            }
+
+            return names.Count == 0 ? PciDevice.NoStrings : names.ToArray();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return PciDevice.NoStrings;
+        }
+    }
+
+    private static string[] ChildNames(string dir)
+    {
+        try
+        {
+            if (!Directory.Exists(dir))
+            {
+                return PciDevice.NoStrings;
+            }
+
+            var names = Directory.EnumerateFileSystemEntries(dir).Select(Path.GetFileName).OfType<string>().ToArray();
+            Array.Sort(names, StringComparer.Ordinal);
+            return names.Length == 0 ? PciDevice.NoStrings : names;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return PciDevice.NoStrings;
+        }
+    }
+}

@@ -1,0 +1,70 @@
+using System.Management.Automation;
+using PciPassthrough.HostFs;
+
+namespace PciPassthrough.PowerShell.Common;
+
+/// <summary>What every cmdlet of the module shares: <c>-Root</c>, cancellation, and error reporting.</summary>
+public abstract class PciCmdletBase : PSCmdlet, IDisposable
+{
+    private readonly CancellationTokenSource _stopping = new();
+
+    /// <summary>The host filesystem root; <c>/</c> is the live host.</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [ValidateNotNullOrEmpty]
+    public string Root { get; set; } = "/";
+
+    protected CancellationToken StopToken => _stopping.Token;
+
+    protected override void StopProcessing() => _stopping.Cancel();
+
+    public void Dispose()
+    {
+        _stopping.Dispose();
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>The root as the core wants it, or a terminating HostRootNotFound error.</summary>
+    protected HostRoot ResolveRoot()
+    {
+        var path = Root;
+        if (!path.StartsWith('/'))
+        {
+            // Relative paths mean the current PowerShell location, not the process directory.
+            path = SessionState.Path.GetUnresolvedProviderPathFromPSPath(path);
+        }
+
+        return Guard(() => new HostRoot(path));
+    }
+
+    /// <summary>Runs core code; its failures end the command as terminating errors with stable IDs.</summary>
+    protected T Guard<T>(Func<T> action)
+    {
+        try
+        {
+            return action();
+        }
+        catch (PciPassthroughException e)
+        {
+            ThrowTerminatingError(ErrorRecords.From(e));
+            throw; // unreachable: ThrowTerminatingError always throws
+        }
+        catch (OperationCanceledException) when (StopToken.IsCancellationRequested)
+        {
+            throw new PipelineStoppedException();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            ThrowTerminatingError(ErrorRecords.Unexpected(e, ErrorIds.SysfsUnreadable, Root));
+            throw;
+        }
+    }
+
+    protected void Guard(Action action) => Guard(() =>
+    {
+        action();
+        return true;
+    });
+
+    /// <summary>A per-item failure: reported, and the command goes on with the next item.</summary>
+    protected void WriteCoreError(PciPassthroughException e) => WriteError(ErrorRecords.From(e));
+}

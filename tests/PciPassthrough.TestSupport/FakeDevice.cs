@@ -1,0 +1,26 @@
+namespace PciPassthrough.TestSupport;
+
+/// <summary>A device to write into a fake host tree. Null members are left out of the tree.</summary>
+public sealed record FakeDevice(string Address)
+{
+    public int Vendor { get; init; } = 0x8086;
+    public int Device { get; init; } = 0x100e;
+    public int ClassCode { get; init; } = 0x020000;
+    public int? SubsystemVendor { get; init; }
+    public int? SubsystemDevice { get; init; }
+    public int Revision { get; init; }
+    /// <summary>0 endpoint, 1 PCI bridge, 2 CardBus.</summary>
+    public int HeaderType { get; init; }
+    public bool MultiFunction { get; init; }
+    public string? Driver { get; init; }
+    public string? DriverOverride { get; init; }
+    public int? IommuGroup { get; init; }
+    public int NumaNode { get; init; } = -1;
+    public string? LocalCpuList { get; init; } = "0-3";
+    public int? TotalVfs { get; init; }
+    public int? NumVfs { get; init; }
+    public string? PhysicalFunction { get; init; }
+    public int VfIndex { get; init; }
+    public string[] NetworkInterfaces { get; init; } = [];
+    public bool? BootVga { get; init; }
+}

@@ -1,0 +1,135 @@
+using System.Globalization;
+
+namespace PciPassthrough.TestSupport;
+
+/// <summary>
+/// Writes a host filesystem tree shaped like the kernel's sysfs (real directories under
+/// sys/devices, links from sys/bus/pci/devices, drivers and IOMMU groups), complete enough that lspci
+/// reads it too with <c>-A linux-sysfs -O sysfs.path=&lt;root&gt;/sys/bus/pci</c>.
+/// </summary>
+public sealed class FakeHost : IDisposable
+{
+    public FakeHost()
+    {
+        Root = Path.Combine(Path.GetTempPath(), "pcipt-" + Guid.NewGuid().ToString("N")[..12]);
+        Directory.CreateDirectory(Path.Combine(Root, "sys/bus/pci/devices"));
+        Directory.CreateDirectory(Path.Combine(Root, "sys/bus/pci/drivers"));
+        Directory.CreateDirectory(Path.Combine(Root, "sys/kernel/iommu_groups"));
+        Directory.CreateDirectory(Path.Combine(Root, "proc"));
+        Directory.CreateDirectory(Path.Combine(Root, "dev"));
+    }
+
+    public string Root { get; }
+
+    /// <summary>The lspci sysfs.path equivalent of this tree.</summary>
+    public string SysBusPci => Path.Combine(Root, "sys/bus/pci");
+
+    public string DeviceDir(string address) => Path.Combine(Root, "sys/bus/pci/devices", address);
+
+    public FakeHost Add(FakeDevice d)
+    {
+        var domainBus = d.Address[..7];
+        var real = Path.Combine(Root, "sys/devices", "pci" + domainBus, d.Address);
+        Directory.CreateDirectory(real);
+        File.CreateSymbolicLink(DeviceDir(d.Address), $"../../../devices/pci{domainBus}/{d.Address}");
+
+        Write(real, "vendor", Hex(d.Vendor, 4));
+        Write(real, "device", Hex(d.Device, 4));
+        Write(real, "class", Hex(d.ClassCode, 6));
+        Write(real, "revision", Hex(d.Revision, 2));
+        if (d.SubsystemVendor is int sv) Write(real, "subsystem_vendor", Hex(sv, 4));
+        if (d.SubsystemDevice is int sd) Write(real, "subsystem_device", Hex(sd, 4));
+        Write(real, "irq", "0");
+        Write(real, "resource", string.Concat(Enumerable.Repeat("0x0000000000000000 0x0000000000000000 0x0000000000000000\n", 7)).TrimEnd('\n'));
+        Write(real, "numa_node", d.NumaNode.ToString(CultureInfo.InvariantCulture));
+        if (d.LocalCpuList is not null) Write(real, "local_cpulist", d.LocalCpuList);
+        Write(real, "driver_override", d.DriverOverride ?? "(null)");
+        if (d.BootVga is bool vga) Write(real, "boot_vga", vga ? "1" : "0");
+        File.WriteAllBytes(Path.Combine(real, "config"), Config(d));
+
+        if (d.Driver is not null)
+        {
+            var driverDir = Path.Combine(Root, "sys/bus/pci/drivers", d.Driver);
+            Directory.CreateDirectory(driverDir);
+            File.CreateSymbolicLink(Path.Combine(real, "driver"), $"../../../bus/pci/drivers/{d.Driver}");
+            var back = Path.Combine(driverDir, d.Address);
+            if (!File.Exists(back)) File.CreateSymbolicLink(back, $"../../../../devices/pci{domainBus}/{d.Address}");
+        }
+
+        if (d.IommuGroup is int g)
+        {
+            var groupDevices = Path.Combine(Root, "sys/kernel/iommu_groups", g.ToString(CultureInfo.InvariantCulture), "devices");
+            Directory.CreateDirectory(groupDevices);
+            File.CreateSymbolicLink(Path.Combine(real, "iommu_group"), $"../../../kernel/iommu_groups/{g}");
+            File.CreateSymbolicLink(Path.Combine(groupDevices, d.Address), $"../../../../devices/pci{domainBus}/{d.Address}");
+        }
+
+        if (d.TotalVfs is int total)
+        {
+            Write(real, "sriov_totalvfs", total.ToString(CultureInfo.InvariantCulture));
+            Write(real, "sriov_numvfs", (d.NumVfs ?? 0).ToString(CultureInfo.InvariantCulture));
+        }
+
+        if (d.PhysicalFunction is not null)
+        {
+            File.CreateSymbolicLink(Path.Combine(real, "physfn"), "../" + d.PhysicalFunction);
+            var pf = Path.Combine(Root, "sys/devices", "pci" + d.PhysicalFunction[..7], d.PhysicalFunction);
+            if (Directory.Exists(pf))
+            {
+                File.CreateSymbolicLink(Path.Combine(pf, "virtfn" + d.VfIndex.ToString(CultureInfo.InvariantCulture)), "../" + d.Address);
+            }
+        }
+
+        foreach (var ifname in d.NetworkInterfaces)
+        {
+            Directory.CreateDirectory(Path.Combine(real, "net", ifname));
+        }
+
+        return this;
+    }
+
+    /// <summary>Writes (or overwrites) a file below the root, creating its directories.</summary>
+    public string WriteFile(string relativePath, string content)
+    {
+        var path = Path.Combine(Root, relativePath.TrimStart('/'));
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        File.WriteAllText(path, content);
+        return path;
+    }
+
+    public void Dispose()
+    {
+        try
+        {
+            Directory.Delete(Root, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+    }
+
+    private static string Hex(int value, int digits) => "0x" + value.ToString("x" + digits, CultureInfo.InvariantCulture);
+
+    private static void Write(string dir, string name, string value) => File.WriteAllText(Path.Combine(dir, name), value + "\n");
+
+    // A 256-byte configuration space that agrees with the attribute files, as lspci reads both.
+    private static byte[] Config(FakeDevice d)
+    {
+        var c = new byte[256];
+        c[0] = (byte)d.Vendor; c[1] = (byte)(d.Vendor >> 8);
+        c[2] = (byte)d.Device; c[3] = (byte)(d.Device >> 8);
+        c[8] = (byte)d.Revision;
+        c[9] = (byte)d.ClassCode; c[10] = (byte)(d.ClassCode >> 8); c[11] = (byte)(d.ClassCode >> 16);
+        c[0x0e] = (byte)(d.HeaderType | (d.MultiFunction ? 0x80 : 0));
+        if (d.HeaderType == 0 && d.SubsystemVendor is int sv && d.SubsystemDevice is int sd)
+        {
+            c[0x2c] = (byte)sv; c[0x2d] = (byte)(sv >> 8);
+            c[0x2e] = (byte)sd; c[0x2f] = (byte)(sd >> 8);
+        }
+
+        return c;
+    }
+}

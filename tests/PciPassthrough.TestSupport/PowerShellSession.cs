@@ -30,6 +30,7 @@ public sealed class PowerShellSession : IDisposable
     {
         _runspace = RunspaceFactory.CreateRunspace(_host, InitialSessionState.CreateDefault2());
         _runspace.Open();
+        Run("$PSStyle.OutputRendering = 'PlainText'");
         if (importModule)
         {
             var imported = Run("Import-Module -Name $args[0] -ErrorAction Stop -PassThru", RepoPaths.ModuleManifest);

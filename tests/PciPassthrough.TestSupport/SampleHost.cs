@@ -14,6 +14,7 @@ public static class SampleHost
         		10de 12a2  TU104GL [Tesla T4]
         1234  Technical Corporation
         	1111  QEMU Virtual Video Controller
+        1af4  Red Hat, Inc.
         144d  Samsung Electronics Co Ltd
         	a808  NVMe SSD Controller SM981/PM981/PM983
         8086  Intel Corporation
@@ -42,7 +43,9 @@ public static class SampleHost
         C 0c  Serial bus controller
         	05  SMBus
         C ff  Unassigned class
-        S 8086  A block the parser must skip
+        S 1af4
+        	1100  QEMU Virtual Machine
+        X 8086  A reserved block the parser must skip
         	0001  skipped
         """;
 
@@ -60,7 +63,7 @@ public static class SampleHost
             .Add(new FakeDevice("0000:02:10.0") { Vendor = 0x8086, Device = 0x1520, ClassCode = 0x020000, Driver = "igbvf", IommuGroup = 8, NumaNode = 1, PhysicalFunction = "0000:02:00.0", VfIndex = 0, NetworkInterfaces = ["enp2s16"], Revision = 0x01 })
             .Add(new FakeDevice("0000:02:10.4") { Vendor = 0x8086, Device = 0x1520, ClassCode = 0x020000, Driver = "vfio-pci", DriverOverride = "vfio-pci", IommuGroup = 9, NumaNode = 1, PhysicalFunction = "0000:02:00.0", VfIndex = 1, Revision = 0x01 })
             .Add(new FakeDevice("0000:03:00.0") { Vendor = 0x1234, Device = 0x1111, ClassCode = 0x030000, SubsystemVendor = 0x1af4, SubsystemDevice = 0x1100, Driver = "bochs-drm", IommuGroup = 10, BootVga = true, Revision = 0x02 })
-            .Add(new FakeDevice("0000:04:00.0") { Vendor = 0xabab, Device = 0x7777, ClassCode = 0xff0000, LocalCpuList = null })
+            .Add(new FakeDevice("0000:04:00.0") { Vendor = 0xabab, Device = 0x7777, ClassCode = 0xff0000, SubsystemVendor = 0xcdcd, SubsystemDevice = 0x0001, LocalCpuList = null })
             .Add(new FakeDevice("0001:00:00.0") { Vendor = 0x144d, Device = 0xa808, ClassCode = 0x010802, SubsystemVendor = 0x144d, SubsystemDevice = 0xa801, Driver = "nvme", IommuGroup = 11, NumaNode = 0 });
         return host;
     }

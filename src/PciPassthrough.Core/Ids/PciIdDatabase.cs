@@ -17,6 +17,7 @@ public sealed class PciIdDatabase
     private readonly Dictionary<int, string> _vendors = [];
     private readonly Dictionary<int, string> _devices = [];
     private readonly Dictionary<long, string> _subsystems = [];
+    private readonly Dictionary<int, string> _genericSubsystems = [];
     private readonly Dictionary<int, string> _classes = [];
     private readonly Dictionary<int, string> _subclasses = [];
     private readonly Dictionary<int, string> _progIfs = [];
@@ -98,10 +99,19 @@ public sealed class PciIdDatabase
             {
                 case 0 when body.Length > 2 && body[0] == 'C' && body[1] == ' ':
                     block = TryIdName(body[2..], 2, out cls, out var className) ? Block.Class : Block.Skip;
+                    subclass = -1;
                     if (block == Block.Class) db._classes[cls] = className;
+                    break;
+                case 0 when body.Length == 6 && body[0] == 'S' && body[1] == ' ' && TryHex(body[2..], out vendor):
+                    // "S vvvv": generic subsystem names of that subsystem vendor, for any device.
+                    block = Block.GenericSubsystem;
+                    break;
+                case 0 when body.Length > 1 && char.IsAsciiLetterUpper(body[0]) && body[1] == ' ':
+                    block = Block.Skip; // a block pciutils reserves for future use; its lines are skipped
                     break;
                 case 0 when TryIdName(body, 4, out vendor, out var vendorName):
                     block = Block.Vendor;
+                    device = -1;
                     db._vendors[vendor] = vendorName;
                     break;
                 case 0:
@@ -109,6 +119,9 @@ public sealed class PciIdDatabase
                     break;
                 case 1 when block == Block.Vendor && TryIdName(body, 4, out device, out var deviceName):
                     db._devices[(vendor << 16) | device] = deviceName;
+                    break;
+                case 1 when block == Block.GenericSubsystem && TryIdName(body, 4, out var genericDevice, out var genericName):
+                    db._genericSubsystems[(vendor << 16) | genericDevice] = genericName;
                     break;
                 case 1 when block == Block.Class && TryIdName(body, 2, out subclass, out var subclassName):
                     db._subclasses[(cls << 8) | subclass] = subclassName;
@@ -131,6 +144,9 @@ public sealed class PciIdDatabase
 
     public string? FindSubsystem(int vendor, int device, int subVendor, int subDevice) =>
         _subsystems.GetValueOrDefault(SubsystemKey(vendor, device, subVendor, subDevice));
+
+    /// <summary>A name from an <c>S</c> block: the subsystem vendor's name for this subsystem id on any device.</summary>
+    public string? FindGenericSubsystem(int subVendor, int subDevice) => _genericSubsystems.GetValueOrDefault((subVendor << 16) | subDevice);
 
     public string? FindClass(int cls) => _classes.GetValueOrDefault(cls);
 
@@ -162,6 +178,9 @@ public sealed class PciIdDatabase
         return true;
     }
 
+    private static bool TryHex(ReadOnlySpan<char> digits, out int value) =>
+        int.TryParse(digits, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out value);
+
     private static bool TrySubsystem(ReadOnlySpan<char> body, out int subVendor, out int subDevice, out string name)
     {
         subDevice = -1;
@@ -187,6 +206,7 @@ public sealed class PciIdDatabase
         None,
         Vendor,
         Class,
+        GenericSubsystem,
         Skip,
     }
 }

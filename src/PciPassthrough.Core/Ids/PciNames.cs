@@ -16,10 +16,13 @@ public static class PciNames
     public static string SubsystemVendor(PciIdDatabase db, int subVendor) =>
         db.FindVendor(subVendor) ?? $"Unknown vendor [{subVendor:x4}]";
 
-    /// <summary>The subsystem's own entry, else a card whose subsystem ids equal its device ids takes the device name.</summary>
+    /// <summary>
+    /// The device's own subsystem entry, else a generic one (an <c>S</c> block), else, for a card whose
+    /// subsystem ids equal its device ids, the device name: pciutils' id_lookup_subsys order.
+    /// </summary>
     public static string Subsystem(PciIdDatabase db, int vendor, int device, int subVendor, int subDevice)
     {
-        var name = db.FindSubsystem(vendor, device, subVendor, subDevice);
+        var name = db.FindSubsystem(vendor, device, subVendor, subDevice) ?? db.FindGenericSubsystem(subVendor, subDevice);
         if (name is null && vendor == subVendor && device == subDevice)
         {
             name = db.FindDevice(vendor, device);

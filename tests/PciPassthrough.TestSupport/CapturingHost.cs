@@ -14,7 +14,8 @@ internal sealed class CapturingHost : PSHost
 {
     private readonly CapturingUi _ui = new();
 
-    public string Text => _ui.Buffer.ToString();
+    /// <summary>What a plain-text terminal would show: table headers carry $PSStyle escapes, stripped here.</summary>
+    public string Text => System.Text.RegularExpressions.Regex.Replace(_ui.Buffer.ToString(), "\u001b\\[[0-9;]*m", "");
 
     public void Clear() => _ui.Buffer.Clear();
 

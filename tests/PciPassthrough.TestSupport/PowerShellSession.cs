@@ -30,7 +30,6 @@ public sealed class PowerShellSession : IDisposable
     {
         _runspace = RunspaceFactory.CreateRunspace(_host, InitialSessionState.CreateDefault2());
         _runspace.Open();
-        Run("$PSStyle.OutputRendering = 'PlainText'");
         if (importModule)
         {
             var imported = Run("Import-Module -Name $args[0] -ErrorAction Stop -PassThru", RepoPaths.ModuleManifest);
@@ -47,7 +46,9 @@ public sealed class PowerShellSession : IDisposable
         _host.Clear();
         using var ps = System.Management.Automation.PowerShell.Create();
         ps.Runspace = _runspace;
-        ps.AddScript(script);
+        // A cmdlet's terminating error ends only its statement inside a script; catching and
+        // rethrowing it makes Invoke throw, so tests see it as the caller of a runbook would.
+        ps.AddScript("try { & {\n" + script + "\n} @args } catch { throw }");
         foreach (var a in args)
         {
             ps.AddArgument(a);

@@ -10,6 +10,7 @@
     PowerShellVersion    = '7.4'
     CompatiblePSEditions = @('Core')
     FormatsToProcess     = @('PciPassthrough.Format.ps1xml')
+    TypesToProcess       = @('PciPassthrough.Types.ps1xml')
     CmdletsToExport      = @(
         'Get-PciDevice'
     )

@@ -44,6 +44,8 @@ public class GetPciDeviceTests(SampleHostSession session) : IClassFixture<Sample
     [InlineData("-DeviceName 'T4\\]$','^QEMU'", "0000:01:00.0,0000:03:00.0")]
     [InlineData("-Address '0000:00:1f.*'", "0000:00:1f.0,0000:00:1f.2,0000:00:1f.3")]
     [InlineData("-Address '02:1?.[0-3]'", "0000:02:10.0")]
+    [InlineData("-Address '0?:00.0'", "0000:00:00.0,0000:01:00.0,0000:02:00.0,0000:03:00.0,0000:04:00.0")]
+    [InlineData("-Address '0001:*'", "0001:00:00.0")]
     [InlineData("-Address '04:00.0'", "0000:04:00.0")]
     [InlineData("-Class '03xx'", "0000:01:00.0,0000:03:00.0")]
     [InlineData("-Class '0106'", "0000:00:1f.2")]
@@ -93,6 +95,8 @@ public class GetPciDeviceTests(SampleHostSession session) : IClassFixture<Sample
     [InlineData("-Filter '10de:*,zz:1'", "InvalidPciFilter", "zz:1")]
     [InlineData("-DeviceName 'T4['", "InvalidDeviceNamePattern", "T4[")]
     [InlineData("-Class 'display'", "InvalidPciClassPattern", "display")]
+    [InlineData("-Class '02'", "InvalidPciClassPattern", "02")]
+    [InlineData("-Driver 'e1000['", "InvalidDriverPattern", "e1000[")]
     public void Malformed_input_is_a_terminating_error_naming_the_bad_part(string parameters, string errorId, string target)
     {
         var r = session.Run($"Get-PciDevice -Root $root {parameters}");
@@ -101,6 +105,41 @@ public class GetPciDeviceTests(SampleHostSession session) : IClassFixture<Sample
         Assert.Equal(target, r.TerminatingError.TargetObject);
         Assert.Contains(target, r.TerminatingError.Exception.Message);
         Assert.Empty(r.Output);
+    }
+
+    [Theory]
+    [InlineData("-Filter @()")]
+    [InlineData("-ShortAddress @()")]
+    [InlineData("-DeviceName @()")]
+    [InlineData("-IommuGroup @()")]
+    [InlineData("-Address @()")]
+    public void An_empty_filter_list_is_refused_rather_than_meaning_every_device(string parameters)
+    {
+        var r = session.Run($"Get-PciDevice -Root $root {parameters}");
+        Assert.StartsWith("ParameterArgumentValidationError", r.TerminatingError?.FullyQualifiedErrorId);
+        Assert.Empty(r.Output);
+    }
+
+    [Fact]
+    public void A_malformed_address_from_the_pipeline_is_reported_and_the_next_one_still_read()
+    {
+        var r = session.Run("'0000:01:00.0', 'zz', '02:00.0' | Get-PciDevice -Root $root -ErrorAction Continue");
+        Assert.Null(r.TerminatingError);
+        Assert.Equal(["0000:01:00.0", "0000:02:00.0"], Addresses(r));
+        var e = Assert.Single(r.Errors);
+        Assert.Equal("InvalidPciAddress" + Fqid, e.FullyQualifiedErrorId);
+        Assert.Equal("zz", e.TargetObject);
+    }
+
+    [Fact]
+    public void Piped_devices_are_read_once_and_the_warnings_said_once()
+    {
+        using var host = new FakeHost();
+        host.Add(new FakeDevice("0000:05:00.0")).Add(new FakeDevice("0000:06:00.0"));
+        File.WriteAllText(Path.Combine(host.DeviceDir("0000:05:00.0"), "class"), "junk");
+        var r = session.Ps.Run("Get-PciDevice -Root $args[0] -WarningAction SilentlyContinue | Get-PciDevice -Address * -WarningAction Continue", host.Root);
+        Assert.Equal(["0000:05:00.0", "0000:06:00.0", "0000:05:00.0", "0000:06:00.0"], Addresses(r));
+        Assert.Single(r.Warnings, w => w.Contains("'class'"));
     }
 
     [Fact]
@@ -147,6 +186,25 @@ public class GetPciDeviceTests(SampleHostSession session) : IClassFixture<Sample
     {
         var r = session.Run("'0000:00:1f.3', '01:00.0' | Get-PciDevice -Root $root");
         Assert.Equal(["0000:00:1f.3", "0000:01:00.0"], Addresses(r));
+    }
+
+    [Fact]
+    public void In_use_details_survive_remoting_serialization_depth()
+    {
+        using var host = SampleHost.Create();
+        host.WriteFile("dev/vfio/9", "");
+        host.WriteFile("proc/4242/comm", "qemu-kvm-one\n");
+        host.WriteFile("proc/4242/cmdline", "qemu\0-name\0guest=one-42\0");
+        Directory.CreateDirectory(Path.Combine(host.Root, "proc/4242/fd"));
+        File.CreateSymbolicLink(Path.Combine(host.Root, "proc/4242/fd/3"), "/dev/vfio/9");
+        // PSSerializer.Serialize uses remoting's default depth of 1; the type's SerializationDepth must lift it.
+        var r = session.Ps.Run("""
+            $copy = [System.Management.Automation.PSSerializer]::Deserialize([System.Management.Automation.PSSerializer]::Serialize((Get-PciDevice -Root $args[0] -Address 0000:02:10.4)))
+            $copy.InUse[0].VmId
+            $copy.InUse[0].ProcessName
+            """, host.Root);
+        Assert.Null(r.TerminatingError);
+        Assert.Equal([42, "qemu-kvm-one"], r.Output.Select(o => o.BaseObject));
     }
 
     [Fact]

@@ -102,7 +102,7 @@ public class PciDeviceReaderTests
         Assert.True(devices.Single("0000:03:00.0").BootVga);
 
         var unknown = devices.Single("0000:04:00.0");
-        Assert.Equal(("Vendor [abab]", "Device [7777]", "Unassigned class"), (unknown.VendorName, unknown.DeviceName, unknown.ClassName));
+        Assert.Equal(("Vendor [abab]", "Device [7777]", "Unassigned class [ff00]"), (unknown.VendorName, unknown.DeviceName, unknown.ClassName));
         Assert.Null(unknown.Driver);
         Assert.Null(unknown.IommuGroup);
         Assert.Null(unknown.NumaNode);

@@ -28,10 +28,10 @@ public class PciNamesTests
     }
 
     [Fact]
-    public void A_class_without_a_known_subclass_takes_the_class_name()
+    public void A_class_without_a_known_subclass_takes_the_class_name_and_number_as_lspci_prints_it()
     {
-        Assert.Equal("Unassigned class", PciNames.Class(Db, 0xff, 0x00));
-        Assert.Equal("Network controller", PciNames.Class(Db, 0x02, 0x80));
+        Assert.Equal("Unassigned class [ff00]", PciNames.Class(Db, 0xff, 0x00));
+        Assert.Equal("Network controller [0280]", PciNames.Class(Db, 0x02, 0x80));
     }
 
     [Fact]

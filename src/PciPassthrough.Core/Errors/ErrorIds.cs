@@ -7,6 +7,7 @@ public static class ErrorIds
     public const string InvalidFilter = "InvalidPciFilter";
     public const string InvalidDeviceNamePattern = "InvalidDeviceNamePattern";
     public const string InvalidClassPattern = "InvalidPciClassPattern";
+    public const string InvalidDriverPattern = "InvalidDriverPattern";
     public const string DeviceNotFound = "PciDeviceNotFound";
     public const string RootNotFound = "HostRootNotFound";
     public const string SysfsUnreadable = "PciSysfsUnreadable";

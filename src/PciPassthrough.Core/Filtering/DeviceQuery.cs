@@ -17,15 +17,18 @@ public sealed class DeviceQuery
     private readonly List<IdFilter> _filters = [];
     private readonly HashSet<string> _shortAddresses = new(StringComparer.OrdinalIgnoreCase);
     private readonly List<Regex> _deviceNames = [];
-    private readonly List<(Glob Pattern, bool Short)> _addresses = [];
+    private readonly List<Glob> _addresses = [];
     private readonly List<Glob> _classes = [];
     private readonly List<Glob> _drivers = [];
     private readonly HashSet<int> _groups = [];
 
+    private readonly List<string> _exactAddresses = [];
+
     /// <summary>Exact (wildcard-free) addresses asked for; a caller reports each that matched nothing.</summary>
     public IReadOnlyList<string> ExactAddresses => _exactAddresses;
 
-    private readonly List<string> _exactAddresses = [];
+    /// <summary>True when the query names devices only by exact address, so they can be read directly.</summary>
+    public bool IsExactAddressesOnly => _exactAddresses.Count > 0 && _exactAddresses.Count == _addresses.Count;
 
     /// <summary>lspci -d entries; entries may be comma-separated. A device matching any entry is kept.</summary>
     public DeviceQuery WithFilters(IEnumerable<string>? filters)
@@ -84,7 +87,7 @@ public sealed class DeviceQuery
                 var parsed = PciAddress.Parse(a);
                 _exactAddresses.Add(a);
                 Glob.TryCreate(parsed.ToString(), out var exact);
-                _addresses.Add((exact, false));
+                _addresses.Add(exact);
                 continue;
             }
 
@@ -98,7 +101,13 @@ public sealed class DeviceQuery
                     a);
             }
 
-            _addresses.Add((glob, a.Count(c => c == ':') == 1));
+            // A short pattern (BB:SS.F, a bus-sized first field) means domain 0000, as a short exact address does.
+            if (a.Count(c => c == ':') == 1 && a.IndexOf(':', StringComparison.Ordinal) <= 2)
+            {
+                Glob.TryCreate("0000:" + a, out glob);
+            }
+
+            _addresses.Add(glob);
         }
 
         return this;
@@ -110,13 +119,13 @@ public sealed class DeviceQuery
         foreach (var raw in classes ?? [])
         {
             var c = (raw ?? "").Trim();
-            if (!ClassPatternShape.IsMatch(c))
+            if (!ClassPatternShape.IsMatch(c) || (!Glob.HasWildcards(c) && c.Length is not (4 or 6)))
             {
                 throw new PciPassthroughException(
                     ErrorIds.InvalidClassPattern,
                     FailureKind.InvalidArgument,
                     $"'{c}' is not a PCI class.",
-                    "Give the class as 4 hex digits (class and subclass, as OpenNebula's CLASS), e.g. 0300 or 03xx or 02*.",
+                    "Give the class as 4 hex digits (class and subclass, as OpenNebula's CLASS) or 6 (with the programming interface), e.g. 0300, 03xx or 02*.",
                     c);
             }
 
@@ -133,7 +142,7 @@ public sealed class DeviceQuery
         {
             if (!Glob.TryCreate(d.Trim(), out var glob))
             {
-                throw new PciPassthroughException(ErrorIds.InvalidFilter, FailureKind.InvalidArgument, $"'{d}' is not a driver name pattern.", "Give a driver name such as vfio-pci, or a wildcard such as nvidia*.", d);
+                throw new PciPassthroughException(ErrorIds.InvalidDriverPattern, FailureKind.InvalidArgument, $"'{d}' is not a driver name pattern.", "Give a driver name such as vfio-pci, or a wildcard such as nvidia*.", d);
             }
 
             _drivers.Add(glob);
@@ -170,7 +179,7 @@ public sealed class DeviceQuery
             return false;
         }
 
-        if (_addresses.Count > 0 && !_addresses.Exists(a => a.Pattern.IsMatch(a.Short ? device.ShortAddress : device.Address)))
+        if (_addresses.Count > 0 && !_addresses.Exists(a => a.IsMatch(device.Address)))
         {
             return false;
         }

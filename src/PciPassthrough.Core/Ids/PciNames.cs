@@ -31,7 +31,11 @@ public static class PciNames
         return name ?? $"Device [{subDevice:x4}]";
     }
 
-    /// <summary>lspci's class column: the subclass name, else the class name (then lspci shows the number), else <c>Class [xxxx]</c>.</summary>
+    /// <summary>
+    /// lspci's class column, in every output mode: the subclass name; else the class name followed by the
+    /// full number (<c>Unassigned class [ff00]</c>), as pciutils always adds it then; else <c>Class [xxxx]</c>.
+    /// </summary>
     public static string Class(PciIdDatabase db, int cls, int subclass) =>
-        db.FindSubclass(cls, subclass) ?? db.FindClass(cls) ?? $"Class [{cls:x2}{subclass:x2}]";
+        db.FindSubclass(cls, subclass)
+        ?? (db.FindClass(cls) is string name ? $"{name} [{cls:x2}{subclass:x2}]" : $"Class [{cls:x2}{subclass:x2}]");
 }

@@ -13,7 +13,10 @@ public sealed class PciDevice
     /// <summary><c>DDDD:BB:SS.F</c>.</summary>
     public string Address { get; internal set; } = "";
 
-    /// <summary><c>BB:SS.F</c> (without the domain), as OpenNebula's templates name a device.</summary>
+    /// <summary>
+    /// <c>BB:SS.F</c>, always without the domain. OpenNebula's SHORT_ADDRESS is lspci's slot column, which
+    /// adds the domain outside domain 0000; the -ShortAddress filter and the probe use that form.
+    /// </summary>
     public string ShortAddress { get; internal set; } = "";
 
     public string Domain { get; internal set; } = "";

@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using PciPassthrough.Filtering;
+using PciPassthrough.HostFs;
 using PciPassthrough.Ids;
 using PciPassthrough.PowerShell.Common;
 using PciPassthrough.PowerShell.Completion;
@@ -13,6 +14,7 @@ namespace PciPassthrough.PowerShell.Commands;
 public sealed class GetPciDeviceCommand : PciCmdletBase
 {
     private const int ProgressThreshold = 1024;
+    private HostScan? _scan;
 
     /// <summary>Device addresses, full or <c>BB:SS.F</c>; wildcards allowed.</summary>
     [Parameter(Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
@@ -21,34 +23,38 @@ public sealed class GetPciDeviceCommand : PciCmdletBase
     [ValidateNotNullOrEmpty]
     public string[]? Address { get; set; }
 
+    // Empty arrays are refused on every filter: a script that computed an empty list must not
+    // silently get every device of the host (and perhaps pipe them into a binding cmdlet).
+
     /// <summary>lspci <c>-d</c> filters: <c>vendor:device[:class[:prog-if]]</c>.</summary>
     [Parameter]
-    [ValidateNotNull]
+    [ValidateNotNullOrEmpty]
     public string[]? Filter { get; set; }
 
     /// <summary>Exact lspci slot strings (<c>BB:SS.F</c>), as the probe's :short_address:.</summary>
     [Parameter]
-    [ValidateNotNull]
+    [ValidateNotNullOrEmpty]
     public string[]? ShortAddress { get; set; }
 
     /// <summary>Case-insensitive, unanchored regular expressions on the device name.</summary>
     [Parameter]
-    [ValidateNotNull]
+    [ValidateNotNullOrEmpty]
     public string[]? DeviceName { get; set; }
 
     /// <summary>PCI class (4 hex digits) patterns.</summary>
     [Parameter]
-    [ValidateNotNull]
+    [SupportsWildcards]
+    [ValidateNotNullOrEmpty]
     public string[]? Class { get; set; }
 
     /// <summary>Bound driver names; wildcards allowed.</summary>
     [Parameter]
     [SupportsWildcards]
-    [ValidateNotNull]
+    [ValidateNotNullOrEmpty]
     public string[]? Driver { get; set; }
 
     [Parameter]
-    [ValidateNotNull]
+    [ValidateNotNullOrEmpty]
     public int[]? IommuGroup { get; set; }
 
     /// <summary>The pci.ids file to name devices from.</summary>
@@ -59,43 +65,49 @@ public sealed class GetPciDeviceCommand : PciCmdletBase
     protected override void BeginProcessing()
     {
         // Validate every pattern before reading anything: a bad one is a terminating error.
-        _ = BuildQuery(addresses: null);
+        _ = Guard(() => BuildQuery(addresses: null));
     }
 
     protected override void ProcessRecord()
     {
-        var query = BuildQuery(Address);
-        var root = ResolveRoot();
-        var names = Guard(() => PciIdDatabaseLocator.Locate(root, PciIdsPath is null ? null : GetUnresolvedProviderPathFromPSPath(PciIdsPath)));
-        if (names.SourcePath is null)
+        DeviceQuery query;
+        try
         {
-            WriteWarning("No pci.ids file was found; device names read as lspci prints unknown ids. Install the pci.ids package or use -PciIdsPath.");
+            query = BuildQuery(Address);
+        }
+        catch (PciPassthroughException e) when (MyInvocation.ExpectingInput)
+        {
+            // One bad item from the pipeline: report it and go on with the next one.
+            WriteCoreError(e);
+            return;
+        }
+        catch (PciPassthroughException e)
+        {
+            ThrowTerminatingError(ErrorRecords.From(e));
+            return;
         }
 
-        WriteVerbose($"Reading PCI devices under '{root.Path}', names from '{names.SourcePath ?? "(none)"}'.");
-        var reader = new PciDeviceReader(root, names);
-        var found = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
-        var devices = Guard(() => reader.ReadAll(ReportProgress, StopToken).Where(query.Matches).ToList());
-        foreach (var device in devices)
+        var scan = ScanFor(ResolveRoot());
+        var found = new HashSet<string>(StringComparer.Ordinal);
+        var candidates = query.IsExactAddressesOnly
+            ? query.ExactAddresses.Select(a => Guard(() => scan.Reader.Read(PciAddress.Parse(a)))).OfType<PciDevice>().Distinct().ToList()
+            : scan.All(ReportProgress, Guard, StopToken);
+        foreach (var device in candidates.Where(query.Matches))
         {
             found.Add(device.Address);
             WriteObject(device);
         }
 
-        foreach (var diagnostic in reader.Diagnostics)
-        {
-            WriteWarning(diagnostic);
-        }
-
+        scan.FlushDiagnostics(WriteWarning);
         foreach (var exact in query.ExactAddresses)
         {
             var address = PciAddress.Parse(exact);
-            if (!found.Contains(address.ToString()) && !reader.Exists(address))
+            if (!found.Contains(address.ToString()) && !scan.Reader.Exists(address))
             {
                 WriteCoreError(new PciPassthroughException(
                     ErrorIds.DeviceNotFound,
                     FailureKind.NotFound,
-                    $"No PCI device has the address '{exact}' under '{root.Path}'.",
+                    $"No PCI device has the address '{exact}' under '{scan.Root.Path}'.",
                     "List the host's devices with Get-PciDevice and check the address (lspci -D prints the same form).",
                     exact));
             }
@@ -105,14 +117,32 @@ public sealed class GetPciDeviceCommand : PciCmdletBase
     protected override void EndProcessing() =>
         WriteProgress(new ProgressRecord(1, "Get-PciDevice", "Done") { RecordType = ProgressRecordType.Completed });
 
-    private DeviceQuery BuildQuery(string[]? addresses) => Guard(() => new DeviceQuery()
+    private DeviceQuery BuildQuery(string[]? addresses) => new DeviceQuery()
         .WithFilters(Filter)
         .WithShortAddresses(ShortAddress)
         .WithDeviceNames(DeviceName)
         .WithAddresses(addresses)
         .WithClasses(Class)
         .WithDrivers(Driver)
-        .WithIommuGroups(IommuGroup));
+        .WithIommuGroups(IommuGroup);
+
+    // Piped input (addresses or device objects) usually shares one root: read it once per invocation.
+    private HostScan ScanFor(HostRoot root)
+    {
+        if (_scan is null || _scan.Root.Path != root.Path)
+        {
+            var names = Guard(() => PciIdDatabaseLocator.Locate(root, PciIdsPath is null ? null : GetUnresolvedProviderPathFromPSPath(PciIdsPath)));
+            if (names.SourcePath is null)
+            {
+                WriteWarning("No pci.ids file was found; device names read as lspci prints unknown ids. Install the pci.ids package or use -PciIdsPath.");
+            }
+
+            WriteVerbose($"Reading PCI devices under '{root.Path}', names from '{names.SourcePath ?? "(none)"}'.");
+            _scan = new HostScan(root, new PciDeviceReader(root, names));
+        }
+
+        return _scan;
+    }
 
     private void ReportProgress(int done, int total)
     {
@@ -122,6 +152,28 @@ public sealed class GetPciDeviceCommand : PciCmdletBase
             {
                 PercentComplete = done * 100 / total,
             });
+        }
+    }
+
+    /// <summary>One root's reader and, once a full scan was needed, its devices.</summary>
+    private sealed class HostScan(HostRoot root, PciDeviceReader reader)
+    {
+        private List<PciDevice>? _all;
+        private int _diagnosticsShown;
+
+        public HostRoot Root { get; } = root;
+
+        public PciDeviceReader Reader { get; } = reader;
+
+        public List<PciDevice> All(Action<int, int> progress, Func<Func<List<PciDevice>>, List<PciDevice>> guard, CancellationToken cancel) =>
+            _all ??= guard(() => Reader.ReadAll(progress, cancel).ToList());
+
+        public void FlushDiagnostics(Action<string> write)
+        {
+            for (; _diagnosticsShown < Reader.Diagnostics.Count; _diagnosticsShown++)
+            {
+                write(Reader.Diagnostics[_diagnosticsShown]);
+            }
         }
     }
 }

@@ -1,0 +1,36 @@
+# Shared by the Pester tests: where the built module is, and a small fake host tree.
+
+function Get-PciPassthroughModulePath {
+    if ($env:PCIPASSTHROUGH_MODULE) { return $env:PCIPASSTHROUGH_MODULE }
+    return Join-Path $PSScriptRoot '..' '..' 'out' 'PciPassthrough' 'PciPassthrough.psd1'
+}
+
+# Writes one device the way the kernel lays sysfs out: a real directory under sys/devices and a
+# link from sys/bus/pci/devices; optional driver and IOMMU group links.
+function New-FakePciDevice {
+    param(
+        [string] $Root,
+        [string] $Address,
+        [string] $Vendor = '8086',
+        [string] $Device = '100e',
+        [string] $Class = '020000',
+        [string] $Driver,
+        [int] $IommuGroup = -1
+    )
+    $bus = $Address.Substring(0, 7)
+    $real = Join-Path $Root "sys/devices/pci$bus/$Address"
+    New-Item -ItemType Directory -Force -Path $real, (Join-Path $Root 'sys/bus/pci/devices') | Out-Null
+    New-Item -ItemType SymbolicLink -Path (Join-Path $Root "sys/bus/pci/devices/$Address") -Target "../../../devices/pci$bus/$Address" | Out-Null
+    Set-Content -Path (Join-Path $real 'vendor') -Value "0x$Vendor"
+    Set-Content -Path (Join-Path $real 'device') -Value "0x$Device"
+    Set-Content -Path (Join-Path $real 'class') -Value "0x$Class"
+    Set-Content -Path (Join-Path $real 'numa_node') -Value '-1'
+    if ($Driver) {
+        New-Item -ItemType Directory -Force -Path (Join-Path $Root "sys/bus/pci/drivers/$Driver") | Out-Null
+        New-Item -ItemType SymbolicLink -Path (Join-Path $real 'driver') -Target "../../../bus/pci/drivers/$Driver" | Out-Null
+    }
+    if ($IommuGroup -ge 0) {
+        New-Item -ItemType Directory -Force -Path (Join-Path $Root "sys/kernel/iommu_groups/$IommuGroup/devices") | Out-Null
+        New-Item -ItemType SymbolicLink -Path (Join-Path $real 'iommu_group') -Target "../../../kernel/iommu_groups/$IommuGroup" | Out-Null
+    }
+}

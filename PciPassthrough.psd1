@@ -13,6 +13,8 @@
     TypesToProcess       = @('PciPassthrough.Types.ps1xml')
     CmdletsToExport      = @(
         'Get-PciDevice'
+        'Get-IommuGroup'
+        'Test-IommuSupport'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

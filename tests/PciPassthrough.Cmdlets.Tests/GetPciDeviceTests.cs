@@ -262,10 +262,13 @@ public class GetPciDeviceTests(SampleHostSession session) : IClassFixture<Sample
     [Fact]
     public void The_manifest_exports_exactly_the_modules_cmdlets()
     {
-        var r = session.Ps.Run("(Get-Module PciPassthrough).ExportedCmdlets.Keys; (Get-Module PciPassthrough).ExportedFunctions.Count; (Get-Module PciPassthrough).Version.ToString()");
-        Assert.Equal("Get-PciDevice", r.Output[0].BaseObject);
-        Assert.Equal(0, r.Output[1].BaseObject);
+        var module = session.Ps.Run("Get-Module PciPassthrough").Output.Single();
+        var exported = ((System.Collections.IDictionary)module.Properties["ExportedCmdlets"].Value).Keys.Cast<string>().Order().ToList();
+        var inAssembly = session.Ps.Run("Get-Command -Module PciPassthrough -CommandType Cmdlet | ForEach-Object Name").Output.Select(o => o.ToString()).Order().ToList();
+        Assert.Equal(inAssembly, exported);
+        Assert.Equal(["Get-IommuGroup", "Get-PciDevice", "Test-IommuSupport"], exported);
+        Assert.Empty((System.Collections.IDictionary)module.Properties["ExportedFunctions"].Value);
         var manifest = File.ReadAllText(Path.Combine(RepoPaths.Root, "PciPassthrough.psd1"));
-        Assert.Contains($"ModuleVersion        = '{r.Output[2].BaseObject}'", manifest);
+        Assert.Contains($"ModuleVersion        = '{module.Properties["Version"].Value}'", manifest);
     }
 }

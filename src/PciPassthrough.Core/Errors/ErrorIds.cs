@@ -12,4 +12,6 @@ public static class ErrorIds
     public const string RootNotFound = "HostRootNotFound";
     public const string SysfsUnreadable = "PciSysfsUnreadable";
     public const string PciIdsUnreadable = "PciIdsUnreadable";
+    public const string NoIommuGroup = "PciDeviceHasNoIommuGroup";
+    public const string IommuGroupNotFound = "IommuGroupNotFound";
 }

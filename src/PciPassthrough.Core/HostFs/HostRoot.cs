@@ -39,6 +39,41 @@ public sealed class HostRoot
         return Path == "/" ? "/" + relative : Path + "/" + relative;
     }
 
+    /// <summary>Reads a host text file; null when it is missing or unreadable (the caller says what that means).</summary>
+    public string? TryReadText(string hostPath)
+    {
+        try
+        {
+            return File.ReadAllText(Resolve(hostPath));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>The names in a host directory, sorted; empty when it is missing or unreadable.</summary>
+    public IReadOnlyList<string> ListNames(string hostPath)
+    {
+        try
+        {
+            var names = Directory.EnumerateFileSystemEntries(Resolve(hostPath)).Select(System.IO.Path.GetFileName).OfType<string>().ToList();
+            names.Sort(StringComparer.Ordinal);
+            return names;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return [];
+        }
+    }
+
+    /// <summary>True when the host path exists (file, directory or link, even dangling).</summary>
+    public bool Exists(string hostPath)
+    {
+        var full = Resolve(hostPath);
+        return File.Exists(full) || Directory.Exists(full) || new FileInfo(full).LinkTarget is not null;
+    }
+
     private static PciPassthroughException NotFound(string path, Exception? inner) => new(
         ErrorIds.RootNotFound,
         FailureKind.NotFound,

@@ -1,0 +1,28 @@
+using System.Management.Automation;
+using PciPassthrough.Iommu;
+using PciPassthrough.PowerShell.Common;
+
+namespace PciPassthrough.PowerShell.Commands;
+
+/// <summary>Checks whether the host can pass PCI devices through: CPU, firmware, kernel, IOMMU, interrupt remapping, vfio.</summary>
+[Cmdlet(VerbsDiagnostic.Test, "IommuSupport")]
+[OutputType(typeof(IommuSupportReport))]
+[OutputType(typeof(bool))]
+public sealed class TestIommuSupportCommand : PciCmdletBase
+{
+    /// <summary>Return only $true or $false, as Test-Connection -Quiet does.</summary>
+    [Parameter]
+    public SwitchParameter Quiet { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        var root = ResolveRoot();
+        var report = Guard(() => IommuSupportInspector.Inspect(root));
+        foreach (var check in report.Checks)
+        {
+            WriteVerbose($"{check.Name}: {check.Status}. {check.Detail}");
+        }
+
+        WriteObject(Quiet ? report.Supported : report);
+    }
+}

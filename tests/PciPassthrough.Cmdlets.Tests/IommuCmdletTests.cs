@@ -1,0 +1,121 @@
+namespace PciPassthrough.Cmdlets.Tests;
+
+public sealed class IommuHostSession : IDisposable
+{
+    public IommuHostSession()
+    {
+        Host = SampleHost.Create().WithHealthyIntelIommu();
+        Ps = new PowerShellSession();
+    }
+
+    public FakeHost Host { get; }
+
+    public PowerShellSession Ps { get; }
+
+    public ScriptResult Run(string script, params object?[] args) => Ps.Run("param($root) " + script, [Host.Root, .. args]);
+
+    public void Dispose()
+    {
+        Ps.Dispose();
+        Host.Dispose();
+    }
+}
+
+public class IommuCmdletTests(IommuHostSession session) : IClassFixture<IommuHostSession>
+{
+    private const string GroupFqid = ",PciPassthrough.PowerShell.Commands.GetIommuGroupCommand";
+
+    private static List<object?> Numbers(ScriptResult r) => r.Values("Number").ToList();
+
+    [Fact]
+    public void Test_IommuSupport_returns_one_report_whose_Supported_a_runbook_asserts_on()
+    {
+        var r = session.Run("Test-IommuSupport -Root $root");
+        Assert.Null(r.TerminatingError);
+        var report = Assert.Single(r.Output);
+        Assert.Equal("PciPassthrough.Iommu.IommuSupportReport", report.TypeNames[0]);
+        Assert.Equal(true, report.Properties["Supported"].Value);
+        var statuses = session.Run("(Test-IommuSupport -Root $root).Checks | ForEach-Object { '{0}={1}' -f $_.Name, $_.Status }");
+        Assert.Contains("InterruptRemapping=Pass", statuses.Output.Select(o => o.ToString()));
+    }
+
+    [Fact]
+    public void Quiet_returns_a_bare_boolean()
+    {
+        var r = session.Run("Test-IommuSupport -Root $root -Quiet; Test-IommuSupport -Root ($root + '/proc') -Quiet");
+        Assert.Equal([true, false], r.Output.Select(o => o.BaseObject));
+    }
+
+    [Fact]
+    public void The_report_view_lists_checks_and_remedies()
+    {
+        using var broken = new FakeHost().WithHealthyIntelIommu();
+        broken.WriteFile("proc/cmdline", "ro intel_iommu=off");
+        var text = session.Ps.Run("Test-IommuSupport -Root $args[0] | Out-Host", broken.Root).HostText;
+        Assert.Matches(@"Supported\s+: False", text);
+        Assert.Matches(@"IommuType\s+: Intel VT-d", text);
+        Assert.Contains("KernelCommandLine: Fail", text);
+        Assert.Contains("KernelCommandLine: Remove the 'off' setting and add intel_iommu=on", text);
+    }
+
+    [Fact]
+    public void Get_IommuGroup_lists_every_group_or_the_numbers_asked_for()
+    {
+        Assert.Equal([0, 1, 5, 6, 7, 8, 9, 10, 11], Numbers(session.Run("Get-IommuGroup -Root $root")));
+        Assert.Equal([9, 5], Numbers(session.Run("Get-IommuGroup -Root $root -Number 9,5")));
+        Assert.Equal([5, 6], Numbers(session.Run("5, 6 | Get-IommuGroup -Root $root")));
+    }
+
+    [Fact]
+    public void Devices_piped_in_give_their_groups_each_once()
+    {
+        var r = session.Run("Get-PciDevice -Root $root -Filter '8086:*' | Get-IommuGroup");
+        Assert.Null(r.TerminatingError);
+        Assert.Empty(r.Errors);
+        Assert.Equal([0, 1, 5, 7, 8, 9], Numbers(r));
+        var group5 = r.Output.Single(o => (int)o.Properties["Number"].Value == 5);
+        Assert.Equal(false, group5.Properties["Viable"].Value);
+    }
+
+    [Fact]
+    public void Deserialized_devices_from_remoting_give_their_groups()
+    {
+        var r = session.Run("""
+            $copies = [System.Management.Automation.PSSerializer]::Deserialize([System.Management.Automation.PSSerializer]::Serialize((Get-PciDevice -Root $root -Filter '10de:*')))
+            $copies | Get-IommuGroup
+            """);
+        Assert.Null(r.TerminatingError);
+        Assert.Equal([6], Numbers(r));
+    }
+
+    [Fact]
+    public void A_device_without_a_group_and_a_missing_group_are_per_item_errors()
+    {
+        var r = session.Run("Get-PciDevice -Root $root -Address 0000:04:00.0,0000:01:00.0 | Get-IommuGroup -ErrorAction Continue; Get-IommuGroup -Root $root -Number 99,6 -ErrorAction Continue");
+        Assert.Null(r.TerminatingError);
+        Assert.Equal([6, 6], Numbers(r));
+        Assert.Equal(["PciDeviceHasNoIommuGroup" + GroupFqid, "IommuGroupNotFound" + GroupFqid], r.Errors.Select(e => e.FullyQualifiedErrorId));
+        Assert.Equal("0000:04:00.0", r.Errors[0].TargetObject);
+        Assert.Equal(99, r.Errors[1].TargetObject);
+        Assert.Contains("Test-IommuSupport", r.Errors[0].ErrorDetails.RecommendedAction);
+    }
+
+    [Fact]
+    public void The_group_view_shows_viability_node_and_members_with_drivers()
+    {
+        var text = session.Run("Get-IommuGroup -Root $root -Number 5 | Out-Host").HostText;
+        Assert.Matches(@"Group Viable DevicePath\s+Devices", text);
+        Assert.Matches(@"\s+5 False\s+0000:00:1f\.0 \(lpc_ich\), 0000:00:1f\.2 \(ahci\), 0000:00:1f\.3 \(i801_smbus\)", text);
+    }
+
+    [Fact]
+    public void Groups_survive_serialization_with_their_devices()
+    {
+        var r = session.Run("""
+            $copy = [System.Management.Automation.PSSerializer]::Deserialize([System.Management.Automation.PSSerializer]::Serialize((Get-IommuGroup -Root $root -Number 5)))
+            $copy.Devices[1].Address
+            $copy.Blockers.Count
+            """);
+        Assert.Equal(["0000:00:1f.2", 3], r.Output.Select(o => o.BaseObject));
+    }
+}

@@ -1,0 +1,59 @@
+namespace PciPassthrough.RealKernel.Tests;
+
+/// <summary>What a real 6.1 kernel with an emulated Intel IOMMU shows through the module.</summary>
+[Collection(GuestDefinition.Name)]
+public class IommuOnRealKernelTests(GuestFixture guest)
+{
+    private static Dictionary<string, string[]> Inventory(GuestFixture guest) =>
+        guest.Scenario("inventory").Output.Select(l => l.Split('|')).ToDictionary(f => f[0]);
+
+    [RealKernelFact]
+    public void The_inventory_shows_the_guests_devices_and_drivers()
+    {
+        var devices = Inventory(guest);
+        Assert.Equal("8086:100e:0200", devices["0000:00:02.0"][1]);
+        Assert.Equal("e1000", devices["0000:00:02.0"][2]);
+        Assert.Equal("e1000", devices["0000:00:03.0"][2]);
+        Assert.Equal("8086:10d3:0200", devices["0000:01:00.0"][1]);
+        Assert.Equal("e1000e", devices["0000:01:00.0"][2]);
+        Assert.Equal("True", devices["0000:00:05.0"][4]);
+        Assert.Equal("pcieport", devices["0000:00:05.0"][2]);
+        Assert.Contains("82540EM", devices["0000:00:02.0"][5]);
+    }
+
+    [RealKernelFact]
+    public void The_host_is_supported_with_interrupt_remapping()
+    {
+        var support = guest.Scenario("support");
+        Assert.Null(support.Terminating);
+        Assert.Contains("Supported=True", support.Output);
+        Assert.Contains("IommuType=Intel VT-d", support.Output);
+        foreach (var check in new[] { "FirmwareIommuTable", "KernelVersion", "KernelCommandLine", "IommuActive", "InterruptRemapping", "VfioModules", "VfioContainer" })
+        {
+            Assert.Contains($"{check}=Pass", support.Output);
+        }
+
+        Assert.Equal(["True"], guest.Scenario("support-quiet").Output);
+    }
+
+    [RealKernelFact]
+    public void Each_e1000_is_alone_in_its_group()
+    {
+        var groups = guest.Scenario("e1000-groups").Output.Select(l => l.Split('|')).ToList();
+        Assert.Equal(2, groups.Count);
+        Assert.NotEqual(groups[0][0], groups[1][0]);
+        Assert.Equal(["0000:00:02.0", "0000:00:03.0"], groups.Select(g => g[1]));
+    }
+
+    [RealKernelFact]
+    public void The_ich9_functions_share_one_group()
+    {
+        var devices = Inventory(guest);
+        var group = devices["0000:00:1f.0"][3];
+        Assert.Equal(group, devices["0000:00:1f.2"][3]);
+        Assert.Equal(group, devices["0000:00:1f.3"][3]);
+        var line = guest.Scenario("groups").Output.Single(l => l.StartsWith(group + "|", StringComparison.Ordinal));
+        Assert.EndsWith("|0000:00:1f.0,0000:00:1f.2,0000:00:1f.3", line);
+        Assert.Equal(devices.Count(d => d.Value[3].Length > 0), guest.Scenario("groups").Output.Sum(l => l.Split('|')[2].Split(',').Length));
+    }
+}

@@ -15,6 +15,7 @@
         'Get-PciDevice'
         'Get-IommuGroup'
         'Test-IommuSupport'
+        'Test-PciPassthroughReadiness'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

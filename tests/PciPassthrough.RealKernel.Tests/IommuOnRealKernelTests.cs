@@ -57,3 +57,20 @@ public class IommuOnRealKernelTests(GuestFixture guest)
         Assert.Equal(devices.Count(d => d.Value[3].Length > 0), guest.Scenario("groups").Output.Sum(l => l.Split('|')[2].Split(',').Length));
     }
 }
+
+[Collection(GuestDefinition.Name)]
+public class ReadinessOnRealKernelTests(GuestFixture guest)
+{
+    [RealKernelFact]
+    public void An_e1000_is_isolated_but_still_on_its_host_driver_and_the_root_port_is_refused()
+    {
+        var findings = guest.Scenario("readiness").Output;
+        Assert.Contains("0000:00:02.0|IommuEnabled=Pass", findings);
+        Assert.Contains("0000:00:02.0|IommuGroup=Pass", findings);
+        Assert.Contains("0000:00:02.0|Endpoint=Pass", findings);
+        Assert.Contains("0000:00:02.0|GroupIsolation=Pass", findings);
+        Assert.Contains("0000:00:02.0|BoundToVfio=Warning", findings);
+        Assert.Contains("0000:00:02.0|HostDriverCannotWin=Warning", findings);
+        Assert.Contains("0000:00:05.0|Endpoint=Fail", findings);
+    }
+}

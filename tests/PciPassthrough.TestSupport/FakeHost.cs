@@ -97,6 +97,20 @@ public sealed class FakeHost : IDisposable
         return path;
     }
 
+    /// <summary>Creates a symbolic link below the root (its directories too), replacing an old one.</summary>
+    public FakeHost Link(string relativePath, string target)
+    {
+        var path = Path.Combine(Root, relativePath.TrimStart('/'));
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        if (File.Exists(path) || new FileInfo(path).LinkTarget is not null)
+        {
+            File.Delete(path);
+        }
+
+        File.CreateSymbolicLink(path, target);
+        return this;
+    }
+
     public void Dispose()
     {
         try

@@ -20,3 +20,9 @@ Get-IommuGroup | ForEach-Object { '{0}|{1}|{2}' -f $_.Number, $_.Viable, (($_.De
 
 #### e1000-groups
 Get-PciDevice -Filter '8086:100e' | Get-IommuGroup | ForEach-Object { '{0}|{1}' -f $_.Number, (($_.Devices | ForEach-Object Address) -join ',') }
+
+#### readiness
+Test-PciPassthroughReadiness -Address 0000:00:02.0, 0000:00:05.0 | ForEach-Object {
+    $r = $_
+    $r.Findings | ForEach-Object { '{0}|{1}={2}' -f $r.Address, $_.Name, $_.Status }
+}

@@ -1,0 +1,59 @@
+using System.Text.RegularExpressions;
+using PciPassthrough.HostFs;
+
+namespace PciPassthrough.HostConfig;
+
+/// <summary>
+/// libvirt's <c>cgroup_device_acl</c> in /etc/libvirt/qemu.conf. Setting it replaces libvirt's built-in
+/// list, so its defaults must stay in it; static /dev/vfio/N entries go stale when group numbers change.
+/// </summary>
+public sealed class QemuConfAcl
+{
+    public const string Path = "/etc/libvirt/qemu.conf";
+
+    /// <summary>libvirt's built-in list (src/qemu/qemu_conf.c), which an explicit setting must keep.</summary>
+    public static readonly IReadOnlyList<string> LibvirtDefaults =
+        ["/dev/null", "/dev/full", "/dev/zero", "/dev/random", "/dev/urandom", "/dev/ptmx", "/dev/kvm", "/dev/kqemu", "/dev/rtc", "/dev/hpet"];
+
+    private static readonly Regex Setting = new(@"^[ \t]*cgroup_device_acl[ \t]*=[ \t]*\[(?<body>[^\]]*)\]", RegexOptions.Multiline | RegexOptions.CultureInvariant);
+    private static readonly Regex Opening = new(@"^[ \t]*cgroup_device_acl[ \t]*=", RegexOptions.Multiline | RegexOptions.CultureInvariant);
+    private static readonly Regex Quoted = new("\"(?<p>[^\"]*)\"", RegexOptions.CultureInvariant);
+
+    private QemuConfAcl(bool exists, IReadOnlyList<string>? entries, string? error)
+    {
+        FileExists = exists;
+        Entries = entries;
+        Error = error;
+    }
+
+    public bool FileExists { get; }
+
+    /// <summary>The paths listed, or null when the setting is absent (commented out): libvirt's defaults apply.</summary>
+    public IReadOnlyList<string>? Entries { get; }
+
+    /// <summary>Why the setting could not be read (a list that is never closed), or null.</summary>
+    public string? Error { get; }
+
+    public static QemuConfAcl Read(HostRoot root)
+    {
+        var text = root.TryReadText(Path);
+        if (text is null)
+        {
+            return new QemuConfAcl(false, null, null);
+        }
+
+        var withoutComments = string.Join('\n', text.Split('\n').Select(l => l.TrimStart().StartsWith('#') ? "" : l));
+        var match = Setting.Match(withoutComments);
+        if (match.Success)
+        {
+            return new QemuConfAcl(true, Quoted.Matches(match.Groups["body"].Value).Select(m => m.Groups["p"].Value).ToList(), null);
+        }
+
+        return Opening.IsMatch(withoutComments)
+            ? new QemuConfAcl(true, null, "cgroup_device_acl is set but its list is not a closed [ ... ] of quoted paths")
+            : new QemuConfAcl(true, null, null);
+    }
+
+    /// <summary>The /dev/vfio/N group numbers listed.</summary>
+    public IEnumerable<int> VfioGroups() => (Entries ?? []).Select(e => e.StartsWith("/dev/vfio/", StringComparison.Ordinal) && int.TryParse(e.AsSpan(10), out var g) ? g : -1).Where(g => g >= 0);
+}

@@ -1,0 +1,286 @@
+using PciPassthrough.HostConfig;
+using PciPassthrough.HostFs;
+using PciPassthrough.Iommu;
+using PciPassthrough.Safety;
+using PciPassthrough.Sysfs;
+
+namespace PciPassthrough.Readiness;
+
+/// <summary>
+/// The per-device audit: can this device go to a guest now, and after a reboot, and what must be done
+/// if not. Host-wide facts (routes, mounts, modprobe.d, udev, qemu.conf) are read once per inspector.
+/// </summary>
+public sealed class PassthroughReadinessInspector
+{
+    private readonly HostRoot _root;
+    private readonly PciDeviceReader _devices;
+    private readonly IommuGroupReader _groups;
+    private readonly Lazy<IommuSupportReport> _support;
+    private readonly Lazy<IReadOnlySet<string>> _defaultRoute;
+    private readonly Lazy<MountedStorage> _storage;
+    private readonly Lazy<ModprobeConfiguration> _modprobe;
+    private readonly Lazy<ModuleAliases> _aliases;
+    private readonly Lazy<QemuConfAcl> _acl;
+
+    public PassthroughReadinessInspector(HostRoot root, PciDeviceReader devices)
+    {
+        _root = root;
+        _devices = devices;
+        _groups = new IommuGroupReader(root, devices);
+        _support = new(() => IommuSupportInspector.Inspect(root));
+        _defaultRoute = new(() => DefaultRouteInterfaces.Find(root));
+        _storage = new(() => MountedStorage.Find(root));
+        _modprobe = new(() => ModprobeConfiguration.Read(root));
+        _aliases = new(() => ModuleAliases.Read(root, _support.Value.KernelRelease));
+        _acl = new(() => QemuConfAcl.Read(root));
+    }
+
+    public PassthroughReadiness Assess(PciDevice device)
+    {
+        var group = device.IommuGroup is int n ? _groups.Read(n) : null;
+        var others = group?.Devices.Where(d => d.Address != device.Address && !d.IsBridge).ToArray() ?? [];
+        var findings = new List<ReadinessCheck>
+        {
+            IommuEnabled(),
+            InGroup(device, group),
+            Endpoint(device),
+            GroupIsolation(device, others),
+            NotBootVga(device),
+            NotDefaultRouteInterface(device),
+            NoMountedStorage(device),
+            BoundToVfio(device),
+        };
+        var bootBinding = BootBindings.Describe(_root, device, _modprobe.Value);
+        findings.Add(bootBinding is null
+            ? new("BindsAtBoot", CheckStatus.Warning, "Nothing binds it to vfio-pci at boot: after a reboot it is back on its host driver.", $"Set-VfioHostConfiguration -Address {device.Address} (a vfio-bind unit using driver_override, which captures only this card).")
+            : new("BindsAtBoot", CheckStatus.Pass, $"Bound at boot: {bootBinding}."));
+        findings.Add(HostDriverCannotWin(device));
+        findings.Add(DevicePermissions(device, group));
+        findings.Add(LibvirtDeviceAcl(device));
+        findings.Add(LockedMemory());
+        findings.Add(Sriov(device));
+        return new PassthroughReadiness(device, findings, others.Select(d => d.Address).ToArray());
+    }
+
+    private ReadinessCheck IommuEnabled()
+    {
+        var support = _support.Value;
+        var failing = support.Checks.Where(c => c.Name is "IommuActive" or "KernelCommandLine" or "FirmwareIommuTable" && c.Status == CheckStatus.Fail).ToList();
+        return failing.Count == 0
+            ? new("IommuEnabled", CheckStatus.Pass, $"The IOMMU is active ({support.IommuType ?? "type unknown"}).")
+            : new("IommuEnabled", CheckStatus.Fail, string.Join(" ", failing.Select(c => c.Detail)), failing[0].Remedy);
+    }
+
+    private static ReadinessCheck InGroup(PciDevice device, IommuGroup? group) => group is not null
+        ? new("IommuGroup", CheckStatus.Pass, $"In IOMMU group {group.Number}.")
+        : new("IommuGroup", CheckStatus.Fail, "The device is in no IOMMU group.", "Enable the IOMMU (Test-IommuSupport says how); a device outside every group cannot be assigned.");
+
+    private static ReadinessCheck Endpoint(PciDevice device)
+    {
+        if (device.IsBridge || (device.Class?.StartsWith("06", StringComparison.Ordinal) ?? false))
+        {
+            return new("Endpoint", CheckStatus.Fail, $"A bridge ({device.ClassName}): non-endpoint PCI devices cannot be assigned to guests.", "Pass the devices behind the bridge instead.");
+        }
+
+        return device.HeaderType is null
+            ? new("Endpoint", CheckStatus.Warning, "The configuration header cannot be read, so the device may be a bridge.", "Run as root so the config space is readable, and check lspci -v.")
+            : new("Endpoint", CheckStatus.Pass, "An endpoint (header type 0).");
+    }
+
+    private ReadinessCheck GroupIsolation(PciDevice device, PciDevice[] others)
+    {
+        if (others.Length == 0)
+        {
+            return new("GroupIsolation", CheckStatus.Pass, device.IommuGroup is int g ? $"Alone in IOMMU group {g}." : "No group to share.");
+        }
+
+        var unsafeMembers = others.Where(o => SafetyBlocker(o) is not null).ToList();
+        if (unsafeMembers.Count > 0)
+        {
+            return new("GroupIsolation", CheckStatus.Fail, $"Its group also holds {string.Join("; ", unsafeMembers.Select(o => $"{o.Address} ({SafetyBlocker(o)})"))}: the whole group goes to the guest, and the host needs those.", "Move the card to a slot with its own IOMMU group (check the board's ACS support); do not pass this group through.");
+        }
+
+        var blockers = others.Where(IommuGroup.IsBlocker).ToList();
+        var list = string.Join(", ", others.Select(o => $"{o.Address} ({o.Driver ?? "no driver"})"));
+        return blockers.Count == 0
+            ? new("GroupIsolation", CheckStatus.Pass, $"Shares its group with {list}, which is ready to go along.")
+            : new("GroupIsolation", CheckStatus.Warning, $"Shares its group with {list}: all must be on vfio-pci (or driverless) before the group can be used ('group is not viable').", $"Set-VfioBinding -Address {device.Address} -IncludeGroup binds them together.");
+    }
+
+    private static ReadinessCheck NotBootVga(PciDevice device)
+    {
+        if (device.BootVga)
+        {
+            return new("NotBootVga", CheckStatus.Fail, "The firmware console runs on this card: the host's framebuffer holds its memory ('BAR 0: can't reserve').", "Pass a secondary GPU, or switch the console to another card first (video=efifb:off, video=vesafb:off).");
+        }
+
+        return device.Class?.StartsWith("03", StringComparison.Ordinal) == true
+            ? new("NotBootVga", CheckStatus.Pass, "Not the boot VGA device.")
+            : new("NotBootVga", CheckStatus.NotApplicable, "Not a display device.");
+    }
+
+    private ReadinessCheck NotDefaultRouteInterface(PciDevice device)
+    {
+        if (device.NetworkInterfaces.Length == 0)
+        {
+            return new("NotDefaultRouteInterface", CheckStatus.NotApplicable, "No network interface.");
+        }
+
+        var carrying = device.NetworkInterfaces.Where(_defaultRoute.Value.Contains).ToList();
+        return carrying.Count > 0
+            ? new("NotDefaultRouteInterface", CheckStatus.Fail, $"Its interface {string.Join(", ", carrying)} carries the host's default route: detaching it cuts the host off its network.", "Pass another NIC (or a VF of it), or move the host's route to another interface first.")
+            : new("NotDefaultRouteInterface", CheckStatus.Pass, $"Its interfaces ({string.Join(", ", device.NetworkInterfaces)}) do not carry the default route.");
+    }
+
+    private ReadinessCheck NoMountedStorage(PciDevice device)
+    {
+        var mounts = _storage.Value.MountsBeneath(device);
+        return mounts.Count > 0
+            ? new("NoMountedStorage", CheckStatus.Fail, $"Mounted beneath it: {string.Join(", ", mounts)}. Detaching it takes these away from the host.", "Unmount them (and swapoff) first, or pass another controller.")
+            : new("NoMountedStorage", CheckStatus.Pass, "No mounted filesystem or swap beneath it.");
+    }
+
+    private static ReadinessCheck BoundToVfio(PciDevice device)
+    {
+        var users = device.InUse.Length == 0 ? "" : " In use by " + string.Join(", ", device.InUse.Select(u => u.ToString())) + ".";
+        return device.Driver switch
+        {
+            "vfio-pci" => new("BoundToVfio", CheckStatus.Pass, "Bound to vfio-pci." + users),
+            null => new("BoundToVfio", CheckStatus.Warning, "No driver holds it: vfio-pci is not bound yet." + users, $"Set-VfioBinding -Address {device.Address}"),
+            var d => new("BoundToVfio", CheckStatus.Warning, $"Bound to the host driver {d}." + users, $"Set-VfioBinding -Address {device.Address}"),
+        };
+    }
+
+    private ReadinessCheck HostDriverCannotWin(PciDevice device)
+    {
+        var modalias = _root.TryReadText($"/sys/bus/pci/devices/{device.Address}/modalias")?.Trim();
+        var drivers = _aliases.Value.ModulesFor(modalias).ToList();
+        if (device.Driver is string current && current != "vfio-pci" && !drivers.Contains(KernelModules.Normalize(current)))
+        {
+            drivers.Add(KernelModules.Normalize(current));
+        }
+
+        if (drivers.Count == 0)
+        {
+            return new("HostDriverCannotWin", CheckStatus.NotApplicable, "No host driver claims this device.");
+        }
+
+        var modprobe = _modprobe.Value;
+        var racing = drivers.Where(d => !modprobe.Blacklisted.Contains(d) && !modprobe.LoadsVfioBefore(d)).ToList();
+        return racing.Count == 0
+            ? new("HostDriverCannotWin", CheckStatus.Pass, $"The host driver ({string.Join(", ", drivers)}) is blacklisted or loads after vfio-pci.")
+            : new("HostDriverCannotWin", CheckStatus.Warning, $"The host driver {string.Join(", ", racing)} can take the device at boot before vfio-pci does.", $"Add 'softdep {racing[0]} pre: vfio-pci' (safe when other devices use {racing[0]}), or blacklist it if no host device needs it: Set-VfioHostConfiguration -BlacklistDriver {racing[0]}.");
+    }
+
+    private ReadinessCheck DevicePermissions(PciDevice device, IommuGroup? group)
+    {
+        var rule = UdevRules.VfioOwnershipRule(_root);
+        var node = group?.DevicePath is { } p ? $" {p.Path} is {p.Owner}:{p.Group} {p.Mode}." : "";
+        return rule is { } r
+            ? new("DevicePermissions", CheckStatus.Pass, $"The udev rule in {r.File} sets /dev/vfio ownership ({r.Rule}).{node}")
+            : new("DevicePermissions", CheckStatus.Warning, $"No udev rule sets /dev/vfio ownership: group devices are root-only unless libvirt adjusts them.{node}", "Add SUBSYSTEM==\"vfio\", OWNER=\"oneadmin\", GROUP=\"kvm\", MODE=\"0660\" in /etc/udev/rules.d (Set-VfioHostConfiguration writes it).");
+    }
+
+    private ReadinessCheck LibvirtDeviceAcl(PciDevice device)
+    {
+        var acl = _acl.Value;
+        if (!acl.FileExists)
+        {
+            return new("LibvirtDeviceAcl", CheckStatus.NotApplicable, $"No {QemuConfAcl.Path}: libvirt is not installed here.");
+        }
+
+        if (acl.Error is not null)
+        {
+            return new("LibvirtDeviceAcl", CheckStatus.Fail, $"{QemuConfAcl.Path}: {acl.Error}.", "Fix the cgroup_device_acl list by hand (quoted paths between [ and ]) before libvirt restarts.");
+        }
+
+        if (acl.Entries is null)
+        {
+            return new("LibvirtDeviceAcl", CheckStatus.Pass, "cgroup_device_acl is not set: libvirt uses its defaults and admits each guest's host devices itself.");
+        }
+
+        var missingDefaults = QemuConfAcl.LibvirtDefaults.Where(d => d != "/dev/kqemu" && !acl.Entries.Contains(d)).ToList();
+        var current = device.IommuGroup is int g ? $"/dev/vfio/{g}" : null;
+        var stale = acl.VfioGroups().Where(n => n != device.IommuGroup && !_groups.ListNumbers().Contains(n)).Select(n => $"/dev/vfio/{n}").ToList();
+        var problems = new List<string>();
+        if (current is not null && !acl.Entries.Contains(current))
+        {
+            problems.Add($"it does not name {current}, the device's current group" + (acl.VfioGroups().Any() ? $" (it names {string.Join(", ", acl.VfioGroups().Select(n => $"/dev/vfio/{n}"))}; group numbers change across reboots)" : ""));
+        }
+
+        if (stale.Count > 0)
+        {
+            problems.Add($"it names groups that no longer exist: {string.Join(", ", stale)}");
+        }
+
+        if (!acl.Entries.Contains("/dev/vfio/vfio"))
+        {
+            problems.Add("it lacks /dev/vfio/vfio");
+        }
+
+        if (missingDefaults.Count > 0)
+        {
+            problems.Add($"it drops libvirt's defaults {string.Join(", ", missingDefaults)}");
+        }
+
+        return problems.Count == 0
+            ? new("LibvirtDeviceAcl", CheckStatus.Pass, $"cgroup_device_acl names /dev/vfio/vfio and {current}.")
+            : new("LibvirtDeviceAcl", CheckStatus.Warning, $"cgroup_device_acl is set, but {string.Join("; ", problems)}.", "Set-VfioHostConfiguration rewrites the list with libvirt's defaults and the current group devices.");
+    }
+
+    private ReadinessCheck LockedMemory()
+    {
+        var line = (_root.TryReadText("/proc/self/limits") ?? "").Split('\n').FirstOrDefault(l => l.StartsWith("Max locked memory", StringComparison.Ordinal));
+        var soft = line?[17..].Split(' ', StringSplitOptions.RemoveEmptyEntries).FirstOrDefault();
+        if (soft is null)
+        {
+            return new("LockedMemory", CheckStatus.Warning, "The locked-memory limit cannot be read.", "Guests with host devices pin all their RAM: make sure the hypervisor's memlock limit covers it.");
+        }
+
+        if (soft == "unlimited" || _acl.Value.FileExists)
+        {
+            return new("LockedMemory", CheckStatus.Pass, $"Max locked memory is {soft}{(soft == "unlimited" ? "" : " bytes here; libvirt raises it for each guest with host devices")}.");
+        }
+
+        return new("LockedMemory", CheckStatus.Warning, $"Max locked memory is {soft} bytes, and a guest with a host device pins all its RAM ('VFIO_MAP_DMA ... Cannot allocate memory').", "Raise the hypervisor's memlock limit (LimitMEMLOCK=infinity, or memlock in /etc/security/limits.conf) above the guest's RAM.");
+    }
+
+    private ReadinessCheck Sriov(PciDevice device)
+    {
+        switch (device.SriovRole)
+        {
+            case SriovRole.PF when device.NumVfs > 0:
+                return new("Sriov", CheckStatus.Warning, $"A physical function with {device.NumVfs} VFs enabled: passing the PF takes its VFs away from the host and other guests.", "Pass one of its VFs instead, or set sriov_numvfs to 0 first.");
+            case SriovRole.PF:
+                return new("Sriov", CheckStatus.Pass, $"A physical function with no VFs enabled (up to {device.TotalVfs}).");
+            case SriovRole.VF:
+                var pf = device.PhysicalFunction is string a && PciAddress.TryParse(a, out var pfa) ? _devices.Read(pfa) : null;
+                if (pf is null)
+                {
+                    return new("Sriov", CheckStatus.Warning, $"A virtual function whose PF {device.PhysicalFunction ?? "(unknown)"} cannot be read.", "Check the PF with Get-PciDevice.");
+                }
+
+                return pf.Driver is null or "vfio-pci"
+                    ? new("Sriov", CheckStatus.Fail, $"A virtual function whose PF {pf.Address} is {(pf.Driver is null ? "without a driver" : "on vfio-pci")}: the VF needs the PF's host driver.", $"Return the PF to its driver: Remove-VfioBinding -Address {pf.Address}.")
+                    : new("Sriov", CheckStatus.Pass, $"A virtual function; its PF {pf.Address} is on {pf.Driver}.");
+            default:
+                return new("Sriov", CheckStatus.NotApplicable, "Not an SR-IOV function.");
+        }
+    }
+
+    // Why the host cannot give this device away, or null when it can (used for group peers).
+    private string? SafetyBlocker(PciDevice device)
+    {
+        if (device.BootVga)
+        {
+            return "the boot VGA";
+        }
+
+        if (device.NetworkInterfaces.Any(_defaultRoute.Value.Contains))
+        {
+            return "carries the default route";
+        }
+
+        return _storage.Value.MountsBeneath(device).Count > 0 ? "holds mounted storage" : null;
+    }
+}

@@ -1,0 +1,99 @@
+using PciPassthrough.HostFs;
+
+namespace PciPassthrough.Safety;
+
+/// <summary>
+/// The block devices that hold a mounted filesystem or active swap, with every device beneath them
+/// (partitions' disks, dm/md slaves), and which PCI device each sits under: detaching that controller
+/// takes the filesystem away from the host.
+/// </summary>
+public sealed class MountedStorage
+{
+    private readonly HostRoot _root;
+    private readonly Dictionary<string, string> _usedBy = new(StringComparer.Ordinal);
+
+    private MountedStorage(HostRoot root) => _root = root;
+
+    public static MountedStorage Find(HostRoot root)
+    {
+        var storage = new MountedStorage(root);
+        foreach (var line in (root.TryReadText("/proc/mounts") ?? "").Split('\n'))
+        {
+            var f = line.Split(' ');
+            if (f.Length > 1 && f[0].StartsWith("/dev/", StringComparison.Ordinal))
+            {
+                storage.Add(f[0], f[1]);
+            }
+        }
+
+        foreach (var line in (root.TryReadText("/proc/swaps") ?? "").Split('\n').Skip(1))
+        {
+            var source = line.Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries).FirstOrDefault();
+            if (source is not null && source.StartsWith("/dev/", StringComparison.Ordinal))
+            {
+                storage.Add(source, "swap");
+            }
+        }
+
+        return storage;
+    }
+
+    /// <summary>The mount points (or "swap") that live on block devices beneath this PCI device.</summary>
+    public IReadOnlyList<string> MountsBeneath(PciDevice device)
+    {
+        var marker = "/" + device.Address + "/";
+        var result = new SortedSet<string>(StringComparer.Ordinal);
+        foreach (var (block, mount) in _usedBy)
+        {
+            var link = new FileInfo(_root.Resolve("/sys/class/block/" + block)).LinkTarget;
+            if (link is not null && link.Contains(marker, StringComparison.Ordinal))
+            {
+                result.Add($"{mount} (on {block})");
+            }
+        }
+
+        return result.ToList();
+    }
+
+    private void Add(string devicePath, string mount)
+    {
+        var name = ResolveDeviceName(devicePath);
+        if (name is not null)
+        {
+            AddWithSlaves(name, mount, depth: 0);
+        }
+    }
+
+    private void AddWithSlaves(string block, string mount, int depth)
+    {
+        if (depth > 8 || _usedBy.ContainsKey(block))
+        {
+            return;
+        }
+
+        _usedBy[block] = mount;
+        foreach (var slave in _root.ListNames($"/sys/class/block/{block}/slaves"))
+        {
+            AddWithSlaves(slave, mount, depth + 1);
+        }
+    }
+
+    // /dev/mapper/vg-root and /dev/disk/by-uuid/... are links to the kernel name (../dm-0).
+    private string? ResolveDeviceName(string devicePath)
+    {
+        var path = devicePath;
+        for (var hop = 0; hop < 10; hop++)
+        {
+            var target = new FileInfo(_root.Resolve(path)).LinkTarget;
+            if (target is null)
+            {
+                break;
+            }
+
+            path = target.StartsWith('/') ? target : Path.GetFullPath(Path.Combine(Path.GetDirectoryName(path)!, target));
+        }
+
+        var name = Path.GetFileName(path);
+        return string.IsNullOrEmpty(name) ? null : name;
+    }
+}

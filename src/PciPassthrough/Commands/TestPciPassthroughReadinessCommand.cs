@@ -1,0 +1,68 @@
+using System.Management.Automation;
+using PciPassthrough.HostFs;
+using PciPassthrough.Ids;
+using PciPassthrough.PowerShell.Common;
+using PciPassthrough.PowerShell.Completion;
+using PciPassthrough.Readiness;
+using PciPassthrough.Sysfs;
+
+namespace PciPassthrough.PowerShell.Commands;
+
+/// <summary>Per device: can it be passed through now, and after a reboot, and what must be done if not.</summary>
+[Cmdlet(VerbsDiagnostic.Test, "PciPassthroughReadiness")]
+[OutputType(typeof(PassthroughReadiness))]
+public sealed class TestPciPassthroughReadinessCommand : PciCmdletBase
+{
+    private (string Root, PciDeviceReader Devices, PassthroughReadinessInspector Inspector)? _state;
+
+    /// <summary>Devices to assess (addresses, or PciDevice objects by their Address); every device when omitted.</summary>
+    [Parameter(Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [ArgumentCompleter(typeof(PciAddressCompleter))]
+    [ValidateNotNullOrEmpty]
+    public string[]? Address { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        var (rootPath, devices, inspector) = StateFor(ResolveRoot());
+        if (Address is null)
+        {
+            foreach (var device in Guard(() => devices.ReadAll(cancel: StopToken).ToList()))
+            {
+                WriteObject(Guard(() => inspector.Assess(device)));
+            }
+
+            return;
+        }
+
+        foreach (var text in Address)
+        {
+            if (!PciAddress.TryParse(text, out var address))
+            {
+                WriteCoreError(new PciPassthroughException(ErrorIds.InvalidAddress, FailureKind.InvalidArgument, $"'{text}' is not a PCI address.", "Give the address as DDDD:BB:SS.F, as Get-PciDevice prints it.", text));
+                continue;
+            }
+
+            var device = Guard(() => devices.Read(address));
+            if (device is null)
+            {
+                WriteCoreError(new PciPassthroughException(ErrorIds.DeviceNotFound, FailureKind.NotFound, $"No PCI device has the address '{text}' under '{rootPath}'.", "List the host's devices with Get-PciDevice.", text));
+                continue;
+            }
+
+            var readiness = Guard(() => inspector.Assess(device));
+            WriteVerbose($"{device.Address}: ready now {readiness.ReadyNow}, after a reboot {readiness.ReadyAfterReboot}.");
+            WriteObject(readiness);
+        }
+    }
+
+    private (string, PciDeviceReader, PassthroughReadinessInspector) StateFor(HostRoot root)
+    {
+        if (_state is not { } s || s.Root != root.Path)
+        {
+            var devices = new PciDeviceReader(root, Guard(() => PciIdDatabaseLocator.Locate(root, null)));
+            _state = s = (root.Path, devices, new PassthroughReadinessInspector(root, devices));
+        }
+
+        return s;
+    }
+}

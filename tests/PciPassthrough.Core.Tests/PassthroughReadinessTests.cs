@@ -1,0 +1,208 @@
+using PciPassthrough.HostFs;
+using PciPassthrough.Ids;
+using PciPassthrough.Iommu;
+using PciPassthrough.Readiness;
+using PciPassthrough.Sysfs;
+
+namespace PciPassthrough.Core.Tests;
+
+public class PassthroughReadinessTests
+{
+    private static PassthroughReadiness Assess(FakeHost host, string address)
+    {
+        var root = new HostRoot(host.Root);
+        var devices = new PciDeviceReader(root, PciIdDatabaseLocator.Locate(root, null));
+        return new PassthroughReadinessInspector(root, devices).Assess(devices.Read(PciAddress.Parse(address))!);
+    }
+
+    private static ReadinessCheck Finding(PassthroughReadiness r, string name) => r.Findings.Single(f => f.Name == name);
+
+    [Fact]
+    public void A_gpu_on_its_host_driver_with_nothing_configured_is_ready_neither_now_nor_after_a_reboot()
+    {
+        using var host = ReadinessHost.Create();
+        var r = Assess(host, "0000:01:00.0");
+        Assert.False(r.ReadyNow);
+        Assert.False(r.ReadyAfterReboot);
+        Assert.DoesNotContain(r.Findings, f => f.Status == CheckStatus.Fail);
+        Assert.Equal(CheckStatus.Warning, Finding(r, "BoundToVfio").Status);
+        Assert.Contains("Set-VfioBinding -Address 0000:01:00.0", Finding(r, "BoundToVfio").Remedy);
+        Assert.Equal(CheckStatus.Warning, Finding(r, "BindsAtBoot").Status);
+        var race = Finding(r, "HostDriverCannotWin");
+        Assert.Equal(CheckStatus.Warning, race.Status);
+        Assert.Contains("nvidia, nouveau", race.Detail);
+        Assert.Contains("softdep nvidia pre: vfio-pci", race.Remedy);
+        Assert.Equal(CheckStatus.Pass, Finding(r, "GroupIsolation").Status);
+        Assert.Equal(CheckStatus.Pass, Finding(r, "NotBootVga").Status);
+        Assert.Equal(CheckStatus.NotApplicable, Finding(r, "NotDefaultRouteInterface").Status);
+        Assert.Equal(CheckStatus.Pass, Finding(r, "LibvirtDeviceAcl").Status);
+        Assert.Equal(CheckStatus.Pass, Finding(r, "LockedMemory").Status);
+        Assert.Equal(CheckStatus.NotApplicable, Finding(r, "Sriov").Status);
+    }
+
+    [Fact]
+    public void A_gpu_on_vfio_pci_bound_at_boot_with_its_driver_held_back_is_ready_now_and_after_a_reboot()
+    {
+        using var host = ReadinessHost.Create();
+        host.Link("sys/bus/pci/devices/0000:01:00.0/driver", "../../../bus/pci/drivers/vfio-pci");
+        host.WriteFile("etc/sysconfig/vfio-bind", "DEVICES=\"0000:01:00.0\"\n");
+        host.WriteFile("etc/modprobe.d/vfio.conf", "softdep nvidia pre: vfio-pci\n# the guide's nouveau lines\nblacklist nouveau\noptions nouveau modeset=0\n");
+        host.WriteFile("etc/udev/rules.d/99-vfio.rules", "SUBSYSTEM==\"vfio\", OWNER=\"oneadmin\", GROUP=\"kvm\", MODE=\"0660\"\n");
+        host.WriteFile("etc/libvirt/qemu.conf", "cgroup_device_acl = [\n    \"/dev/null\", \"/dev/full\", \"/dev/zero\",\n    \"/dev/random\", \"/dev/urandom\", \"/dev/ptmx\", \"/dev/kvm\",\n    \"/dev/rtc\", \"/dev/hpet\", \"/dev/vfio/vfio\", \"/dev/vfio/6\"\n]\n");
+        var r = Assess(host, "0000:01:00.0");
+        Assert.True(r.ReadyNow, string.Join("\n", r.Findings.Select(f => f.ToString())));
+        Assert.True(r.ReadyAfterReboot);
+        Assert.Contains("vfio-bind", Finding(r, "BindsAtBoot").Detail);
+        Assert.Equal(CheckStatus.Pass, Finding(r, "HostDriverCannotWin").Status);
+        Assert.Contains("99-vfio.rules", Finding(r, "DevicePermissions").Detail);
+        Assert.Equal(CheckStatus.Pass, Finding(r, "LibvirtDeviceAcl").Status);
+    }
+
+    [Theory]
+    [InlineData("\"/dev/null\", \"/dev/full\", \"/dev/zero\", \"/dev/random\", \"/dev/urandom\", \"/dev/ptmx\", \"/dev/kvm\", \"/dev/rtc\", \"/dev/hpet\", \"/dev/vfio/vfio\", \"/dev/vfio/45\"", "does not name /dev/vfio/6, the device's current group (it names /dev/vfio/45")]
+    [InlineData("\"/dev/null\", \"/dev/full\", \"/dev/zero\", \"/dev/random\", \"/dev/urandom\", \"/dev/ptmx\", \"/dev/kvm\", \"/dev/rtc\", \"/dev/hpet\", \"/dev/vfio/vfio\", \"/dev/vfio/6\", \"/dev/vfio/45\"", "names groups that no longer exist: /dev/vfio/45")]
+    [InlineData("\"/dev/vfio/vfio\", \"/dev/vfio/6\"", "drops libvirt's defaults /dev/null, /dev/full")]
+    [InlineData("\"/dev/null\", \"/dev/full\", \"/dev/zero\", \"/dev/random\", \"/dev/urandom\", \"/dev/ptmx\", \"/dev/kvm\", \"/dev/rtc\", \"/dev/hpet\", \"/dev/vfio/6\"", "lacks /dev/vfio/vfio")]
+    public void A_stale_or_incomplete_libvirt_acl_is_flagged(string entries, string expected)
+    {
+        using var host = ReadinessHost.Create();
+        host.WriteFile("etc/libvirt/qemu.conf", $"# comment\ncgroup_device_acl = [ {entries} ]\n");
+        var acl = Finding(Assess(host, "0000:01:00.0"), "LibvirtDeviceAcl");
+        Assert.Equal(CheckStatus.Warning, acl.Status);
+        Assert.Contains(expected, acl.Detail);
+        Assert.Contains("Set-VfioHostConfiguration", acl.Remedy);
+    }
+
+    [Fact]
+    public void A_broken_acl_list_fails_and_a_missing_qemu_conf_does_not_apply()
+    {
+        using var host = ReadinessHost.Create();
+        host.WriteFile("etc/libvirt/qemu.conf", "cgroup_device_acl = [ \"/dev/null\",\n  \"/dev/vfio/6\"\n");
+        Assert.Equal(CheckStatus.Fail, Finding(Assess(host, "0000:01:00.0"), "LibvirtDeviceAcl").Status);
+        File.Delete(Path.Combine(host.Root, "etc/libvirt/qemu.conf"));
+        var r = Assess(host, "0000:01:00.0");
+        Assert.Equal(CheckStatus.NotApplicable, Finding(r, "LibvirtDeviceAcl").Status);
+        Assert.Equal(CheckStatus.Warning, Finding(r, "LockedMemory").Status);
+    }
+
+    [Fact]
+    public void The_storage_controller_holding_root_fails_and_so_does_every_device_of_its_group()
+    {
+        using var host = ReadinessHost.Create();
+        var ahci = Assess(host, "0000:00:1f.2");
+        Assert.Equal(CheckStatus.Fail, Finding(ahci, "NoMountedStorage").Status);
+        Assert.Contains("/ (on sda1)", Finding(ahci, "NoMountedStorage").Detail);
+        var smbus = Assess(host, "0000:00:1f.3");
+        Assert.Equal(CheckStatus.Pass, Finding(smbus, "NoMountedStorage").Status);
+        var isolation = Finding(smbus, "GroupIsolation");
+        Assert.Equal(CheckStatus.Fail, isolation.Status);
+        Assert.Contains("0000:00:1f.2 (holds mounted storage)", isolation.Detail);
+        Assert.Equal(["0000:00:1f.0", "0000:00:1f.2"], smbus.GroupMembers);
+        Assert.False(smbus.ReadyNow);
+    }
+
+    [Fact]
+    public void Storage_reached_through_device_mapper_slaves_counts()
+    {
+        using var host = ReadinessHost.Create();
+        var nvme = Finding(Assess(host, "0001:00:00.0"), "NoMountedStorage");
+        Assert.Equal(CheckStatus.Fail, nvme.Status);
+        Assert.Contains("/srv/data (on nvme0n1p2)", nvme.Detail);
+    }
+
+    [Fact]
+    public void Swap_counts_as_mounted_storage()
+    {
+        using var host = ReadinessHost.Create();
+        host.WriteFile("proc/mounts", "");
+        host.WriteFile("proc/swaps", "Filename\tType\tSize\tUsed\tPriority\n/dev/nvme0n1p2                          partition\t8388604\t0\t-2\n");
+        Assert.Contains("swap (on nvme0n1p2)", Finding(Assess(host, "0001:00:00.0"), "NoMountedStorage").Detail);
+    }
+
+    [Fact]
+    public void The_nic_carrying_the_default_route_fails_and_a_pf_with_vfs_warns()
+    {
+        using var host = ReadinessHost.Create();
+        var pf = Assess(host, "0000:02:00.0");
+        var route = Finding(pf, "NotDefaultRouteInterface");
+        Assert.Equal(CheckStatus.Fail, route.Status);
+        Assert.Contains("enp2s0f0 carries the host's default route", route.Detail);
+        Assert.Equal(CheckStatus.Warning, Finding(pf, "Sriov").Status);
+        Assert.False(pf.ReadyNow);
+        Assert.False(pf.ReadyAfterReboot);
+    }
+
+    [Fact]
+    public void A_default_route_over_a_bridge_protects_the_bridge_ports()
+    {
+        using var host = ReadinessHost.Create();
+        host.WriteFile("proc/net/route", "Iface\tDestination\tGateway\tFlags\tRefCnt\tUse\tMetric\tMask\tMTU\tWindow\tIRTT\nbr0\t00000000\t0102A8C0\t0003\t0\t0\t0\t00000000\t0\t0\t0\n");
+        host.WriteFile("proc/net/ipv6_route", "");
+        Directory.CreateDirectory(Path.Combine(host.Root, "sys/class/net/br0/brif/bond0"));
+        host.WriteFile("sys/class/net/bond0/bonding/slaves", "enp2s16\n");
+        Assert.Equal(CheckStatus.Fail, Finding(Assess(host, "0000:02:10.0"), "NotDefaultRouteInterface").Status);
+        Assert.Equal(CheckStatus.Pass, Finding(Assess(host, "0000:02:00.0"), "NotDefaultRouteInterface").Status);
+    }
+
+    [Fact]
+    public void Bridges_and_the_boot_vga_fail()
+    {
+        using var host = ReadinessHost.Create();
+        Assert.Equal(CheckStatus.Fail, Finding(Assess(host, "0000:00:01.0"), "Endpoint").Status);
+        Assert.Equal(CheckStatus.Fail, Finding(Assess(host, "0000:00:00.0"), "Endpoint").Status);
+        var vga = Assess(host, "0000:03:00.0");
+        Assert.Equal(CheckStatus.Fail, Finding(vga, "NotBootVga").Status);
+        Assert.Contains("BAR 0", Finding(vga, "NotBootVga").Detail);
+    }
+
+    [Fact]
+    public void A_vf_needs_its_pf_on_a_host_driver()
+    {
+        using var host = ReadinessHost.Create();
+        var vf = Assess(host, "0000:02:10.4");
+        Assert.Equal(CheckStatus.Pass, Finding(vf, "Sriov").Status);
+        Assert.Contains("0000:02:00.0 is on igb", Finding(vf, "Sriov").Detail);
+        Assert.Equal(CheckStatus.Pass, Finding(vf, "BoundToVfio").Status);
+
+        host.Link("sys/bus/pci/devices/0000:02:00.0/driver", "../../../bus/pci/drivers/vfio-pci");
+        var orphan = Finding(Assess(host, "0000:02:10.4"), "Sriov");
+        Assert.Equal(CheckStatus.Fail, orphan.Status);
+        Assert.Contains("Remove-VfioBinding -Address 0000:02:00.0", orphan.Remedy);
+    }
+
+    [Fact]
+    public void Vfio_pci_ids_and_a_blacklist_make_the_boot_binding_but_say_that_ids_capture_every_identical_card()
+    {
+        using var host = ReadinessHost.Create();
+        host.WriteFile("etc/modprobe.d/local.conf", "options vfio-pci ids=10de:1eb8\n");
+        host.WriteFile("proc/cmdline", "ro intel_iommu=on modprobe.blacklist=nvidia,nouveau\n");
+        var r = Assess(host, "0000:01:00.0");
+        Assert.Contains("claims every device with these ids", Finding(r, "BindsAtBoot").Detail);
+        Assert.Equal(CheckStatus.Pass, Finding(r, "HostDriverCannotWin").Status);
+        Assert.True(r.ReadyAfterReboot);
+        Assert.False(r.ReadyNow);
+    }
+
+    [Fact]
+    public void A_device_outside_every_group_fails_without_throwing()
+    {
+        using var host = ReadinessHost.Create();
+        var r = Assess(host, "0000:04:00.0");
+        Assert.Equal(CheckStatus.Fail, Finding(r, "IommuGroup").Status);
+        Assert.Equal(CheckStatus.Pass, Finding(r, "IommuEnabled").Status);
+        Assert.Equal(CheckStatus.NotApplicable, Finding(r, "HostDriverCannotWin").Status);
+        Assert.False(r.ReadyNow);
+        Assert.All(r.Findings, f => Assert.Equal(f.Status is CheckStatus.Fail or CheckStatus.Warning, f.Remedy is not null));
+    }
+
+    [Fact]
+    public void With_the_iommu_off_every_device_fails_iommu_enabled()
+    {
+        using var host = ReadinessHost.Create();
+        host.WriteFile("proc/cmdline", "ro intel_iommu=off");
+        Directory.Delete(Path.Combine(host.Root, "sys/class/iommu/dmar0"));
+        var enabled = Finding(Assess(host, "0000:01:00.0"), "IommuEnabled");
+        Assert.Equal(CheckStatus.Fail, enabled.Status);
+        Assert.Contains("intel_iommu", enabled.Remedy);
+    }
+}

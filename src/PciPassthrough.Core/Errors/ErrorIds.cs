@@ -14,4 +14,18 @@ public static class ErrorIds
     public const string PciIdsUnreadable = "PciIdsUnreadable";
     public const string NoIommuGroup = "PciDeviceHasNoIommuGroup";
     public const string IommuGroupNotFound = "IommuGroupNotFound";
+    public const string NotRoot = "NotRunningAsRoot";
+    public const string IommuNotActive = "IommuNotActive";
+    public const string NotAnEndpoint = "DeviceIsNotAnEndpoint";
+    public const string CarriesDefaultRoute = "DeviceCarriesDefaultRoute";
+    public const string HoldsMountedStorage = "DeviceHoldsMountedStorage";
+    public const string BootVga = "DeviceIsBootVga";
+    public const string InUse = "DeviceInUse";
+    public const string GroupNotIsolated = "IommuGroupNotIsolated";
+    public const string VfioPciUnavailable = "VfioPciUnavailable";
+    public const string DriverUnavailable = "DriverUnavailable";
+    public const string BindingFailed = "VfioBindingFailed";
+    public const string DeviceStranded = "DeviceLeftWithoutDriver";
+    public const string LockTimeout = "BindingLockTimeout";
+    public const string NotBound = "DeviceNotOnVfioPci";
 }

@@ -1,0 +1,299 @@
+using PciPassthrough.HostConfig;
+using PciPassthrough.HostFs;
+using PciPassthrough.Iommu;
+using PciPassthrough.Sysfs;
+
+namespace PciPassthrough.Binding;
+
+/// <summary>Timing and cancellation for one binder call.</summary>
+public sealed record BinderSettings(TimeSpan LockTimeout, TimeSpan Settle, bool RequireRoot, CancellationToken Cancel)
+{
+    public static BinderSettings For(HostRoot root, CancellationToken cancel) =>
+        new(TimeSpan.FromSeconds(60), TimeSpan.FromSeconds(5), root.IsLiveHost, cancel);
+}
+
+/// <summary>
+/// Moves devices between their host drivers and vfio-pci: one transaction per call, under the host-wide
+/// lock, with an intent journal so that a crash leaves nothing that the next call does not repair.
+/// </summary>
+public sealed class VfioBinder
+{
+    public const string VfioDriver = "vfio-pci";
+    private readonly HostRoot _root;
+    private readonly IKernel _kernel;
+    private readonly PciDeviceReader _devices;
+    private readonly BinderSettings _settings;
+    private readonly BindingState _state;
+    private readonly BindingSafety _safety;
+
+    public VfioBinder(HostRoot root, IKernel kernel, PciDeviceReader devices, BinderSettings settings)
+    {
+        _root = root;
+        _kernel = kernel;
+        _devices = devices;
+        _settings = settings;
+        _state = new BindingState(root);
+        _safety = new BindingSafety(root);
+    }
+
+    /// <summary>Refuses a caller that is not root before anything is read or written.</summary>
+    public void EnsurePrivileged()
+    {
+        if (_settings.RequireRoot && !Privileges.IsRoot)
+        {
+            throw new PciPassthroughException(ErrorIds.NotRoot, FailureKind.PermissionDenied, "Changing a device's driver needs root: sysfs driver files are writable by root only.", "Run PowerShell as root (sudo pwsh), or use -WhatIf to see what would change.", _root.Path);
+        }
+    }
+
+    /// <summary>
+    /// The devices a bind of <paramref name="requested"/> must move: itself and, with
+    /// <paramref name="includeGroup"/>, every group peer on a host driver. Refuses (typed errors) an unsafe
+    /// device or peer, and peers left out, unless <paramref name="force"/>.
+    /// </summary>
+    public IReadOnlyList<PciDevice> PlanBind(PciDevice requested, bool includeGroup, bool force)
+    {
+        if (!force)
+        {
+            _safety.CheckDevice(requested);
+        }
+
+        var peers = requested.IommuGroup is int g
+            ? new IommuGroupReader(_root, _devices).Read(g)?.Devices.Where(d => d.Address != requested.Address && IommuGroup.IsBlocker(d)).ToList() ?? []
+            : [];
+        if (peers.Count > 0 && !includeGroup && !force)
+        {
+            throw new PciPassthroughException(
+                ErrorIds.GroupNotIsolated,
+                FailureKind.InvalidOperation,
+                $"Refusing to bind {requested.Address}: IOMMU group {requested.IommuGroup} also holds {string.Join(", ", peers.Select(p => $"{p.Address} ({p.DeviceName}, on {p.Driver})"))}; the group is usable only when they leave their host drivers too.",
+                "Add -IncludeGroup to bind the whole group, after checking that the host does not need those devices.",
+                requested.Address);
+        }
+
+        if (!includeGroup)
+        {
+            return [requested];
+        }
+
+        if (!force)
+        {
+            foreach (var peer in peers)
+            {
+                _safety.CheckDevice(peer);
+            }
+        }
+
+        return [requested, .. peers];
+    }
+
+    /// <summary>Refuses to take a device away from a running guest unless forced.</summary>
+    public static void PlanUnbind(PciDevice device, bool force)
+    {
+        if (!force && device.InUse.Length > 0)
+        {
+            throw new PciPassthroughException(ErrorIds.InUse, FailureKind.ResourceBusy, $"Refusing to unbind {device.Address}: its group is open by {string.Join(", ", device.InUse.Select(u => u.ToString()))}.", "Stop the guest first, or use -Force.", device.Address);
+        }
+    }
+
+    /// <summary>Binds every address to vfio-pci, or returns every touched device to where it was.</summary>
+    public IReadOnlyList<DeviceBindingResult> Bind(IReadOnlyList<string> addresses, Action<string> log, Action<int, int>? progress = null)
+    {
+        EnsurePrivileged();
+        using var held = BindingLock.Acquire(_root, _settings.LockTimeout, _settings.Cancel, log);
+        var sw = Switch(_settings.Cancel);
+        Recover(log);
+        if (!sw.DriverLoaded(VfioDriver) && !(_kernel.LoadModule("vfio-pci") && sw.DriverLoaded(VfioDriver)))
+        {
+            throw new PciPassthroughException(ErrorIds.VfioPciUnavailable, FailureKind.InvalidOperation, "The vfio-pci driver is not loaded and 'modprobe vfio-pci' failed; no device was changed.", "Install the kernel's vfio modules and check Test-IommuSupport; then modprobe vfio-pci.", VfioDriver);
+        }
+
+        var results = new List<DeviceBindingResult>();
+        var origins = new List<DeviceOrigin>();
+        foreach (var address in addresses.Distinct(StringComparer.Ordinal))
+        {
+            var driver = sw.CurrentDriver(address);
+            if (driver == VfioDriver)
+            {
+                results.Add(new(address, BindingOutcome.AlreadyThere, driver, driver));
+                continue;
+            }
+
+            origins.Add(new DeviceOrigin(address, driver, sw.CurrentOverride(address)));
+        }
+
+        Transact(origins, (s, o) => s.MoveTo(o.Address, VfioDriver, VfioDriver), "bind to vfio-pci", log, progress);
+        foreach (var o in origins)
+        {
+            if (_state.ReadOrigin(o.Address) is null)
+            {
+                _state.SaveOrigin(o);
+            }
+
+            results.Add(new(o.Address, BindingOutcome.Changed, o.Driver, VfioDriver));
+        }
+
+        return results;
+    }
+
+    /// <summary>
+    /// Returns devices from vfio-pci to a host driver: the one given, else the one each had before it was
+    /// bound here, else the kernel's own choice. All of them, or none (they stay on vfio-pci).
+    /// </summary>
+    public IReadOnlyList<DeviceBindingResult> Unbind(IReadOnlyList<(string Address, string? Driver)> targets, Action<string> log, Action<int, int>? progress = null)
+    {
+        EnsurePrivileged();
+        using var held = BindingLock.Acquire(_root, _settings.LockTimeout, _settings.Cancel, log);
+        var sw = Switch(_settings.Cancel);
+        Recover(log);
+        var results = new List<DeviceBindingResult>();
+        var plan = new List<(DeviceOrigin Origin, string? Driver, string? FinalOverride)>();
+        foreach (var (address, requestedDriver) in targets.DistinctBy(t => t.Address))
+        {
+            var current = sw.CurrentDriver(address);
+            if (current != VfioDriver)
+            {
+                results.Add(new(address, BindingOutcome.AlreadyThere, current, current));
+                continue;
+            }
+
+            var record = _state.ReadOrigin(address);
+            var driver = requestedDriver ?? record?.Driver;
+            if (driver is not null && !sw.DriverLoaded(driver) && !(_kernel.LoadModule(driver) && sw.DriverLoaded(driver)))
+            {
+                throw new PciPassthroughException(ErrorIds.DriverUnavailable, FailureKind.InvalidOperation, $"The driver {driver} for {address} is not loaded and 'modprobe {driver}' failed; no device was changed.", "Load the driver, or name another with -Driver.", address);
+            }
+
+            if (driver is null && !HasHostDriverCandidate(address))
+            {
+                throw new PciPassthroughException(ErrorIds.DriverUnavailable, FailureKind.InvalidOperation, $"No host driver is known for {address}: it was not bound by this module and no module alias matches it; it stays on vfio-pci.", "Name the driver with -Driver.", address);
+            }
+
+            plan.Add((new DeviceOrigin(address, VfioDriver, sw.CurrentOverride(address)), driver, requestedDriver is null ? record?.Override : null));
+        }
+
+        var byAddress = plan.ToDictionary(p => p.Origin.Address);
+        Transact(plan.Select(p => p.Origin).ToList(), (s, o) =>
+        {
+            var (_, driver, finalOverride) = byAddress[o.Address];
+            if (driver is null)
+            {
+                s.MoveToKernelChoice(o.Address);
+            }
+            else
+            {
+                s.MoveTo(o.Address, driver, finalOverride);
+            }
+        }, "return to the host driver", log, progress);
+
+        foreach (var (origin, _, _) in plan)
+        {
+            _state.ForgetOrigin(origin.Address);
+            results.Add(new(origin.Address, BindingOutcome.Changed, VfioDriver, sw.CurrentDriver(origin.Address)));
+        }
+
+        return results;
+    }
+
+    /// <summary>Puts back the devices of a transaction whose process died; returns what it repaired.</summary>
+    public IReadOnlyList<DeviceOrigin> Recover(Action<string> log)
+    {
+        var journal = _state.ReadJournal();
+        if (journal.Count == 0)
+        {
+            return journal;
+        }
+
+        log($"An earlier binding did not finish (its process died); returning {string.Join(", ", journal.Select(o => o.Address))} to where they were.");
+        RollBack(journal, log, cause: null);
+        return journal;
+    }
+
+    private void Transact(List<DeviceOrigin> origins, Action<DriverSwitch, DeviceOrigin> move, string action, Action<string> log, Action<int, int>? progress)
+    {
+        if (origins.Count == 0)
+        {
+            return;
+        }
+
+        _state.WriteJournal(origins);
+        var touched = new List<DeviceOrigin>();
+        var sw = Switch(_settings.Cancel);
+        try
+        {
+            foreach (var origin in origins)
+            {
+                touched.Add(origin);
+                log($"{origin.Address}: {action} (from {origin.Driver ?? "no driver"}).");
+                move(sw, origin);
+                progress?.Invoke(touched.Count, origins.Count);
+            }
+        }
+        catch (Exception e) when (e is BindingStepException or OperationCanceledException)
+        {
+            RollBack(touched, log, e);
+            if (e is OperationCanceledException)
+            {
+                throw;
+            }
+
+            var step = (BindingStepException)e;
+            throw new PciPassthroughException(
+                ErrorIds.BindingFailed,
+                FailureKind.WriteError,
+                $"Could not {action} {step.Address} ({step.Step}: {step.Detail}). Every device of the call is back where it was: {Describe(touched)}.",
+                "Check dmesg for the driver's complaint; Test-PciPassthroughReadiness lists the usual causes.",
+                step.Address,
+                e);
+        }
+
+        _state.ClearJournal();
+    }
+
+    // Back to each origin, newest first, on a switch that ignores cancellation: a rollback must finish.
+    private void RollBack(IReadOnlyList<DeviceOrigin> touched, Action<string> log, Exception? cause)
+    {
+        var sw = Switch(CancellationToken.None);
+        var stranded = new List<string>();
+        foreach (var origin in touched.Reverse())
+        {
+            try
+            {
+                sw.MoveTo(origin.Address, origin.Driver, origin.Override);
+                log($"{origin.Address}: returned to {origin.Driver ?? "no driver"}.");
+            }
+            catch (BindingStepException e)
+            {
+                stranded.Add($"{origin.Address} ({e.Step}: {e.Detail}; it should be on {origin.Driver ?? "no driver"})");
+            }
+        }
+
+        if (stranded.Count > 0)
+        {
+            // The journal stays, so the next call tries again.
+            throw new PciPassthroughException(
+                ErrorIds.DeviceStranded,
+                FailureKind.WriteError,
+                $"Could not return {string.Join("; ", stranded)}.",
+                "Bind it by hand: echo <address> > /sys/bus/pci/drivers/<driver>/bind (the next Set-VfioBinding or Remove-VfioBinding also retries).",
+                string.Join(",", stranded),
+                cause);
+        }
+
+        _state.ClearJournal();
+    }
+
+    private string Describe(IEnumerable<DeviceOrigin> origins)
+    {
+        var sw = Switch(CancellationToken.None);
+        return string.Join(", ", origins.Select(o => $"{o.Address} on {sw.CurrentDriver(o.Address) ?? "no driver"}"));
+    }
+
+    private bool HasHostDriverCandidate(string address)
+    {
+        var release = _root.TryReadText("/proc/sys/kernel/osrelease")?.Trim();
+        var modalias = _root.TryReadText($"{PciDeviceReader.DevicesPath}/{address}/modalias")?.Trim();
+        return ModuleAliases.Read(_root, release).ModulesFor(modalias).Count > 0;
+    }
+
+    private DriverSwitch Switch(CancellationToken cancel) => new(_root, _kernel, _settings.Settle, cancel);
+}

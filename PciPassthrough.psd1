@@ -16,6 +16,8 @@
         'Get-IommuGroup'
         'Test-IommuSupport'
         'Test-PciPassthroughReadiness'
+        'Set-VfioBinding'
+        'Remove-VfioBinding'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

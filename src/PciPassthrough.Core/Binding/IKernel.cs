@@ -18,8 +18,9 @@ public interface IKernel
 }
 
 /// <summary>
-/// The real kernel. Attributes are opened for writing only (never created), written in one call and
-/// closed, so the kernel's answer (EBUSY, ENODEV, EINVAL) surfaces as an IOException.
+/// The real kernel. Attributes are opened as a shell's "echo value > attribute" opens them (write-only,
+/// truncated, never created), written in one call and closed, so the kernel's answer (EBUSY, ENODEV,
+/// EINVAL) surfaces as an IOException.
 /// </summary>
 public sealed class LiveKernel : IKernel
 {
@@ -30,7 +31,7 @@ public sealed class LiveKernel : IKernel
     public void Write(string hostPath, string value)
     {
         var bytes = Encoding.ASCII.GetBytes(value);
-        using var stream = new FileStream(_root.Resolve(hostPath), FileMode.Open, FileAccess.Write, FileShare.ReadWrite, bufferSize: 1);
+        using var stream = new FileStream(_root.Resolve(hostPath), FileMode.Truncate, FileAccess.Write, FileShare.ReadWrite, bufferSize: 1);
         stream.Write(bytes, 0, bytes.Length);
         stream.Flush();
     }

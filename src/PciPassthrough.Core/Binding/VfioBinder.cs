@@ -96,12 +96,12 @@ public sealed class VfioBinder
     }
 
     /// <summary>Binds every address to vfio-pci, or returns every touched device to where it was.</summary>
-    public IReadOnlyList<DeviceBindingResult> Bind(IReadOnlyList<string> addresses, Action<string> log, Action<int, int>? progress = null)
+    public IReadOnlyList<DeviceBindingResult> Bind(IReadOnlyList<string> addresses, Action<string> log, Action<int, int>? progress = null, Action<string>? warn = null)
     {
         EnsurePrivileged();
         using var held = BindingLock.Acquire(_root, _settings.LockTimeout, _settings.Cancel, log);
         var sw = Switch(_settings.Cancel);
-        Recover(log);
+        Recover(warn ?? log);
         if (!sw.DriverLoaded(VfioDriver) && !(_kernel.LoadModule("vfio-pci") && sw.DriverLoaded(VfioDriver)))
         {
             throw new PciPassthroughException(ErrorIds.VfioPciUnavailable, FailureKind.InvalidOperation, "The vfio-pci driver is not loaded and 'modprobe vfio-pci' failed; no device was changed.", "Install the kernel's vfio modules and check Test-IommuSupport; then modprobe vfio-pci.", VfioDriver);
@@ -139,12 +139,12 @@ public sealed class VfioBinder
     /// Returns devices from vfio-pci to a host driver: the one given, else the one each had before it was
     /// bound here, else the kernel's own choice. All of them, or none (they stay on vfio-pci).
     /// </summary>
-    public IReadOnlyList<DeviceBindingResult> Unbind(IReadOnlyList<(string Address, string? Driver)> targets, Action<string> log, Action<int, int>? progress = null)
+    public IReadOnlyList<DeviceBindingResult> Unbind(IReadOnlyList<(string Address, string? Driver)> targets, Action<string> log, Action<int, int>? progress = null, Action<string>? warn = null)
     {
         EnsurePrivileged();
         using var held = BindingLock.Acquire(_root, _settings.LockTimeout, _settings.Cancel, log);
         var sw = Switch(_settings.Cancel);
-        Recover(log);
+        Recover(warn ?? log);
         var results = new List<DeviceBindingResult>();
         var plan = new List<(DeviceOrigin Origin, string? Driver, string? FinalOverride)>();
         foreach (var (address, requestedDriver) in targets.DistinctBy(t => t.Address))

@@ -1,0 +1,26 @@
+using System.Management.Automation;
+using PciPassthrough.Binding;
+using PciPassthrough.PowerShell.Common;
+
+namespace PciPassthrough.PowerShell.Commands;
+
+/// <summary>Moves devices to vfio-pci with the driver_override protocol, verified, as one transaction.</summary>
+[Cmdlet(VerbsCommon.Set, "VfioBinding", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
+[OutputType(typeof(PciDevice))]
+public sealed class SetVfioBindingCommand : VfioBindingCmdletBase
+{
+    /// <summary>Also bind the other devices of each IOMMU group that are still on host drivers.</summary>
+    [Parameter]
+    public SwitchParameter IncludeGroup { get; set; }
+
+    protected override string Action => "Bind to vfio-pci";
+
+    protected override bool IsAlreadyThere(PciDevice device) => device.Driver == VfioBinder.VfioDriver;
+
+    protected override string AlreadyThereMessage(PciDevice device) => $"{device.Address} is already bound to vfio-pci; nothing to do.";
+
+    protected override IEnumerable<PciDevice> Plan(VfioBinder binder, PciDevice device) => binder.PlanBind(device, IncludeGroup, Force);
+
+    protected override IReadOnlyList<DeviceBindingResult> Execute(VfioBinder binder, IReadOnlyList<PciDevice> devices) =>
+        binder.Bind(devices.Select(d => d.Address).ToList(), WriteVerbose, Progress, WriteWarning);
+}

@@ -1,0 +1,149 @@
+using System.Management.Automation;
+using PciPassthrough.Binding;
+using PciPassthrough.HostFs;
+using PciPassthrough.Ids;
+using PciPassthrough.PowerShell.Completion;
+using PciPassthrough.Sysfs;
+
+namespace PciPassthrough.PowerShell.Common;
+
+/// <summary>
+/// What Set-VfioBinding and Remove-VfioBinding share: devices are collected from the pipeline and
+/// changed in EndProcessing, so that one call is one transaction; ShouldProcess is asked once per
+/// device, after it is resolved and right before the change.
+/// </summary>
+public abstract class VfioBindingCmdletBase : PciCmdletBase
+{
+    private readonly List<PciDevice> _planned = [];
+    private readonly List<PciDevice> _unchanged = [];
+    private HostRoot? _root;
+    private PciDeviceReader? _reader;
+
+    /// <summary>Addresses, or PciDevice objects (live or deserialized) bound by their Address.</summary>
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [ArgumentCompleter(typeof(PciAddressCompleter))]
+    [ValidateNotNullOrEmpty]
+    public string[] Address { get; set; } = [];
+
+    /// <summary>Past every safety refusal. Only for someone who knows what the host will lose.</summary>
+    [Parameter]
+    public SwitchParameter Force { get; set; }
+
+    /// <summary>Return the refreshed devices.</summary>
+    [Parameter]
+    public SwitchParameter PassThru { get; set; }
+
+    /// <summary>How long to wait for another binding call to finish, in seconds.</summary>
+    [Parameter]
+    [ValidateRange(0, 3600)]
+    public int LockTimeout { get; set; } = 60;
+
+    /// <summary>The verb's action for ShouldProcess, e.g. "Bind to vfio-pci".</summary>
+    protected abstract string Action { get; }
+
+    /// <summary>True when the device is already where the call would put it.</summary>
+    protected abstract bool IsAlreadyThere(PciDevice device);
+
+    protected abstract string AlreadyThereMessage(PciDevice device);
+
+    /// <summary>The devices this request moves (refusals are PciPassthroughExceptions).</summary>
+    protected abstract IEnumerable<PciDevice> Plan(VfioBinder binder, PciDevice device);
+
+    protected abstract IReadOnlyList<DeviceBindingResult> Execute(VfioBinder binder, IReadOnlyList<PciDevice> devices);
+
+    protected override void ProcessRecord()
+    {
+        var root = ResolveRoot();
+        if (_root is not null && _root.Path != root.Path)
+        {
+            WriteCoreError(new PciPassthroughException(ErrorIds.InvalidAddress, FailureKind.InvalidArgument, $"One call changes devices of one host root; '{root.Path}' differs from '{_root.Path}'.", "Call once per root.", root.Path));
+            return;
+        }
+
+        _root = root;
+        _reader ??= new PciDeviceReader(root, Guard(() => PciIdDatabaseLocator.Locate(root, null)));
+        var binder = Binder();
+        foreach (var text in Address)
+        {
+            try
+            {
+                var device = Resolve(text);
+                if (IsAlreadyThere(device))
+                {
+                    _unchanged.Add(device);
+                    continue;
+                }
+
+                foreach (var planned in Plan(binder, device))
+                {
+                    if (!_planned.Exists(p => p.Address == planned.Address))
+                    {
+                        _planned.Add(planned);
+                    }
+                }
+            }
+            catch (PciPassthroughException e)
+            {
+                WriteCoreError(e);
+            }
+        }
+    }
+
+    protected override void EndProcessing()
+    {
+        if (_root is null || _reader is null)
+        {
+            return;
+        }
+
+        foreach (var device in _unchanged)
+        {
+            // A no-op says so, on the host like Write-Host, without adding to the output.
+            WriteInformation(new HostInformationMessage { Message = AlreadyThereMessage(device) }, ["PSHOST"]);
+        }
+
+        if (_planned.Count > 0 && !(MyInvocation.BoundParameters.TryGetValue("WhatIf", out var whatIf) && ((SwitchParameter)whatIf).IsPresent))
+        {
+            Guard(() => Binder().EnsurePrivileged()); // before any prompt: a non-root caller gets nowhere
+        }
+
+        var approved = _planned.Where(d => ShouldProcess($"{d.Address} ({d.DeviceName}, on {d.Driver ?? "no driver"})", Action)).ToList();
+        if (approved.Count > 0)
+        {
+            var binder = Binder();
+            var results = Guard(() => Execute(binder, approved));
+            WriteProgress(new ProgressRecord(2, Action, "Done") { RecordType = ProgressRecordType.Completed });
+            foreach (var r in results.Where(r => r.Outcome == BindingOutcome.AlreadyThere))
+            {
+                WriteInformation(new HostInformationMessage { Message = $"{r.Address} was already on {r.ToDriver ?? "no driver"}; nothing to do." }, ["PSHOST"]);
+            }
+        }
+
+        if (PassThru)
+        {
+            foreach (var device in _unchanged.Concat(approved))
+            {
+                if (_reader.Read(PciAddress.Parse(device.Address)) is { } refreshed)
+                {
+                    WriteObject(refreshed);
+                }
+            }
+        }
+    }
+
+    protected void Progress(int done, int total) =>
+        WriteProgress(new ProgressRecord(2, Action, $"Device {done} of {total}") { PercentComplete = done * 100 / total });
+
+    private PciDevice Resolve(string text)
+    {
+        if (!PciAddress.TryParse(text, out var address))
+        {
+            throw new PciPassthroughException(ErrorIds.InvalidAddress, FailureKind.InvalidArgument, $"'{text}' is not a PCI address.", "Give the address as DDDD:BB:SS.F, as Get-PciDevice prints it.", text);
+        }
+
+        return _reader!.Read(address) ?? throw new PciPassthroughException(ErrorIds.DeviceNotFound, FailureKind.NotFound, $"No PCI device has the address '{text}' under '{_root!.Path}'.", "List the host's devices with Get-PciDevice.", text);
+    }
+
+    private VfioBinder Binder() =>
+        new(_root!, new LiveKernel(_root!), _reader!, BinderSettings.For(_root!, StopToken) with { LockTimeout = TimeSpan.FromSeconds(LockTimeout) });
+}

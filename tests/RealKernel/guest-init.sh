@@ -57,6 +57,11 @@ fail() {
 for m in virtio_pci 9pnet_virtio 9p overlay e1000 e1000e; do
     modprobe "$m" || say "modprobe $m failed"
 done
+# The ICH9 functions' host drivers, so that their shared IOMMU group has members on host
+# drivers (the binding tests must see Set-VfioBinding refuse to split it).
+for m in lpc_ich ahci i2c_i801; do
+    modprobe "$m" || say "modprobe $m failed"
+done
 if [ "$NOVFIO" != 1 ]; then
     for m in vfio vfio_iommu_type1 vfio-pci; do
         modprobe "$m" || say "modprobe $m failed"

@@ -19,7 +19,8 @@ ENV_FILE="$WORK/env"
 
 # Modules the guest loads; their dependencies are added from modules.dep.
 MODULES=(virtio_pci 9pnet_virtio 9p overlay e1000 e1000e pps_core ptp
-         vfio vfio_iommu_type1 vfio_pci)
+         vfio vfio_iommu_type1 vfio_pci
+         lpc_ich ahci i2c_i801)
 
 REFRESH=${PCIPT_REFRESH:-0}
 [ "${1:-}" = --refresh ] && REFRESH=1

@@ -26,3 +26,116 @@ Test-PciPassthroughReadiness -Address 0000:00:02.0, 0000:00:05.0 | ForEach-Objec
     $r = $_
     $r.Findings | ForEach-Object { '{0}|{1}={2}' -f $r.Address, $_.Name, $_.Status }
 }
+
+#### bind-roundtrip
+function State([string] $a) { $d = Get-PciDevice -Address $a; '{0}|{1}|{2}' -f $d.Driver, $d.DriverOverride, [System.IO.File]::Exists("/dev/vfio/$($d.IommuGroup)") }
+"before=$(State 0000:00:02.0)"
+Set-VfioBinding -Address 0000:00:02.0 -Confirm:$false
+"bound=$(State 0000:00:02.0)"
+Set-VfioBinding -Address 0000:00:02.0 -Confirm:$false -InformationVariable said
+"again=$said"
+Remove-VfioBinding -Address 0000:00:02.0 -Confirm:$false
+"unbound=$(State 0000:00:02.0)"
+"passthru=" + (Set-VfioBinding -Address 0000:00:02.0 -Confirm:$false -PassThru).Driver
+"passthru=" + (Remove-VfioBinding -Address 0000:00:02.0 -Confirm:$false -PassThru).Driver
+
+#### whatif
+function BinderState { if ([System.IO.Directory]::Exists('/run/pcipassthrough')) { [System.IO.Directory]::GetFileSystemEntries('/run/pcipassthrough', '*', 'AllDirectories') -join ',' } }
+$before = BinderState
+Get-PciDevice -Filter '8086:100e' | Set-VfioBinding -WhatIf
+"drivers=" + ((Get-PciDevice -Filter '8086:100e').Driver -join ',')
+"overrides=" + ((Get-PciDevice -Filter '8086:100e' | ForEach-Object { "$($_.DriverOverride)" }) -join ',')
+"state-unchanged=" + ($before -eq (BinderState))
+
+#### group-refused
+"peers=" + ((Get-PciDevice -Address '0000:00:1f.*').Driver -join ',')
+Set-VfioBinding -Address 0000:00:1f.3 -Confirm:$false -ErrorAction SilentlyContinue -ErrorVariable err
+"error=" + $err[0].FullyQualifiedErrorId.Split(',')[0]
+"message=" + $err[0].Exception.Message
+"after=" + ((Get-PciDevice -Address '0000:00:1f.*').Driver -join ',')
+
+#### bridge-refused
+Set-VfioBinding -Address 0000:00:05.0 -Confirm:$false -ErrorAction SilentlyContinue -ErrorVariable err
+"error=" + $err[0].FullyQualifiedErrorId.Split(',')[0]
+"after=$((Get-PciDevice -Address 0000:00:05.0).Driver)"
+
+#### driver-will-not-bind
+# pcieport refuses any device that is not a PCIe port: the return trip must roll back to vfio-pci.
+Set-VfioBinding -Address 0000:00:03.0 -Confirm:$false
+try { Remove-VfioBinding -Address 0000:00:03.0 -Driver pcieport -Confirm:$false } catch { "error=" + $_.FullyQualifiedErrorId.Split(',')[0] }
+$d = Get-PciDevice -Address 0000:00:03.0
+"rolledback=$($d.Driver)|$($d.DriverOverride)"
+Remove-VfioBinding -Address 0000:00:03.0 -Confirm:$false
+"final=$((Get-PciDevice -Address 0000:00:03.0).Driver)"
+
+#### in-use
+Set-VfioBinding -Address 0000:00:03.0 -Confirm:$false
+$group = (Get-PciDevice -Address 0000:00:03.0).IommuGroup
+$psi = [System.Diagnostics.ProcessStartInfo]::new('sh')
+$psi.ArgumentList.Add('-c')
+$psi.ArgumentList.Add("exec 9<>/dev/vfio/$group; exec sleep 600")
+$holder = [System.Diagnostics.Process]::Start($psi)
+$deadline = [DateTime]::UtcNow.AddSeconds(30)
+while (-not (Get-PciDevice -Address 0000:00:03.0).InUse -and [DateTime]::UtcNow -lt $deadline) { [System.Threading.Thread]::Sleep(200) }
+"holder=$($holder.Id)"
+"inuse=" + ((Get-PciDevice -Address 0000:00:03.0).InUse | ForEach-Object { '{0}:{1}' -f $_.ProcessId, $_.ProcessName })
+Remove-VfioBinding -Address 0000:00:03.0 -Confirm:$false -ErrorAction SilentlyContinue -ErrorVariable err
+"error=" + $err[0].FullyQualifiedErrorId.Split(',')[0]
+"still=$((Get-PciDevice -Address 0000:00:03.0).Driver)"
+$holder.Kill()
+$holder.WaitForExit()
+Remove-VfioBinding -Address 0000:00:03.0 -Confirm:$false
+"released=$((Get-PciDevice -Address 0000:00:03.0).Driver)|$(@((Get-PciDevice -Address 0000:00:03.0).InUse).Count)"
+
+#### vfio-unavailable
+$unload = [System.Diagnostics.Process]::Start('modprobe', @('-r', 'vfio_pci'))
+$unload.WaitForExit()
+"unloaded=" + (-not [System.IO.Directory]::Exists('/sys/bus/pci/drivers/vfio-pci'))
+[System.IO.Directory]::CreateDirectory('/tmp/nomodprobe') | Out-Null
+[System.IO.File]::WriteAllText('/tmp/nomodprobe/modprobe', "#!/bin/sh`nexit 1`n")
+[System.IO.File]::SetUnixFileMode('/tmp/nomodprobe/modprobe', [System.IO.UnixFileMode]'UserRead, UserWrite, UserExecute')
+$savedPath = $env:PATH
+$env:PATH = '/tmp/nomodprobe:' + $env:PATH
+try { Set-VfioBinding -Address 0000:00:03.0 -Confirm:$false } catch { "error=" + $_.FullyQualifiedErrorId.Split(',')[0] }
+"untouched=$((Get-PciDevice -Address 0000:00:03.0).Driver)|$((Get-PciDevice -Address 0000:00:03.0).DriverOverride)"
+$env:PATH = $savedPath
+Set-VfioBinding -Address 0000:00:03.0 -Confirm:$false
+"loaded=$((Get-PciDevice -Address 0000:00:03.0).Driver)"
+Remove-VfioBinding -Address 0000:00:03.0 -Confirm:$false
+
+#### concurrent
+$iss = [System.Management.Automation.Runspaces.InitialSessionState]::CreateDefault2()
+$iss.ImportPSModule([System.IO.Path]::Combine((Get-Module PciPassthrough).ModuleBase, 'PciPassthrough.psd1'))
+$pool = [System.Management.Automation.Runspaces.RunspaceFactory]::CreateRunspacePool(2, 2, $iss, $Host)
+$pool.Open()
+$workers = foreach ($n in 1, 2) {
+    $ps = [System.Management.Automation.PowerShell]::Create()
+    $ps.RunspacePool = $pool
+    [void]$ps.AddScript({
+        param($n)
+        $ErrorActionPreference = 'Stop'
+        for ($i = 0; $i -lt 10; $i++) {
+            Set-VfioBinding -Address 0000:00:02.0 -Confirm:$false -WarningAction SilentlyContinue
+            Remove-VfioBinding -Address 0000:00:02.0 -Confirm:$false -WarningAction SilentlyContinue
+        }
+        "worker $n done"
+    }).AddArgument($n)
+    [pscustomobject]@{ PS = $ps; Handle = $ps.BeginInvoke() }
+}
+foreach ($w in $workers) { $w.PS.EndInvoke($w.Handle); "errors=$($w.PS.Streams.Error.Count)" }
+$pool.Close()
+"final=$((Get-PciDevice -Address 0000:00:02.0).Driver)|$((Get-PciDevice -Address 0000:00:02.0).DriverOverride)"
+"journal=" + [System.IO.File]::Exists('/run/pcipassthrough/journal')
+
+#### cycles
+$wrong = 0
+$clock = [System.Diagnostics.Stopwatch]::StartNew()
+for ($i = 0; $i -lt 200; $i++) {
+    Set-VfioBinding -Address 0000:00:02.0 -Confirm:$false
+    if ((Get-PciDevice -Address 0000:00:02.0).Driver -ne 'vfio-pci') { $wrong++ }
+    Remove-VfioBinding -Address 0000:00:02.0 -Confirm:$false
+    if ((Get-PciDevice -Address 0000:00:02.0).Driver -ne 'e1000') { $wrong++ }
+}
+"wrong=$wrong"
+"final=$((Get-PciDevice -Address 0000:00:02.0).Driver)"
+"seconds=$([int]$clock.Elapsed.TotalSeconds)"

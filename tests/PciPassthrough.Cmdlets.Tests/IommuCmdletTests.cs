@@ -47,6 +47,20 @@ public class IommuCmdletTests(IommuHostSession session) : IClassFixture<IommuHos
     }
 
     [Fact]
+    public void Piped_devices_of_one_host_give_one_report()
+    {
+        var r = session.Run("Get-PciDevice -Root $root | Test-IommuSupport -Quiet");
+        Assert.Equal([true], r.Output.Select(o => o.BaseObject));
+    }
+
+    [Fact]
+    public void Get_IommuGroup_on_a_tree_without_sysfs_says_so()
+    {
+        var r = session.Run("Get-IommuGroup -Root ($root + '/proc')");
+        Assert.Equal("PciSysfsUnreadable" + GroupFqid, r.TerminatingError?.FullyQualifiedErrorId);
+    }
+
+    [Fact]
     public void The_report_view_lists_checks_and_remedies()
     {
         using var broken = new FakeHost().WithHealthyIntelIommu();

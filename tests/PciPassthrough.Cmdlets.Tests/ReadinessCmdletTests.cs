@@ -48,7 +48,7 @@ public class ReadinessCmdletTests(ReadinessHostSession session) : IClassFixture<
     public void The_table_names_what_blocks_each_device()
     {
         var text = session.Run("Test-PciPassthroughReadiness -Root $root -Address 0000:00:1f.2 | Out-Host").HostText;
-        Assert.Matches(@"Address\s+Now\s+Reboot Driver\s+Blocking", text);
+        Assert.Matches(@"Address\s+Now\s+Reboot Driver\s+Attention", text);
         Assert.Matches(@"0000:00:1f\.2 False False\s+ahci\s+GroupIsolation \(Warning\), NoMountedStorage \(Fail\)", text);
     }
 

@@ -82,6 +82,17 @@ public class BindingSafetyTests
     }
 
     [Fact]
+    public void With_a_zfs_pool_mounted_storage_controllers_are_refused()
+    {
+        using var host = ReadinessHost.Create();
+        host.WriteFile("proc/mounts", "rpool/ROOT/debian / zfs rw 0 0\n");
+        var (binder, devices) = Open(host);
+        var e = Assert.Throws<PciPassthroughException>(() => binder.PlanBind(devices.Read(PciAddress.Parse("0001:00:00.0"))!, false, false));
+        Assert.Equal(ErrorIds.HoldsMountedStorage, e.ErrorId);
+        Assert.Contains("zfs", e.Message);
+    }
+
+    [Fact]
     public void With_the_iommu_off_nothing_may_be_bound()
     {
         using var host = ReadinessHost.Create();

@@ -70,7 +70,7 @@ public class PassthroughReadinessTests
         var acl = Finding(Assess(host, "0000:01:00.0"), "LibvirtDeviceAcl");
         Assert.Equal(CheckStatus.Warning, acl.Status);
         Assert.Contains(expected, acl.Detail);
-        Assert.Contains("Set-VfioHostConfiguration", acl.Remedy);
+        Assert.Contains("CURRENT group devices", acl.Remedy);
     }
 
     [Fact]
@@ -193,6 +193,92 @@ public class PassthroughReadinessTests
         Assert.Equal(CheckStatus.NotApplicable, Finding(r, "HostDriverCannotWin").Status);
         Assert.False(r.ReadyNow);
         Assert.All(r.Findings, f => Assert.Equal(f.Status is CheckStatus.Fail or CheckStatus.Warning, f.Remedy is not null));
+    }
+
+    [Fact]
+    public void A_root_mounted_as_dev_root_is_traced_by_its_device_number()
+    {
+        using var host = ReadinessHost.Create();
+        host.WriteFile("proc/mounts", "/dev/root / ext4 rw 0 0\n");
+        host.WriteFile("proc/self/mountinfo", "22 1 8:1 / / rw,relatime shared:1 - ext4 /dev/root rw\n23 22 0:21 / /proc rw - proc proc rw\n");
+        host.Link("sys/dev/block/8:1", "../../devices/pci0000:00/0000:00:1f.2/ata1/host0/target0:0:0/0:0:0:0/block/sda/sda1");
+        var check = Finding(Assess(host, "0000:00:1f.2"), "NoMountedStorage");
+        Assert.Equal(CheckStatus.Fail, check.Status);
+        Assert.Contains("/ (on sda1)", check.Detail);
+    }
+
+    [Fact]
+    public void A_mounted_zfs_pool_makes_every_storage_controller_suspect()
+    {
+        using var host = ReadinessHost.Create();
+        host.WriteFile("proc/mounts", "rpool/ROOT/debian / zfs rw 0 0\n");
+        var check = Finding(Assess(host, "0001:00:00.0"), "NoMountedStorage");
+        Assert.Equal(CheckStatus.Fail, check.Status);
+        Assert.Contains("zpool status", check.Remedy);
+        Assert.Equal(CheckStatus.Pass, Finding(Assess(host, "0000:01:00.0"), "NoMountedStorage").Status);
+    }
+
+    [Fact]
+    public void A_device_a_guest_holds_is_not_ready_now()
+    {
+        using var host = ReadinessHost.Create();
+        host.WriteFile("dev/vfio/9", "");
+        host.WriteFile("proc/900/comm", "qemu-kvm-one\n");
+        host.WriteFile("proc/900/cmdline", "qemu\0-name\0guest=one-4\0");
+        Directory.CreateDirectory(Path.Combine(host.Root, "proc/900/fd"));
+        File.CreateSymbolicLink(Path.Combine(host.Root, "proc/900/fd/5"), "/dev/vfio/9");
+        var r = Assess(host, "0000:02:10.4");
+        Assert.Equal(CheckStatus.Warning, Finding(r, "NotInUse").Status);
+        Assert.Contains("one-4", Finding(r, "NotInUse").Detail);
+        Assert.False(r.ReadyNow);
+    }
+
+    [Fact]
+    public void Group_peers_that_do_not_bind_at_boot_spoil_the_reboot()
+    {
+        using var host = new FakeHost().WithHealthyIntelIommu();
+        host.Add(new FakeDevice("0000:05:00.0") { Vendor = 0x10de, ClassCode = 0x030000, Driver = "vfio-pci", IommuGroup = 4 })
+            .Add(new FakeDevice("0000:05:00.1") { Vendor = 0x10de, ClassCode = 0x040300, Driver = "vfio-pci", IommuGroup = 4 });
+        host.WriteFile("etc/sysconfig/vfio-bind", "DEVICES=\"0000:05:00.0\"\n");
+        var r = Assess(host, "0000:05:00.0");
+        Assert.True(r.ReadyNow);
+        Assert.False(r.ReadyAfterReboot);
+        Assert.Contains("its group peers 0000:05:00.1 are not", Finding(r, "BindsAtBoot").Detail);
+        host.WriteFile("etc/sysconfig/vfio-bind", "DEVICES=\"0000:05:00.0 0000:05:00.1\"\n");
+        Assert.True(Assess(host, "0000:05:00.0").ReadyAfterReboot);
+    }
+
+    [Fact]
+    public void A_driverctl_override_keeps_the_host_driver_off_without_a_blacklist()
+    {
+        using var host = ReadinessHost.Create();
+        host.WriteFile("etc/driverctl.d/pci-0000:01:00.0", "vfio-pci\n");
+        var r = Assess(host, "0000:01:00.0");
+        Assert.Contains("driverctl", Finding(r, "BindsAtBoot").Detail);
+        Assert.Equal(CheckStatus.Pass, Finding(r, "HostDriverCannotWin").Status);
+        Assert.True(r.ReadyAfterReboot);
+    }
+
+    [Fact]
+    public void A_failing_host_check_such_as_interrupt_remapping_means_no_device_is_ready()
+    {
+        using var host = ReadinessHost.Create();
+        host.Link("sys/bus/pci/devices/0000:01:00.0/driver", "../../../bus/pci/drivers/vfio-pci");
+        Assert.True(Assess(host, "0000:01:00.0").ReadyNow);
+        host.WriteFile("proc/interrupts", "  0:  34  IO-APIC  2-edge  timer\n");
+        var r = Assess(host, "0000:01:00.0");
+        Assert.False(r.ReadyNow);
+        Assert.Contains("InterruptRemapping", Finding(r, "IommuEnabled").Detail);
+    }
+
+    [Fact]
+    public void The_acl_message_for_a_device_without_a_group_names_no_group()
+    {
+        using var host = ReadinessHost.Create();
+        host.WriteFile("etc/libvirt/qemu.conf", "cgroup_device_acl = [ \"/dev/null\", \"/dev/full\", \"/dev/zero\", \"/dev/random\", \"/dev/urandom\", \"/dev/ptmx\", \"/dev/kvm\", \"/dev/rtc\", \"/dev/hpet\", \"/dev/vfio/vfio\" ]\n");
+        var acl = Finding(Assess(host, "0000:04:00.0"), "LibvirtDeviceAcl");
+        Assert.Equal(CheckStatus.Pass, acl.Status);
+        Assert.DoesNotContain("and .", acl.Detail);
     }
 
     [Fact]

@@ -19,14 +19,18 @@ public sealed class QemuConfAcl
     private static readonly Regex Opening = new(@"^[ \t]*cgroup_device_acl[ \t]*=", RegexOptions.Multiline | RegexOptions.CultureInvariant);
     private static readonly Regex Quoted = new("\"(?<p>[^\"]*)\"", RegexOptions.CultureInvariant);
 
-    private QemuConfAcl(bool exists, IReadOnlyList<string>? entries, string? error)
+    private QemuConfAcl(bool exists, IReadOnlyList<string>? entries, string? error, bool unreadable = false)
     {
+        Unreadable = unreadable;
         FileExists = exists;
         Entries = entries;
         Error = error;
     }
 
     public bool FileExists { get; }
+
+    /// <summary>True when the file exists but cannot be read (mode 0600 and not root).</summary>
+    public bool Unreadable { get; }
 
     /// <summary>The paths listed, or null when the setting is absent (commented out): libvirt's defaults apply.</summary>
     public IReadOnlyList<string>? Entries { get; }
@@ -39,7 +43,7 @@ public sealed class QemuConfAcl
         var text = root.TryReadText(Path);
         if (text is null)
         {
-            return new QemuConfAcl(false, null, null);
+            return File.Exists(root.Resolve(Path)) ? new QemuConfAcl(true, null, null, unreadable: true) : new QemuConfAcl(false, null, null);
         }
 
         var withoutComments = string.Join('\n', text.Split('\n').Select(l => l.TrimStart().StartsWith('#') ? "" : l));

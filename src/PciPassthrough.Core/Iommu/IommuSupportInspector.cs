@@ -127,10 +127,12 @@ public static class IommuSupportInspector
         var key = intel ? "intel_iommu" : "amd_iommu";
         var wanted = $"{key}=on";
         var pt = args.TryGetValue("iommu", out var iommu) && iommu == "pt" ? " iommu=pt is set (host devices bypass translation)." : " iommu=pt is not set (optional; it spares host devices the translation cost).";
-        var remedy = $"Add {wanted} to GRUB_CMDLINE_LINUX in /etc/default/grub (Set-VfioHostConfiguration does it), regenerate the boot configuration and reboot.";
+        var remedy = intel
+            ? $"Add {wanted} to GRUB_CMDLINE_LINUX in /etc/default/grub, regenerate the boot configuration (update-grub or grub2-mkconfig) and reboot."
+            : "Enable AMD-Vi in the firmware; the kernel turns the AMD IOMMU on by itself unless amd_iommu=off or iommu=off is on the command line.";
         if (iommu == "off" || (args.TryGetValue(key, out var value) && value.Split(',').Contains("off")))
         {
-            return new(name, CheckStatus.Fail, $"The IOMMU is switched off on the kernel command line ({(iommu == "off" ? "iommu=off" : key + "=off")}).", remedy.Replace("Add", "Remove the 'off' setting and add", StringComparison.Ordinal));
+            return new(name, CheckStatus.Fail, $"The IOMMU is switched off on the kernel command line ({(iommu == "off" ? "iommu=off" : key + "=off")}).", intel ? remedy.Replace("Add", "Remove the 'off' setting and add", StringComparison.Ordinal) : "Remove amd_iommu=off and iommu=off from GRUB_CMDLINE_LINUX, regenerate the boot configuration and reboot.");
         }
 
         if (args.TryGetValue(key, out value) && value.Split(',').Contains("on"))
@@ -140,7 +142,7 @@ public static class IommuSupportInspector
 
         return active
             ? new(name, CheckStatus.Pass, $"{wanted} is not on the command line, but the IOMMU is active (enabled by the kernel's default).{pt}")
-            : new(name, CheckStatus.Fail, $"{wanted} is not on the kernel command line and no IOMMU is active.{pt}", remedy);
+            : new(name, CheckStatus.Fail, intel ? $"{wanted} is not on the kernel command line and no IOMMU is active.{pt}" : $"No AMD IOMMU is active.{pt}", remedy);
     }
 
     private static ReadinessCheck CheckActive(IReadOnlyList<string> units, IReadOnlyList<string> groups, bool intel)
@@ -203,7 +205,7 @@ public static class IommuSupportInspector
         }
 
         return RequiredModules.All(modules.Exists)
-            ? new(name, CheckStatus.Warning, "/dev/vfio/vfio does not exist yet; it appears when the vfio module loads.", "modprobe vfio-pci (Set-VfioBinding loads it when it binds a device).")
+            ? new(name, CheckStatus.Warning, "/dev/vfio/vfio does not exist yet; it appears when the vfio module loads.", "modprobe vfio-pci (Set-VfioBinding also loads it when it binds a device).")
             : new(name, CheckStatus.Fail, "/dev/vfio/vfio does not exist and the vfio modules are missing.", "Install a kernel with the vfio modules, then modprobe vfio-pci.");
     }
 

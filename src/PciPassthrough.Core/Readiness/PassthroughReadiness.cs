@@ -11,7 +11,7 @@ public sealed class PassthroughReadiness
         Findings = findings.ToArray();
         GroupMembers = groupMembers;
         var noFail = Findings.All(f => f.Status != CheckStatus.Fail);
-        ReadyNow = noFail && Is("BoundToVfio", CheckStatus.Pass) && Is("GroupIsolation", CheckStatus.Pass);
+        ReadyNow = noFail && Is("BoundToVfio", CheckStatus.Pass) && Is("GroupIsolation", CheckStatus.Pass) && Is("NotInUse", CheckStatus.Pass);
         ReadyAfterReboot = noFail && Is("BindsAtBoot", CheckStatus.Pass) && (Is("HostDriverCannotWin", CheckStatus.Pass) || Is("HostDriverCannotWin", CheckStatus.NotApplicable));
     }
 
@@ -23,10 +23,10 @@ public sealed class PassthroughReadiness
 
     public int? IommuGroup => Device.IommuGroup;
 
-    /// <summary>True when a guest could take the device right now: no Fail, on vfio-pci, its group isolated.</summary>
+    /// <summary>True when a guest could take the device right now: no Fail, on vfio-pci, its group isolated, no guest holding it.</summary>
     public bool ReadyNow { get; }
 
-    /// <summary>True when nothing fails and the device is configured to reach vfio-pci at boot before a host driver can take it.</summary>
+    /// <summary>True when nothing fails and the device (with its group peers) is configured to reach vfio-pci at boot before a host driver can take it.</summary>
     public bool ReadyAfterReboot { get; }
 
     public ReadinessCheck[] Findings { get; }

@@ -49,12 +49,16 @@ public sealed class PassthroughReadinessInspector
             NotDefaultRouteInterface(device),
             NoMountedStorage(device),
             BoundToVfio(device),
+            NotInUse(device),
         };
         var bootBinding = BootBindings.Describe(_root, device, _modprobe.Value);
+        var peersOnHostAtBoot = others.Where(o => BootBindings.Describe(_root, o, _modprobe.Value) is null && (o.Driver is not null || HostDrivers(o).Count > 0)).Select(o => o.Address).ToList();
         findings.Add(bootBinding is null
-            ? new("BindsAtBoot", CheckStatus.Warning, "Nothing binds it to vfio-pci at boot: after a reboot it is back on its host driver.", $"Set-VfioHostConfiguration -Address {device.Address} (a vfio-bind unit using driver_override, which captures only this card).")
-            : new("BindsAtBoot", CheckStatus.Pass, $"Bound at boot: {bootBinding}."));
-        findings.Add(HostDriverCannotWin(device));
+            ? new("BindsAtBoot", CheckStatus.Warning, "Nothing binds it to vfio-pci at boot: after a reboot it is back on its host driver.", $"List {device.Address} in DEVICES of {BootBindings.VfioBindConfig} with a vfio-bind service that uses driver_override (which captures only this card), or 'driverctl set-override {device.Address} vfio-pci'.")
+            : peersOnHostAtBoot.Count > 0
+                ? new("BindsAtBoot", CheckStatus.Warning, $"Bound at boot: {bootBinding}; but its group peers {string.Join(", ", peersOnHostAtBoot)} are not, so after a reboot the group is not viable.", $"Bind the peers at boot too ({BootBindings.VfioBindConfig} DEVICES or driverctl).")
+                : new("BindsAtBoot", CheckStatus.Pass, $"Bound at boot: {bootBinding}."));
+        findings.Add(HostDriverCannotWin(device, bootBinding));
         findings.Add(DevicePermissions(device, group));
         findings.Add(LibvirtDeviceAcl(device));
         findings.Add(LockedMemory());
@@ -65,10 +69,10 @@ public sealed class PassthroughReadinessInspector
     private ReadinessCheck IommuEnabled()
     {
         var support = _support.Value;
-        var failing = support.Checks.Where(c => c.Name is "IommuActive" or "KernelCommandLine" or "FirmwareIommuTable" && c.Status == CheckStatus.Fail).ToList();
+        var failing = support.Checks.Where(c => c.Status == CheckStatus.Fail).ToList();
         return failing.Count == 0
-            ? new("IommuEnabled", CheckStatus.Pass, $"The IOMMU is active ({support.IommuType ?? "type unknown"}).")
-            : new("IommuEnabled", CheckStatus.Fail, string.Join(" ", failing.Select(c => c.Detail)), failing[0].Remedy);
+            ? new("IommuEnabled", CheckStatus.Pass, $"The IOMMU is active ({support.IommuType ?? "type unknown"}) and Test-IommuSupport finds no failure.")
+            : new("IommuEnabled", CheckStatus.Fail, "Test-IommuSupport fails: " + string.Join(" ", failing.Select(c => $"{c.Name}: {c.Detail}")), failing[0].Remedy);
     }
 
     private static ReadinessCheck InGroup(PciDevice device, IommuGroup? group) => group is not null
@@ -135,8 +139,13 @@ public sealed class PassthroughReadinessInspector
     private ReadinessCheck NoMountedStorage(PciDevice device)
     {
         var mounts = _storage.Value.MountsBeneath(device);
-        return mounts.Count > 0
-            ? new("NoMountedStorage", CheckStatus.Fail, $"Mounted beneath it: {string.Join(", ", mounts)}. Detaching it takes these away from the host.", "Unmount them (and swapoff) first, or pass another controller.")
+        if (mounts.Count > 0)
+        {
+            return new("NoMountedStorage", CheckStatus.Fail, $"Mounted beneath it: {string.Join(", ", mounts)}. Detaching it takes these away from the host.", "Unmount them (and swapoff) first, or pass another controller.");
+        }
+
+        return _storage.Value.UntraceableMounts.Count > 0 && (device.Class?.StartsWith("01", StringComparison.Ordinal) ?? false)
+            ? new("NoMountedStorage", CheckStatus.Fail, $"A storage controller, and {string.Join(", ", _storage.Value.UntraceableMounts)} is mounted: its pool's disks cannot be traced to a controller.", "Check with 'zpool status' that no pool uses disks behind it.")
             : new("NoMountedStorage", CheckStatus.Pass, "No mounted filesystem or swap beneath it.");
     }
 
@@ -151,7 +160,32 @@ public sealed class PassthroughReadinessInspector
         };
     }
 
-    private ReadinessCheck HostDriverCannotWin(PciDevice device)
+    private static ReadinessCheck NotInUse(PciDevice device) => device.InUse.Length == 0
+        ? new("NotInUse", CheckStatus.Pass, "No process holds its IOMMU group open.")
+        : new("NotInUse", CheckStatus.Warning, $"Its group is open by {string.Join(", ", device.InUse.Select(u => u.ToString()))}: another guest cannot take it now.", "Stop that guest first.");
+
+    private ReadinessCheck HostDriverCannotWin(PciDevice device, string? bootBinding)
+    {
+        var drivers = HostDrivers(device);
+        if (drivers.Count == 0)
+        {
+            return new("HostDriverCannotWin", CheckStatus.NotApplicable, "No host driver claims this device.");
+        }
+
+        if (bootBinding is not null && (bootBinding.Contains("driverctl", StringComparison.Ordinal) || bootBinding.Contains("udev rule", StringComparison.Ordinal)))
+        {
+            return new("HostDriverCannotWin", CheckStatus.Pass, $"A driver_override set when the device appears ({bootBinding}) keeps {string.Join(", ", drivers)} off it.");
+        }
+
+        var modprobe = _modprobe.Value;
+        var racing = drivers.Where(d => !modprobe.Blacklisted.Contains(d) && !modprobe.LoadsVfioBefore(d)).ToList();
+        return racing.Count == 0
+            ? new("HostDriverCannotWin", CheckStatus.Pass, $"The host driver ({string.Join(", ", drivers)}) is blacklisted or loads after vfio-pci.")
+            : new("HostDriverCannotWin", CheckStatus.Warning, $"The host driver {string.Join(", ", racing)} can take the device at boot before vfio-pci does.", $"Add 'softdep {racing[0]} pre: vfio-pci' to a file in /etc/modprobe.d (safe when other devices use {racing[0]}), or 'blacklist {racing[0]}' if no host device needs it, and rebuild the initramfs.");
+    }
+
+    // The host drivers that would claim the device: its modalias against modules.alias, and its current driver.
+    private List<string> HostDrivers(PciDevice device)
     {
         var modalias = _root.TryReadText($"/sys/bus/pci/devices/{device.Address}/modalias")?.Trim();
         var drivers = _aliases.Value.ModulesFor(modalias).ToList();
@@ -160,16 +194,7 @@ public sealed class PassthroughReadinessInspector
             drivers.Add(KernelModules.Normalize(current));
         }
 
-        if (drivers.Count == 0)
-        {
-            return new("HostDriverCannotWin", CheckStatus.NotApplicable, "No host driver claims this device.");
-        }
-
-        var modprobe = _modprobe.Value;
-        var racing = drivers.Where(d => !modprobe.Blacklisted.Contains(d) && !modprobe.LoadsVfioBefore(d)).ToList();
-        return racing.Count == 0
-            ? new("HostDriverCannotWin", CheckStatus.Pass, $"The host driver ({string.Join(", ", drivers)}) is blacklisted or loads after vfio-pci.")
-            : new("HostDriverCannotWin", CheckStatus.Warning, $"The host driver {string.Join(", ", racing)} can take the device at boot before vfio-pci does.", $"Add 'softdep {racing[0]} pre: vfio-pci' (safe when other devices use {racing[0]}), or blacklist it if no host device needs it: Set-VfioHostConfiguration -BlacklistDriver {racing[0]}.");
+        return drivers;
     }
 
     private ReadinessCheck DevicePermissions(PciDevice device, IommuGroup? group)
@@ -178,7 +203,7 @@ public sealed class PassthroughReadinessInspector
         var node = group?.DevicePath is { } p ? $" {p.Path} is {p.Owner}:{p.Group} {p.Mode}." : "";
         return rule is { } r
             ? new("DevicePermissions", CheckStatus.Pass, $"The udev rule in {r.File} sets /dev/vfio ownership ({r.Rule}).{node}")
-            : new("DevicePermissions", CheckStatus.Warning, $"No udev rule sets /dev/vfio ownership: group devices are root-only unless libvirt adjusts them.{node}", "Add SUBSYSTEM==\"vfio\", OWNER=\"oneadmin\", GROUP=\"kvm\", MODE=\"0660\" in /etc/udev/rules.d (Set-VfioHostConfiguration writes it).");
+            : new("DevicePermissions", CheckStatus.Warning, $"No udev rule sets /dev/vfio ownership: group devices are root-only unless libvirt adjusts them.{node}", "Add SUBSYSTEM==\"vfio\", OWNER=\"oneadmin\", GROUP=\"kvm\", MODE=\"0660\" to a rule file in /etc/udev/rules.d (the guide's ownership for OpenNebula).");
     }
 
     private ReadinessCheck LibvirtDeviceAcl(PciDevice device)
@@ -187,6 +212,11 @@ public sealed class PassthroughReadinessInspector
         if (!acl.FileExists)
         {
             return new("LibvirtDeviceAcl", CheckStatus.NotApplicable, $"No {QemuConfAcl.Path}: libvirt is not installed here.");
+        }
+
+        if (acl.Unreadable)
+        {
+            return new("LibvirtDeviceAcl", CheckStatus.Warning, $"{QemuConfAcl.Path} exists but cannot be read.", "Run as root to check libvirt's device ACL.");
         }
 
         if (acl.Error is not null)
@@ -201,7 +231,8 @@ public sealed class PassthroughReadinessInspector
 
         var missingDefaults = QemuConfAcl.LibvirtDefaults.Where(d => d != "/dev/kqemu" && !acl.Entries.Contains(d)).ToList();
         var current = device.IommuGroup is int g ? $"/dev/vfio/{g}" : null;
-        var stale = acl.VfioGroups().Where(n => n != device.IommuGroup && !_groups.ListNumbers().Contains(n)).Select(n => $"/dev/vfio/{n}").ToList();
+        var groups = _groups.ListNumbers();
+        var stale = acl.VfioGroups().Where(n => n != device.IommuGroup && !groups.Contains(n)).Select(n => $"/dev/vfio/{n}").ToList();
         var problems = new List<string>();
         if (current is not null && !acl.Entries.Contains(current))
         {
@@ -224,8 +255,8 @@ public sealed class PassthroughReadinessInspector
         }
 
         return problems.Count == 0
-            ? new("LibvirtDeviceAcl", CheckStatus.Pass, $"cgroup_device_acl names /dev/vfio/vfio and {current}.")
-            : new("LibvirtDeviceAcl", CheckStatus.Warning, $"cgroup_device_acl is set, but {string.Join("; ", problems)}.", "Set-VfioHostConfiguration rewrites the list with libvirt's defaults and the current group devices.");
+            ? new("LibvirtDeviceAcl", CheckStatus.Pass, current is null ? "cgroup_device_acl names /dev/vfio/vfio and keeps libvirt's defaults." : $"cgroup_device_acl names /dev/vfio/vfio and {current}.")
+            : new("LibvirtDeviceAcl", CheckStatus.Warning, $"cgroup_device_acl is set, but {string.Join("; ", problems)}.", "Keep libvirt's defaults in cgroup_device_acl and list /dev/vfio/vfio and the CURRENT group devices (Get-IommuGroup), then restart libvirtd.");
     }
 
     private ReadinessCheck LockedMemory()

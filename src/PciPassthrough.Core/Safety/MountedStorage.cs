@@ -14,15 +14,42 @@ public sealed class MountedStorage
 
     private MountedStorage(HostRoot root) => _root = root;
 
+    /// <summary>
+    /// Filesystems whose disks sysfs cannot trace (a ZFS pool's vdevs): while one is mounted, every
+    /// storage controller may hold it.
+    /// </summary>
+    public IReadOnlyList<string> UntraceableMounts => _untraceable;
+
+    private readonly List<string> _untraceable = [];
+
     public static MountedStorage Find(HostRoot root)
     {
         var storage = new MountedStorage(root);
         foreach (var line in (root.TryReadText("/proc/mounts") ?? "").Split('\n'))
         {
             var f = line.Split(' ');
-            if (f.Length > 1 && f[0].StartsWith("/dev/", StringComparison.Ordinal))
+            if (f.Length > 2 && f[0].StartsWith("/dev/", StringComparison.Ordinal))
             {
                 storage.Add(f[0], f[1]);
+            }
+            else if (f.Length > 2 && f[2] == "zfs")
+            {
+                storage._untraceable.Add($"{f[1]} (zfs {f[0]})");
+            }
+        }
+
+        // mountinfo names every mount's block device by number, which also catches /dev/root and
+        // sources that are not /dev paths: /sys/dev/block/MAJ:MIN links to the device.
+        foreach (var line in (root.TryReadText("/proc/self/mountinfo") ?? "").Split('\n'))
+        {
+            var f = line.Split(' ');
+            if (f.Length > 4 && !f[2].StartsWith("0:", StringComparison.Ordinal))
+            {
+                var target = new FileInfo(root.Resolve("/sys/dev/block/" + f[2])).LinkTarget;
+                if (target is not null)
+                {
+                    storage.AddWithSlaves(Path.GetFileName(target.TrimEnd('/')), f[4], depth: 0);
+                }
             }
         }
 

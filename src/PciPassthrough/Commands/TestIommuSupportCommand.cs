@@ -14,9 +14,16 @@ public sealed class TestIommuSupportCommand : PciCmdletBase
     [Parameter]
     public SwitchParameter Quiet { get; set; }
 
+    private readonly HashSet<string> _reported = new(StringComparer.Ordinal);
+
     protected override void ProcessRecord()
     {
         var root = ResolveRoot();
+        if (!_reported.Add(root.Path))
+        {
+            return; // objects piped in from one host share one report
+        }
+
         var report = Guard(() => IommuSupportInspector.Inspect(root));
         foreach (var check in report.Checks)
         {

@@ -30,6 +30,19 @@ internal sealed unsafe class NativeDirectory : IDisposable
         }
     }
 
+    /// <summary>Opens a subdirectory by name (no path string is built); null when it cannot be opened.</summary>
+    public NativeDirectory? OpenChild(ReadOnlySpan<char> name)
+    {
+        Span<byte> z = stackalloc byte[256];
+        var n = Encoding.UTF8.GetBytes(name, z[..255]);
+        z[n] = 0;
+        fixed (byte* p = z)
+        {
+            var fd = Native.openat(_fd, p, OpenReadOnly | OpenCloseOnExec, 0);
+            return fd < 0 ? null : new NativeDirectory(fd);
+        }
+    }
+
     /// <summary>Reads a file below this directory into <paramref name="buffer"/>; -1 when it cannot be read.</summary>
     public int ReadFile(ReadOnlySpan<byte> nulTerminatedName, Span<byte> buffer)
     {

@@ -77,6 +77,37 @@ public readonly struct PciAddress : IEquatable<PciAddress>, IComparable<PciAddre
         return true;
     }
 
+    /// <summary>Parses the canonical sysfs form only (<c>dddd:bb:ss.f</c>, lowercase), without allocating.</summary>
+    public static bool TryParseCanonical(ReadOnlySpan<char> s, out PciAddress address)
+    {
+        address = default;
+        var colon = s.IndexOf(':');
+        if (colon < 4 || colon > 8 || s.Length != colon + 8 || s[colon + 3] != ':' || s[colon + 6] != '.')
+        {
+            return false;
+        }
+
+        foreach (var c in s)
+        {
+            if (c is (< '0' or > '9') and (< 'a' or > 'f') and not ':' and not '.')
+            {
+                return false;
+            }
+        }
+
+        if (!int.TryParse(s[..colon], NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var domain)
+            || !int.TryParse(s.Slice(colon + 1, 2), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var bus)
+            || !int.TryParse(s.Slice(colon + 4, 2), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var slot) || slot > 0x1f
+            || !int.TryParse(s.Slice(colon + 7, 1), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var function) || function > 7
+            || domain < 0)
+        {
+            return false;
+        }
+
+        address = new PciAddress(domain, bus, slot, function);
+        return true;
+    }
+
     /// <summary>Parses like <see cref="TryParse"/> or throws the module's InvalidPciAddress error.</summary>
     public static PciAddress Parse(string? text)
     {

@@ -19,6 +19,8 @@ public sealed class PciDeviceReader
     private readonly List<string> _diagnostics = [];
     private readonly StringPool _pool = new();
     private IReadOnlyDictionary<int, VfioUser[]>? _vfioUsers;
+    private NativeDirectory? _devicesDir;
+    private (byte[] Link, string Address)? _lastPhysicalFunction;
 
     public PciDeviceReader(HostRoot root, PciIdDatabase names)
     {
@@ -36,16 +38,20 @@ public sealed class PciDeviceReader
         var addresses = new List<PciAddress>();
         try
         {
-            foreach (var entry in Directory.EnumerateFileSystemEntries(dir))
+            // Names are parsed as spans: no path string per device on hosts with thousands of VFs.
+            var entries = new System.IO.Enumeration.FileSystemEnumerable<(PciAddress Address, string? Odd)>(
+                dir,
+                (ref System.IO.Enumeration.FileSystemEntry e) => PciAddress.TryParseCanonical(e.FileName, out var a) ? (a, null) : (default, e.FileName.ToString()),
+                new EnumerationOptions { AttributesToSkip = 0, IgnoreInaccessible = false, RecurseSubdirectories = false });
+            foreach (var (a, odd) in entries)
             {
-                var name = Path.GetFileName(entry);
-                if (PciAddress.TryParse(name, out var a) && a.ToString() == name)
+                if (odd is null)
                 {
                     addresses.Add(a);
                 }
                 else
                 {
-                    _diagnostics.Add($"Ignored '{entry}': not a PCI device name.");
+                    _diagnostics.Add($"Ignored '{dir}/{odd}': not a PCI device name.");
                 }
             }
         }
@@ -70,15 +76,24 @@ public sealed class PciDeviceReader
     public IEnumerable<PciDevice> ReadAll(Action<int, int>? progress = null, CancellationToken cancel = default)
     {
         var addresses = ListAddresses();
-        for (var i = 0; i < addresses.Count; i++)
+        _devicesDir = NativeDirectory.Open(_root.Resolve(DevicesPath));
+        try
         {
-            cancel.ThrowIfCancellationRequested();
-            var device = Read(addresses[i]);
-            progress?.Invoke(i + 1, addresses.Count);
-            if (device is not null)
+            for (var i = 0; i < addresses.Count; i++)
             {
-                yield return device;
+                cancel.ThrowIfCancellationRequested();
+                var device = Read(addresses[i]);
+                progress?.Invoke(i + 1, addresses.Count);
+                if (device is not null)
+                {
+                    yield return device;
+                }
             }
+        }
+        finally
+        {
+            _devicesDir?.Dispose();
+            _devicesDir = null;
         }
     }
 
@@ -89,7 +104,7 @@ public sealed class PciDeviceReader
     public PciDevice? Read(PciAddress address)
     {
         var addressText = address.ToString();
-        using var dir = NativeDirectory.Open(_root.Resolve(DevicesPath) + "/" + addressText);
+        using var dir = _devicesDir?.OpenChild(addressText) ?? NativeDirectory.Open(_root.Resolve(DevicesPath) + "/" + addressText);
         if (dir is null)
         {
             _diagnostics.Add($"{addressText}: the device directory is gone or unreadable; skipped.");
@@ -124,7 +139,7 @@ public sealed class PciDeviceReader
         d.Revision = revision is int r ? SysfsValues.TwoHex(r) : null;
         if (classCode is int cc)
         {
-            d.ClassCode = _pool.Text(System.Text.Encoding.ASCII.GetBytes(cc.ToString("x6", CultureInfo.InvariantCulture)));
+            d.ClassCode = _pool.Hex6(cc);
             d.Class = _pool.Hex4(cc >> 8);
             d.ProgIf = SysfsValues.TwoHex(cc);
             d.ClassName = PciNames.Class(_names, cc >> 16, (cc >> 8) & 0xff);
@@ -152,11 +167,15 @@ public sealed class PciDeviceReader
 
         d.Driver = ReadLinkName(dir, "driver\0"u8, buf);
         d.DriverOverride = ReadDriverOverride(dir, buf);
-        var group = ReadLinkName(dir, "iommu_group\0"u8, buf);
-        d.IommuGroup = group is not null && int.TryParse(group, NumberStyles.None, CultureInfo.InvariantCulture, out var g) ? g : null;
-        if (group is not null && d.IommuGroup is null)
+        var groupLength = dir.ReadLink("iommu_group\0"u8, buf);
+        if (groupLength > 0)
         {
-            _diagnostics.Add($"{addressText}: iommu_group link '{group}' is not a group number.");
+            var group = SysfsValues.LastSegment(buf[..groupLength]);
+            d.IommuGroup = SysfsValues.ParseNumber(group);
+            if (d.IommuGroup is null)
+            {
+                _diagnostics.Add($"{addressText}: iommu_group link '{System.Text.Encoding.UTF8.GetString(group)}' is not a group number.");
+            }
         }
 
         var numa = ReadDecimal(dir, "numa_node\0"u8, buf);
@@ -242,17 +261,18 @@ public sealed class PciDeviceReader
         return n < 0x0f ? (null, null) : (config[0x0e] & 0x7f, config[0x08]);
     }
 
+    // physfn first: on an SR-IOV host most devices are VFs, and they have no sriov_* files to fail on.
     private void ReadSriov(NativeDirectory dir, PciDevice d, Span<byte> buf)
     {
-        var total = ReadDecimal(dir, "sriov_totalvfs\0"u8, buf);
-        var physfn = ReadLinkName(dir, "physfn\0"u8, buf);
-        if (physfn is not null)
+        var physfnLength = dir.ReadLink("physfn\0"u8, buf);
+        if (physfnLength > 0)
         {
             d.SriovRole = SriovRole.VF;
-            d.PhysicalFunction = PciAddress.TryParse(physfn, out var pf) ? pf.ToString() : null;
+            d.PhysicalFunction = PhysicalFunctionAddress(SysfsValues.LastSegment(buf[..physfnLength]));
             return;
         }
 
+        var total = ReadDecimal(dir, "sriov_totalvfs\0"u8, buf);
         if (total is null && !dir.Exists("sriov_numvfs\0"u8))
         {
             return;
@@ -263,16 +283,18 @@ public sealed class PciDeviceReader
         d.NumVfs = ReadDecimal(dir, "sriov_numvfs\0"u8, buf);
         var vfs = new List<string>();
         Span<byte> name = stackalloc byte[24];
+        "virtfn"u8.CopyTo(name);
         for (var i = 0; i < 4096; i++)
         {
-            var written = System.Text.Encoding.ASCII.GetBytes($"virtfn{i}\0", name);
-            var link = ReadLinkName(dir, name[..written], buf);
-            if (link is null)
+            i.TryFormat(name[6..], out var digits, provider: CultureInfo.InvariantCulture);
+            name[6 + digits] = 0;
+            var length = dir.ReadLink(name[..(7 + digits)], buf);
+            if (length <= 0)
             {
                 break;
             }
 
-            if (PciAddress.TryParse(link, out var vf))
+            if (SysfsValues.TryParseAddress(SysfsValues.LastSegment(buf[..length]), out var vf))
             {
                 vfs.Add(vf.ToString());
             }
@@ -281,20 +303,38 @@ public sealed class PciDeviceReader
         d.VirtualFunctions = vfs.Count == 0 ? PciDevice.NoStrings : vfs.ToArray();
     }
 
+    // The VFs of one PF come one after another: reuse the PF's address string while the link repeats.
+    private string? PhysicalFunctionAddress(ReadOnlySpan<byte> link)
+    {
+        if (_lastPhysicalFunction is { } last && link.SequenceEqual(last.Link))
+        {
+            return last.Address;
+        }
+
+        if (!SysfsValues.TryParseAddress(link, out var pf))
+        {
+            return null;
+        }
+
+        var address = pf.ToString();
+        _lastPhysicalFunction = (link.ToArray(), address);
+        return address;
+    }
+
     // A NIC's interfaces sit in <dev>/net/; virtio-net puts them one level deeper (<dev>/virtio0/net/).
     private string[] NetworkInterfaceNames(NativeDirectory dir, PciDevice d)
     {
-        var deviceDir = _root.Resolve(DevicesPath) + "/" + d.Address;
         if (dir.Exists("net\0"u8))
         {
-            return ChildNames(deviceDir + "/net");
+            return ChildNames(_root.Resolve(DevicesPath) + "/" + d.Address + "/net");
         }
 
-        if (d.Class is null || !d.Class.StartsWith("02", StringComparison.Ordinal))
+        if (d.VendorId != "1af4" || d.Class is null || !d.Class.StartsWith("02", StringComparison.Ordinal))
         {
             return PciDevice.NoStrings;
         }
 
+        var deviceDir = _root.Resolve(DevicesPath) + "/" + d.Address;
         try
         {
             var names = new List<string>();

@@ -12,6 +12,18 @@ internal sealed class StringPool
     private readonly Dictionary<int, string> _hex4 = [];
     private readonly List<(byte[] Bytes, string Text)> _texts = [];
     private readonly Dictionary<(int, int, int), string> _types = [];
+    private readonly Dictionary<int, string> _hex6 = [];
+
+    public string Hex6(int value)
+    {
+        if (!_hex6.TryGetValue(value, out var s))
+        {
+            s = value.ToString("x6", CultureInfo.InvariantCulture);
+            _hex6[value] = s;
+        }
+
+        return s;
+    }
 
     public string Hex4(int value)
     {

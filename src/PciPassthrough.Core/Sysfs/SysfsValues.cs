@@ -46,10 +46,34 @@ internal static class SysfsValues
     }
 
     /// <summary>Parses a decimal integer, sign allowed (numa_node is -1 when unknown).</summary>
-    public static int? ParseDecimal(ReadOnlySpan<byte> raw)
+    public static int? ParseDecimal(ReadOnlySpan<byte> raw) =>
+        int.TryParse(Trim(raw), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var v) ? v : null;
+
+    /// <summary>Parses an unsigned decimal (a group number from a link name), no sign, no spaces.</summary>
+    public static int? ParseNumber(ReadOnlySpan<byte> raw) =>
+        int.TryParse(raw, NumberStyles.None, CultureInfo.InvariantCulture, out var v) ? v : null;
+
+    /// <summary>Parses a canonical sysfs address (<c>DDDD:BB:SS.F</c>) from bytes without allocating.</summary>
+    public static bool TryParseAddress(ReadOnlySpan<byte> s, out PciAddress address)
     {
-        var s = Trim(raw);
-        return int.TryParse(Encoding.ASCII.GetString(s), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var v) ? v : null;
+        address = default;
+        var colon1 = s.IndexOf((byte)':');
+        if (colon1 < 4 || s.Length != colon1 + 8 || s[colon1 + 3] != (byte)':' || s[colon1 + 6] != (byte)'.')
+        {
+            return false;
+        }
+
+        var domain = ParseHex(s[..colon1], int.MaxValue);
+        var bus = ParseHex(s.Slice(colon1 + 1, 2), 0xff);
+        var slot = ParseHex(s.Slice(colon1 + 4, 2), 0x1f);
+        var function = ParseHex(s.Slice(colon1 + 7, 1), 7);
+        if (domain is null || bus is null || slot is null || function is null)
+        {
+            return false;
+        }
+
+        address = new PciAddress(domain.Value, bus.Value, slot.Value, function.Value);
+        return true;
     }
 
     /// <summary>The last path segment of a link target (<c>../../bus/pci/drivers/e1000</c> gives <c>e1000</c>).</summary>

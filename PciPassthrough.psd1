@@ -18,6 +18,8 @@
         'Test-PciPassthroughReadiness'
         'Set-VfioBinding'
         'Remove-VfioBinding'
+        'Get-PciProbeFilter'
+        'Set-PciProbeFilter'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

@@ -28,4 +28,8 @@ public static class ErrorIds
     public const string DeviceStranded = "DeviceLeftWithoutDriver";
     public const string LockTimeout = "BindingLockTimeout";
     public const string NotBound = "DeviceNotOnVfioPci";
+    public const string ProbeFilterInvalid = "InvalidProbeFilterFile";
+    public const string ProbeFilterUnreadable = "ProbeFilterFileUnreadable";
+    public const string ConfigFileInvalid = "InvalidConfigurationFile";
+    public const string ConfigWriteFailed = "ConfigurationWriteFailed";
 }

@@ -57,16 +57,36 @@ public sealed class GetPciDeviceCommand : PciCmdletBase
     [ValidateNotNullOrEmpty]
     public int[]? IommuGroup { get; set; }
 
+    /// <summary>OpenNebula's pci.conf: list exactly the devices its probe would report.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? ProbeFilterPath { get; set; }
+
     /// <summary>The pci.ids file to name devices from.</summary>
     [Parameter]
     [ValidateNotNullOrEmpty]
     public string? PciIdsPath { get; set; }
 
+    private (PciPassthrough.OpenNebula.PciProbeFilter Filter, DeviceQuery Query)? _probe;
+
     protected override void BeginProcessing()
     {
         // Validate every pattern before reading anything: a bad one is a terminating error.
         _ = Guard(() => BuildQuery(addresses: null));
+        if (ProbeFilterPath is not null)
+        {
+            var filter = Guard(() => ProbeFilterFiles.Read(GetUnresolvedProviderPathFromPSPath(ProbeFilterPath)));
+            _probe = (filter, Guard(() => new DeviceQuery().WithFilters(filter.Filter).WithShortAddresses(filter.ShortAddress).WithDeviceNames(filter.DeviceName)));
+            WriteVerbose($"Probe filter {filter.Path}: filter {string.Join(",", filter.Filter)}; short addresses {string.Join(",", filter.ShortAddress)}; names {string.Join(",", filter.DeviceName)}.");
+        }
     }
+
+    // The probe's last two rules: vGPU-capable NVIDIA parents and PFs with VFs enabled are not reported.
+    private bool ProbeReports(PciDevice device) =>
+        _probe is not { } p
+        || (p.Query.Matches(device)
+            && !(device.VendorId is string v && p.Filter.NvidiaVendors.Contains(v, StringComparer.OrdinalIgnoreCase) && device.VirtualFunctions.Length > 0)
+            && !(device.SriovRole == SriovRole.PF && device.NumVfs > 0));
 
     protected override void ProcessRecord()
     {
@@ -92,7 +112,7 @@ public sealed class GetPciDeviceCommand : PciCmdletBase
         var candidates = query.IsExactAddressesOnly
             ? query.ExactAddresses.Select(a => Guard(() => scan.Reader.Read(PciAddress.Parse(a)))).OfType<PciDevice>().Distinct().ToList()
             : scan.All(ReportProgress, Guard, StopToken);
-        foreach (var device in candidates.Where(query.Matches))
+        foreach (var device in candidates.Where(d => query.Matches(d) && ProbeReports(d)))
         {
             found.Add(device.Address);
             WriteObject(device);

@@ -1,0 +1,106 @@
+using System.Globalization;
+using System.Runtime.InteropServices;
+using PciPassthrough.HostFs;
+
+namespace PciPassthrough.HostConfig;
+
+/// <summary>
+/// Reads and writes host configuration files under a root. A write is atomic (a temporary file in the
+/// same directory, flushed, then renamed over), keeps the file's mode and owner, and first copies the
+/// previous content aside, so an interrupted or unwanted change loses nothing.
+/// </summary>
+public static class ConfigFiles
+{
+    /// <summary>The planned change of one file; <paramref name="edit"/> gets the current content (null when missing).</summary>
+    public static ConfigFileChange Plan(HostRoot root, string hostPath, Func<string?, string> edit) =>
+        PlanFile(root.Resolve(hostPath), hostPath, edit);
+
+    /// <summary>The planned change of a file given by its full path; <paramref name="displayPath"/> names it in diffs.</summary>
+    public static ConfigFileChange PlanFile(string full, string displayPath, Func<string?, string> edit)
+    {
+        var hostPath = displayPath;
+        string? current;
+        try
+        {
+            current = File.Exists(full) ? File.ReadAllText(full) : null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new PciPassthroughException(ErrorIds.ConfigWriteFailed, FailureKind.ReadError, $"Cannot read {hostPath}: {e.Message}", "Run as root; nothing was changed.", hostPath, e);
+        }
+
+        return new ConfigFileChange(hostPath, full, current, edit(current));
+    }
+
+    /// <summary>Writes a planned change (nothing for an unchanged file) and returns it with its backup.</summary>
+    public static ConfigFileChange Apply(ConfigFileChange change, DateTime now)
+    {
+        if (change.Action == FileAction.Unchanged)
+        {
+            return change;
+        }
+
+        var dir = Path.GetDirectoryName(change.FullPath)!;
+        try
+        {
+            if (!Directory.Exists(dir))
+            {
+                if (!Directory.Exists(Path.GetDirectoryName(dir)))
+                {
+                    throw new DirectoryNotFoundException($"{Path.GetDirectoryName(change.Path)} does not exist");
+                }
+
+                Directory.CreateDirectory(dir);
+            }
+
+            if (change.OldContent is not null && File.Exists(change.FullPath))
+            {
+                var backup = $"{change.FullPath}.{now.ToString("yyyyMMddHHmmss", CultureInfo.InvariantCulture)}.pcipt.bak";
+                File.Copy(change.FullPath, backup, overwrite: true);
+                change.Backup = $"{change.Path}.{now.ToString("yyyyMMddHHmmss", CultureInfo.InvariantCulture)}.pcipt.bak";
+            }
+
+            var temp = Path.Combine(dir, $".{Path.GetFileName(change.FullPath)}.pcipt-{Environment.ProcessId}.tmp");
+            using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write))
+            {
+                var bytes = System.Text.Encoding.UTF8.GetBytes(change.NewContent);
+                stream.Write(bytes, 0, bytes.Length);
+                stream.Flush(flushToDisk: true);
+            }
+
+            CopyOwnership(change.FullPath, temp);
+            File.Move(temp, change.FullPath, overwrite: true);
+            return change;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new PciPassthroughException(ErrorIds.ConfigWriteFailed, FailureKind.WriteError, $"Cannot write {change.Path}: {e.Message}", "Run as root on a writable /etc; the file was left as it was.", change.Path, e);
+        }
+    }
+
+    // A rewritten file keeps its mode and owner; a new one gets 0644 root-style defaults.
+    private static void CopyOwnership(string original, string temp)
+    {
+        var stat = FileOwnership.Read(original);
+        if (stat is null)
+        {
+            File.SetUnixFileMode(temp, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+            return;
+        }
+
+        File.SetUnixFileMode(temp, (UnixFileMode)(stat.Mode & 0xfff));
+        Chown(temp, stat.Uid, stat.Gid);
+    }
+
+    private static unsafe void Chown(string path, int uid, int gid)
+    {
+        var bytes = System.Text.Encoding.UTF8.GetBytes(path + "\0");
+        fixed (byte* p = bytes)
+        {
+            _ = chown(p, uid, gid);
+        }
+    }
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern unsafe int chown(byte* path, int owner, int group);
+}

@@ -1,0 +1,88 @@
+using System.Management.Automation;
+using System.Text.RegularExpressions;
+using PciPassthrough.Filtering;
+using PciPassthrough.HostConfig;
+using PciPassthrough.OpenNebula;
+using PciPassthrough.PowerShell.Common;
+
+namespace PciPassthrough.PowerShell.Commands;
+
+/// <summary>Changes OpenNebula's probe filter (pci.conf): only the keys given, every other line and key kept.</summary>
+[Cmdlet(VerbsCommon.Set, "PciProbeFilter", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
+[OutputType(typeof(ConfigFileChange))]
+public sealed class SetPciProbeFilterCommand : PciCmdletBase
+{
+    private static readonly Regex VendorShape = new("^[0-9a-fA-F]{4}$", RegexOptions.CultureInvariant);
+
+    [Parameter(Position = 0)]
+    [ValidateNotNullOrEmpty]
+    public string? Path { get; set; }
+
+    /// <summary>lspci -d filters; '0:0' reports nothing, '*:*' everything.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string[]? Filter { get; set; }
+
+    /// <summary>Exact lspci slot strings; an empty array clears the list.</summary>
+    [Parameter]
+    [AllowEmptyCollection]
+    [ValidateNotNull]
+    public string[]? ShortAddress { get; set; }
+
+    /// <summary>Device-name regular expressions; an empty array clears the list.</summary>
+    [Parameter]
+    [AllowEmptyCollection]
+    [ValidateNotNull]
+    public string[]? DeviceName { get; set; }
+
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string[]? NvidiaVendors { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        var root = ResolveRoot();
+        var fullPath = ProbeFilterFiles.Locate(this, Path, root);
+        Guard(Validate);
+        var format = DependencyLoadContext.ProbeFilterFormat;
+        var change = Guard(() => ConfigFiles.PlanFile(fullPath, fullPath, current =>
+        {
+            var old = current is null ? new PciProbeFilter() : format.Parse(current, fullPath);
+            var updated = new PciProbeFilter(Filter ?? old.Filter, ShortAddress ?? old.ShortAddress, DeviceName ?? old.DeviceName, NvidiaVendors ?? old.NvidiaVendors);
+            return format.Render(updated, current, fullPath);
+        }));
+
+        if (change.Action == FileAction.Unchanged)
+        {
+            WriteVerbose($"{fullPath} already says this; nothing to do.");
+            WriteObject(change);
+            return;
+        }
+
+        if (ShouldProcess($"{fullPath}:\n{change.Diff}", $"Write {fullPath}?", $"{change.Action} {fullPath}"))
+        {
+            WriteObject(Guard(() => ConfigFiles.Apply(change, DateTime.UtcNow)));
+        }
+    }
+
+    private void Validate()
+    {
+        _ = IdFilter.ParseList(Filter ?? []);
+        _ = new DeviceQuery().WithDeviceNames(DeviceName);
+        foreach (var a in ShortAddress ?? [])
+        {
+            if (!PciAddress.TryParse(a, out _))
+            {
+                throw new PciPassthroughException(ErrorIds.InvalidAddress, FailureKind.InvalidArgument, $"'{a}' is not a short address.", "Give BB:SS.F as lspci prints it (DDDD:BB:SS.F outside domain 0000).", a);
+            }
+        }
+
+        foreach (var v in NvidiaVendors ?? [])
+        {
+            if (!VendorShape.IsMatch(v))
+            {
+                throw new PciPassthroughException(ErrorIds.InvalidFilter, FailureKind.InvalidArgument, $"'{v}' is not a vendor id.", "Give 4 hex digits, e.g. 10de.", v);
+            }
+        }
+    }
+}

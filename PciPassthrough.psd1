@@ -20,6 +20,9 @@
         'Remove-VfioBinding'
         'Get-PciProbeFilter'
         'Set-PciProbeFilter'
+        'Get-VfioHostConfiguration'
+        'Set-VfioHostConfiguration'
+        'Test-VfioHostConfiguration'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

@@ -62,7 +62,7 @@ public sealed class BindingSafety
             throw Refuse(ErrorIds.HoldsMountedStorage, FailureKind.InvalidOperation, device, $"it is a storage controller and {string.Join(", ", _storage.Value.UntraceableMounts)} is mounted, whose disks cannot be traced to a controller", "Check with 'zpool status' that no pool uses disks behind it, then use -Force.");
         }
 
-        if (device.InUse.Length > 0)
+        if (device.InUse.Length > 0 && device.Driver != VfioBinder.VfioDriver)
         {
             throw Refuse(ErrorIds.InUse, FailureKind.ResourceBusy, device, $"its group is open by {string.Join(", ", device.InUse.Select(u => u.ToString()))}", "Stop the guest that uses it first.");
         }

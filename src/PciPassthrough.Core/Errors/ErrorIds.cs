@@ -27,7 +27,7 @@ public static class ErrorIds
     public const string BindingFailed = "VfioBindingFailed";
     public const string DeviceStranded = "DeviceLeftWithoutDriver";
     public const string LockTimeout = "BindingLockTimeout";
-    public const string NotBound = "DeviceNotOnVfioPci";
+    public const string RootMismatch = "OneRootPerCall";
     public const string ProbeFilterInvalid = "InvalidProbeFilterFile";
     public const string ProbeFilterUnreadable = "ProbeFilterFileUnreadable";
     public const string ConfigFileInvalid = "InvalidConfigurationFile";

@@ -32,6 +32,40 @@ public static class ConfigFiles
         return new ConfigFileChange(hostPath, full, current, edit(current));
     }
 
+    /// <summary>
+    /// Checks that every changed file's directory exists (or can be made in an existing parent) and is
+    /// writable, so that a run fails before its first write rather than half-way.
+    /// </summary>
+    public static void EnsureWritable(IEnumerable<ConfigFileChange> changes)
+    {
+        foreach (var change in changes.Where(c => c.Action != FileAction.Unchanged))
+        {
+            var dir = Path.GetDirectoryName(change.FullPath)!;
+            var existing = Directory.Exists(dir) ? dir : Path.GetDirectoryName(dir)!;
+            if (!Directory.Exists(existing))
+            {
+                throw new PciPassthroughException(ErrorIds.ConfigWriteFailed, FailureKind.WriteError, $"Cannot write {change.Path}: {Path.GetDirectoryName(Path.GetDirectoryName(change.Path))} does not exist.", "Install the package that owns that directory, or skip that part; nothing was written.", change.Path);
+            }
+
+            if (!CanWrite(existing))
+            {
+                throw new PciPassthroughException(ErrorIds.ConfigWriteFailed, FailureKind.PermissionDenied, $"Cannot write {change.Path}: its directory is read-only for this user.", "Run as root on a writable /etc; nothing was written.", change.Path);
+            }
+        }
+    }
+
+    private static unsafe bool CanWrite(string directory)
+    {
+        var bytes = System.Text.Encoding.UTF8.GetBytes(directory + "\0");
+        fixed (byte* p = bytes)
+        {
+            return access(p, 2) == 0; // W_OK; also reports a read-only filesystem
+        }
+    }
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern unsafe int access(byte* path, int mode);
+
     /// <summary>Writes a planned change (nothing for an unchanged file) and returns it with its backup.</summary>
     public static ConfigFileChange Apply(ConfigFileChange change, DateTime now)
     {

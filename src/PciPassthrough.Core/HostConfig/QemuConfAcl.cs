@@ -58,6 +58,49 @@ public sealed class QemuConfAcl
             : new QemuConfAcl(true, null, null);
     }
 
+    /// <summary>
+    /// qemu.conf with cgroup_device_acl listing libvirt's defaults, the entries already there (stale
+    /// /dev/vfio/N dropped: <paramref name="existingGroups"/> are the groups that exist), /dev/vfio/vfio
+    /// and the given groups' devices. Only that setting changes; a broken list is refused.
+    /// </summary>
+    public static string Apply(string? text, IReadOnlyCollection<int> groups, IReadOnlyCollection<int> existingGroups)
+    {
+        var original = text ?? "";
+        var withoutComments = string.Join('\n', original.Split('\n').Select(l => l.TrimStart().StartsWith('#') ? new string(' ', l.Length) : l));
+        var match = Setting.Match(withoutComments);
+        if (!match.Success && Opening.IsMatch(withoutComments))
+        {
+            throw new PciPassthroughException(ErrorIds.ConfigFileInvalid, FailureKind.InvalidArgument, $"{Path}: cgroup_device_acl is set but its list is not a closed [ ... ] of quoted paths.", "Fix the list by hand; nothing was written.", Path);
+        }
+
+        var current = match.Success ? Quoted.Matches(match.Groups["body"].Value).Select(m => m.Groups["p"].Value).ToList() : [];
+        var entries = new List<string>(LibvirtDefaults);
+        foreach (var e in current)
+        {
+            var stale = e.StartsWith("/dev/vfio/", StringComparison.Ordinal) && int.TryParse(e.AsSpan(10), out var g) && !existingGroups.Contains(g);
+            if (!stale && !entries.Contains(e))
+            {
+                entries.Add(e);
+            }
+        }
+
+        foreach (var e in groups.Order().Select(g => $"/dev/vfio/{g}").Prepend("/dev/vfio/vfio"))
+        {
+            if (!entries.Contains(e))
+            {
+                entries.Add(e);
+            }
+        }
+
+        var setting = "cgroup_device_acl = [\n" + string.Join(",\n", entries.Select(e => $"    \"{e}\"")) + "\n]";
+        if (match.Success)
+        {
+            return original[..match.Index] + setting + original[(match.Index + match.Length)..];
+        }
+
+        return original + (original.Length == 0 || original.EndsWith('\n') ? "" : "\n") + "\n# Set by PciPassthrough: libvirt's defaults, /dev/vfio/vfio and the passed-through groups.\n" + setting + "\n";
+    }
+
     /// <summary>The /dev/vfio/N group numbers listed.</summary>
     public IEnumerable<int> VfioGroups() => (Entries ?? []).Select(e => e.StartsWith("/dev/vfio/", StringComparison.Ordinal) && int.TryParse(e.AsSpan(10), out var g) ? g : -1).Where(g => g >= 0);
 }

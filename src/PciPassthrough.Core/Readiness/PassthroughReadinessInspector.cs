@@ -108,7 +108,9 @@ public sealed class PassthroughReadinessInspector
         var list = string.Join(", ", others.Select(o => $"{o.Address} ({o.Driver ?? "no driver"})"));
         return blockers.Count == 0
             ? new("GroupIsolation", CheckStatus.Pass, $"Shares its group with {list}, which is ready to go along.")
-            : new("GroupIsolation", CheckStatus.Warning, $"Shares its group with {list}: all must be on vfio-pci (or driverless) before the group can be used ('group is not viable').", $"Set-VfioBinding -Address {device.Address} -IncludeGroup binds them together.");
+            : new("GroupIsolation", CheckStatus.Warning, $"Shares its group with {list}: all must be on vfio-pci (or driverless) before the group can be used ('group is not viable').", blockers.Any(b => b.Class?.StartsWith("06", StringComparison.Ordinal) ?? false)
+                ? $"The group holds a bridge-class device ({string.Join(", ", blockers.Where(b => b.Class?.StartsWith("06", StringComparison.Ordinal) ?? false).Select(b => b.Address))}), which Set-VfioBinding will not assign: move the card to a slot with its own group."
+                : $"Set-VfioBinding -Address {device.Address} -IncludeGroup binds them together.");
     }
 
     private static ReadinessCheck NotBootVga(PciDevice device)

@@ -61,6 +61,7 @@ public sealed class SetPciProbeFilterCommand : PciCmdletBase
 
         if (ShouldProcess($"{fullPath}:\n{change.Diff}", $"Write {fullPath}?", $"{change.Action} {fullPath}"))
         {
+            Guard(() => ConfigFiles.EnsureWritable([change]));
             WriteObject(Guard(() => ConfigFiles.Apply(change, DateTime.UtcNow)));
         }
     }

@@ -15,7 +15,8 @@ public sealed class SetVfioBindingCommand : VfioBindingCmdletBase
 
     protected override string Action => "Bind to vfio-pci";
 
-    protected override bool IsAlreadyThere(PciDevice device) => device.Driver == VfioBinder.VfioDriver;
+    // With -IncludeGroup a bound device may still have peers on host drivers: plan them.
+    protected override bool IsAlreadyThere(PciDevice device) => device.Driver == VfioBinder.VfioDriver && !IncludeGroup;
 
     protected override string AlreadyThereMessage(PciDevice device) => $"{device.Address} is already bound to vfio-pci; nothing to do.";
 

@@ -1,0 +1,81 @@
+using PciPassthrough.HostFs;
+using PciPassthrough.Iommu;
+using PciPassthrough.Sysfs;
+
+namespace PciPassthrough.HostConfig;
+
+/// <summary>Where the configuration files and the running host disagree, each as a finding with its fix.</summary>
+public static class HostConfigurationDrift
+{
+    private static readonly string[] BootArguments = ["intel_iommu", "amd_iommu", "iommu", "rd.driver.pre", "rd.driver.blacklist", "vfio-pci.ids", "modprobe.blacklist"];
+
+    public static IReadOnlyList<ReadinessCheck> Check(HostRoot root, PciDeviceReader devices)
+    {
+        var config = VfioHostConfiguration.Read(root);
+        var checks = new List<ReadinessCheck>();
+
+        // Kernel command line: the IOMMU-related arguments in grub should be the running ones.
+        string? grubError = null;
+        try
+        {
+            GrubCommandLine.Arguments(root.TryReadText(GrubCommandLine.Path));
+        }
+        catch (PciPassthroughException e)
+        {
+            grubError = e.Message;
+        }
+
+        var configured = config.GrubCommandLine.Where(a => BootArguments.Contains(a.Split('=')[0])).ToHashSet(StringComparer.Ordinal);
+        var running = config.LiveCommandLine.Where(a => BootArguments.Contains(a.Split('=')[0])).ToHashSet(StringComparer.Ordinal);
+        checks.Add(grubError is not null
+            ? new("KernelCommandLine", CheckStatus.Fail, grubError, "Fix GRUB_CMDLINE_LINUX in /etc/default/grub.")
+            : configured.SetEquals(running)
+                ? new("KernelCommandLine", CheckStatus.Pass, configured.Count == 0 ? "No VFIO-related argument configured or running." : $"Running as configured: {string.Join(' ', configured.Order(StringComparer.Ordinal))}.")
+                : new("KernelCommandLine", CheckStatus.Warning, $"/etc/default/grub has '{string.Join(' ', configured.Order(StringComparer.Ordinal))}' but the kernel runs with '{string.Join(' ', running.Order(StringComparer.Ordinal))}'.", $"Regenerate the boot configuration ({GrubCommandLine.RegenerateCommand(root)}) and reboot."));
+
+        // Devices set to bind at boot that are gone.
+        var missing = config.BootBindAddresses.Where(a => !PciAddress.TryParse(a, out var p) || !devices.Exists(p)).ToList();
+        checks.Add(missing.Count == 0
+            ? new("BootBindDevices", CheckStatus.Pass, config.BootBindAddresses.Length == 0 ? "No device is bound at boot." : $"Every boot-bound device exists: {string.Join(' ', config.BootBindAddresses)}.")
+            : new("BootBindDevices", CheckStatus.Warning, $"Set to bind at boot but not present at that address: {string.Join(' ', missing)}.", "Update DEVICES in /etc/sysconfig/vfio-bind (Set-VfioHostConfiguration -Address) after moving or replacing cards."));
+
+        // Blacklisted drivers that are loaded anyway.
+        var loaded = config.BlacklistedDrivers.Where(d => Directory.Exists(root.Resolve("/sys/module/" + KernelModules.Normalize(d)))).ToList();
+        checks.Add(loaded.Count == 0
+            ? new("BlacklistedDrivers", CheckStatus.Pass, config.BlacklistedDrivers.Length == 0 ? "No driver is blacklisted." : $"Blacklisted and not loaded: {string.Join(", ", config.BlacklistedDrivers)}.")
+            : new("BlacklistedDrivers", CheckStatus.Warning, $"Blacklisted but loaded anyway: {string.Join(", ", loaded)} (the initramfs does not have the blacklist, or something loads it by name).", "Rebuild the initramfs (dracut --force or update-initramfs -u) and add rd.driver.blacklist=<driver> to the kernel command line."));
+
+        // Modules the initramfs names that the kernel lacks (vfio_virqfd on kernels >= 6.2).
+        var release = root.TryReadText("/proc/sys/kernel/osrelease")?.Trim();
+        var kernel = new KernelModules(root, release);
+        var kind = VfioHostConfigurator.Detect(root);
+        var lacking = kernel.HasModuleTree ? config.InitramfsModules.Where(m => !kernel.Exists(m)).Distinct().ToList() : [];
+        checks.Add(lacking.Count == 0
+            ? new("InitramfsModules", CheckStatus.Pass, config.InitramfsModules.Length == 0 ? "The initramfs configuration names no vfio module." : $"Every vfio module named exists for kernel {release}.")
+            : new("InitramfsModules", CheckStatus.Fail, $"The {(kind == InitramfsKind.InitramfsTools ? "initramfs-tools" : "dracut")} configuration names modules kernel {release} does not have: {string.Join(", ", lacking)} (vfio_virqfd was folded into vfio in 6.2).", "Remove them (Set-VfioHostConfiguration writes only modules that exist), then rebuild the initramfs."));
+
+        // libvirt's ACL: stale group numbers, or the boot devices' current groups missing.
+        var acl = config.LibvirtDeviceAcl;
+        if (acl is null)
+        {
+            checks.Add(new("LibvirtDeviceAcl", CheckStatus.NotApplicable, "cgroup_device_acl is not set (or libvirt is absent)."));
+        }
+        else
+        {
+            var existing = new IommuGroupReader(root, devices).ListNumbers();
+            var listed = acl.Where(e => e.StartsWith("/dev/vfio/", StringComparison.Ordinal) && int.TryParse(e.AsSpan(10), out _)).Select(e => int.Parse(e.AsSpan(10), System.Globalization.CultureInfo.InvariantCulture)).ToList();
+            var wanted = config.BootBindAddresses.Select(a => PciAddress.TryParse(a, out var p) ? devices.Read(p)?.IommuGroup : null).OfType<int>().ToList();
+            var stale = listed.Where(g => !existing.Contains(g)).ToList();
+            var absent = wanted.Where(g => !listed.Contains(g)).ToList();
+            checks.Add(stale.Count == 0 && absent.Count == 0
+                ? new("LibvirtDeviceAcl", CheckStatus.Pass, "cgroup_device_acl names the current groups.")
+                : new("LibvirtDeviceAcl", CheckStatus.Warning, string.Join("; ", new[]
+                    {
+                        stale.Count > 0 ? $"it names /dev/vfio/{string.Join(", /dev/vfio/", stale)}, which no longer exist" : null,
+                        absent.Count > 0 ? $"the boot-bound devices are now in group {string.Join(", ", absent)}, which it does not name" : null,
+                    }.OfType<string>()) + ".", "Set-VfioHostConfiguration -Address ... rewrites the list with the current groups; then restart libvirtd."));
+        }
+
+        return checks;
+    }
+}

@@ -1,0 +1,47 @@
+namespace PciPassthrough.HostConfig;
+
+/// <summary>Which initramfs generator to write for.</summary>
+public enum InitramfsKind
+{
+    Auto,
+    Dracut,
+    InitramfsTools,
+    None,
+}
+
+/// <summary>What Set-VfioHostConfiguration is asked to make so. Every part is optional.</summary>
+public sealed record HostConfigurationRequest
+{
+    /// <summary>Devices to bind to vfio-pci at boot (vfio-bind.service with driver_override).</summary>
+    public IReadOnlyList<string> Addresses { get; init; } = [];
+
+    public IReadOnlyList<string> BlacklistDrivers { get; init; } = [];
+
+    /// <summary>Drivers to order after vfio-pci (softdep DRIVER pre: vfio-pci).</summary>
+    public IReadOnlyList<string> SoftdepDrivers { get; init; } = [];
+
+    /// <summary>vendor:device ids for 'options vfio-pci ids=' (captures every identical card).</summary>
+    public IReadOnlyList<string> VfioPciIds { get; init; } = [];
+
+    /// <summary>"intel", "amd", or null to choose from the firmware table and CPU.</summary>
+    public string? Iommu { get; init; }
+
+    public bool IommuPassthrough { get; init; }
+
+    /// <summary>False leaves /etc/default/grub alone.</summary>
+    public bool KernelCommandLine { get; init; } = true;
+
+    public InitramfsKind Initramfs { get; init; } = InitramfsKind.Auto;
+
+    /// <summary>The kernel the initramfs is for; the running one by default.</summary>
+    public string? KernelRelease { get; init; }
+
+    public string UdevOwner { get; init; } = "oneadmin";
+
+    public string UdevGroup { get; init; } = "kvm";
+
+    public string UdevMode { get; init; } = "0660";
+
+    /// <summary>Past the safety refusals for boot-bound devices.</summary>
+    public bool Force { get; init; }
+}

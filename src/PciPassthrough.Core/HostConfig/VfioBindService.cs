@@ -1,0 +1,67 @@
+namespace PciPassthrough.HostConfig;
+
+/// <summary>
+/// The guide's boot-time binding (a oneshot unit running vfio-bind with DEVICES from
+/// /etc/sysconfig/vfio-bind), but binding with driver_override and checking the result, instead of
+/// new_id, which captures every card with the same ids.
+/// </summary>
+public static class VfioBindService
+{
+    public const string ScriptPath = "/usr/local/bin/vfio-bind";
+    public const string UnitPath = "/etc/systemd/system/vfio-bind.service";
+
+    public static string Config(IEnumerable<string> addresses) =>
+        "# Written by PciPassthrough (Set-VfioHostConfiguration): the devices vfio-bind.service binds at boot.\n" +
+        $"DEVICES=\"{string.Join(' ', addresses)}\"\n";
+
+    public const string Unit = """
+        [Unit]
+        Description=Binds devices to vfio-pci
+        After=syslog.target
+        Before=libvirtd.service
+
+        [Service]
+        EnvironmentFile=-/etc/sysconfig/vfio-bind
+        Type=oneshot
+        RemainAfterExit=yes
+        ExecStart=-/usr/local/bin/vfio-bind $DEVICES
+
+        [Install]
+        WantedBy=multi-user.target
+
+        """;
+
+    public const string Script = """
+        #!/bin/sh
+        # vfio-bind, written by PciPassthrough (Set-VfioHostConfiguration).
+        # Binds each PCI address given to vfio-pci with driver_override, which captures only that device
+        # (new_id would capture every card with the same ids), and checks that vfio-pci really bound it.
+        # A device that does not bind is given back to its host driver, never left without a driver.
+        set -u
+        [ -d /sys/bus/pci/drivers/vfio-pci ] || modprobe vfio-pci || { echo "vfio-bind: cannot load vfio-pci" >&2; exit 1; }
+        rc=0
+        for dev in "$@"; do
+            case "$dev" in
+                *[!0-9a-f:.]* | "") echo "vfio-bind: '$dev' is not a PCI address" >&2; rc=1; continue ;;
+            esac
+            d=/sys/bus/pci/devices/$dev
+            if [ ! -e "$d" ]; then echo "vfio-bind: no device $dev" >&2; rc=1; continue; fi
+            current=""
+            [ -e "$d/driver" ] && current=$(basename "$(readlink "$d/driver")")
+            [ "$current" = vfio-pci ] && continue
+            echo vfio-pci > "$d/driver_override"
+            [ -n "$current" ] && echo "$dev" > "$d/driver/unbind"
+            echo "$dev" > /sys/bus/pci/drivers_probe
+            bound=""
+            [ -e "$d/driver" ] && bound=$(basename "$(readlink "$d/driver")")
+            if [ "$bound" != vfio-pci ]; then
+                echo "vfio-bind: $dev did not bind to vfio-pci; returning it to ${current:-no driver}" >&2
+                echo > "$d/driver_override"
+                [ -e "$d/driver" ] || echo "$dev" > /sys/bus/pci/drivers_probe
+                rc=1
+            fi
+        done
+        exit $rc
+
+        """;
+}

@@ -1,0 +1,153 @@
+using PciPassthrough.Binding;
+using PciPassthrough.HostFs;
+using PciPassthrough.Iommu;
+using PciPassthrough.Sysfs;
+
+namespace PciPassthrough.HostConfig;
+
+/// <summary>
+/// Plans every file Set-VfioHostConfiguration writes, from a request. Planning reads and validates
+/// everything first (devices, existing files): a refusal or a malformed file stops the whole plan
+/// before anything is written.
+/// </summary>
+public static class VfioHostConfigurator
+{
+    public static IReadOnlyList<ConfigFileChange> Plan(HostRoot root, HostConfigurationRequest request, PciDeviceReader devices)
+    {
+        var bootDevices = request.Addresses.Select(a => devices.Read(PciAddress.Parse(a))
+            ?? throw new PciPassthroughException(ErrorIds.DeviceNotFound, FailureKind.NotFound, $"No PCI device has the address '{a}'.", "List the host's devices with Get-PciDevice.", a)).ToList();
+        if (!request.Force)
+        {
+            var safety = new BindingSafety(root);
+            foreach (var d in bootDevices)
+            {
+                safety.CheckDevice(d); // binding the host's disk or network at boot would strand it at every boot
+            }
+        }
+
+        var support = IommuSupportInspector.Inspect(root);
+        var changes = new List<ConfigFileChange>();
+        if (request.KernelCommandLine)
+        {
+            changes.Add(ConfigFiles.Plan(root, GrubCommandLine.Path, text => GrubCommandLine.Apply(text, KernelArguments(request, support))));
+        }
+
+        var initramfs = request.Initramfs == InitramfsKind.Auto ? Detect(root) : request.Initramfs;
+        var modules = InitramfsModules(root, request.KernelRelease ?? support.KernelRelease);
+        if (initramfs == InitramfsKind.Dracut)
+        {
+            changes.Add(ConfigFiles.Plan(root, ModprobeFiles.DracutPath, _ => ModprobeFiles.Dracut(modules)));
+        }
+        else if (initramfs == InitramfsKind.InitramfsTools)
+        {
+            changes.Add(ConfigFiles.Plan(root, ModprobeFiles.InitramfsToolsPath, text => ModprobeFiles.InitramfsTools(text, modules)));
+        }
+
+        if (request.BlacklistDrivers.Count > 0)
+        {
+            changes.Add(ConfigFiles.Plan(root, ModprobeFiles.BlacklistPath, _ => ModprobeFiles.Blacklist(request.BlacklistDrivers)));
+        }
+
+        if (request.SoftdepDrivers.Count > 0 || request.VfioPciIds.Count > 0)
+        {
+            changes.Add(ConfigFiles.Plan(root, ModprobeFiles.VfioPath, _ => ModprobeFiles.Vfio(request.SoftdepDrivers, request.VfioPciIds)));
+        }
+
+        if (bootDevices.Count > 0)
+        {
+            changes.Add(ConfigFiles.Plan(root, BootBindings.VfioBindConfig, _ => VfioBindService.Config(bootDevices.Select(d => d.Address))));
+            changes.Add(ConfigFiles.Plan(root, VfioBindService.ScriptPath, _ => VfioBindService.Script));
+            changes.Add(ConfigFiles.Plan(root, VfioBindService.UnitPath, _ => VfioBindService.Unit));
+            changes.Add(ConfigFiles.Plan(root, ModprobeFiles.UdevRulePath, _ => ModprobeFiles.UdevRule(request.UdevOwner, request.UdevGroup, request.UdevMode)));
+            if (root.Exists(QemuConfAcl.Path))
+            {
+                var groups = bootDevices.Select(d => d.IommuGroup).OfType<int>().ToList();
+                var existing = new IommuGroupReader(root, devices).ListNumbers();
+                changes.Add(ConfigFiles.Plan(root, QemuConfAcl.Path, text => QemuConfAcl.Apply(text, groups, existing)));
+            }
+        }
+
+        return changes;
+    }
+
+    /// <summary>The commands that make the written files take effect, for the caller to run or report.</summary>
+    public static IReadOnlyList<string> FollowUpCommands(HostRoot root, IReadOnlyList<ConfigFileChange> changes)
+    {
+        var commands = new List<string>();
+        bool Changed(string path) => changes.Any(c => c.Path == path && c.Action != FileAction.Unchanged);
+        if (Changed(GrubCommandLine.Path))
+        {
+            commands.Add(GrubCommandLine.RegenerateCommand(root));
+        }
+
+        if (Changed(ModprobeFiles.DracutPath) || (Changed(ModprobeFiles.BlacklistPath) && Detect(root) == InitramfsKind.Dracut))
+        {
+            commands.Add("dracut --force");
+        }
+        else if (Changed(ModprobeFiles.InitramfsToolsPath) || Changed(ModprobeFiles.BlacklistPath) || Changed(ModprobeFiles.VfioPath))
+        {
+            commands.Add("update-initramfs -u");
+        }
+
+        if (Changed(VfioBindService.UnitPath))
+        {
+            commands.Add("systemctl daemon-reload && systemctl enable vfio-bind.service");
+        }
+
+        if (Changed(ModprobeFiles.UdevRulePath))
+        {
+            commands.Add("udevadm control --reload-rules && udevadm trigger --subsystem-match=vfio");
+        }
+
+        if (Changed(QemuConfAcl.Path))
+        {
+            commands.Add("systemctl restart libvirtd");
+        }
+
+        return commands;
+    }
+
+    public static InitramfsKind Detect(HostRoot root) =>
+        root.Exists("/etc/dracut.conf.d") || root.Exists("/usr/bin/dracut") ? InitramfsKind.Dracut
+        : root.Exists("/etc/initramfs-tools") ? InitramfsKind.InitramfsTools
+        : InitramfsKind.None;
+
+    /// <summary>vfio's modules for the target kernel; vfio_virqfd only where it still exists (it was folded into vfio in 6.2).</summary>
+    public static IReadOnlyList<string> InitramfsModules(HostRoot root, string? release)
+    {
+        var kernel = new KernelModules(root, release);
+        var modules = new List<string> { "vfio", "vfio_iommu_type1", "vfio_pci" };
+        foreach (var optional in new[] { "vfio_pci_core", "vfio_virqfd" })
+        {
+            if (kernel.HasModuleTree && (kernel.IsAvailable(optional) || kernel.IsBuiltin(optional)))
+            {
+                modules.Add(optional);
+            }
+        }
+
+        return modules;
+    }
+
+    private static List<string> KernelArguments(HostConfigurationRequest request, IommuSupportReport support)
+    {
+        var intel = request.Iommu switch
+        {
+            "intel" => true,
+            "amd" => false,
+            _ => support.IommuType == "Intel VT-d" || (support.IommuType is null && support.CpuVendor != "AuthenticAMD"),
+        };
+        var args = new List<string> { intel ? "intel_iommu=on" : "amd_iommu=on" };
+        if (request.IommuPassthrough)
+        {
+            args.Add("iommu=pt");
+        }
+
+        if (request.BlacklistDrivers.Count > 0)
+        {
+            args.Add("rd.driver.pre=vfio-pci");
+            args.Add("rd.driver.blacklist=" + string.Join(',', request.BlacklistDrivers));
+        }
+
+        return args;
+    }
+}

@@ -1,0 +1,187 @@
+using System.Diagnostics;
+using System.Management.Automation;
+using PciPassthrough.HostConfig;
+using PciPassthrough.HostFs;
+using PciPassthrough.Ids;
+using PciPassthrough.PowerShell.Common;
+using PciPassthrough.PowerShell.Completion;
+using PciPassthrough.Sysfs;
+
+namespace PciPassthrough.PowerShell.Commands;
+
+/// <summary>
+/// Makes the host's VFIO configuration survive a reboot: kernel command line, initramfs, modprobe,
+/// boot-time binding, udev and libvirt's device ACL. One object per file; a second identical run
+/// changes nothing.
+/// </summary>
+[Cmdlet(VerbsCommon.Set, "VfioHostConfiguration", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
+[OutputType(typeof(ConfigFileChange))]
+public sealed class SetVfioHostConfigurationCommand : PciCmdletBase
+{
+    private readonly List<string> _addresses = [];
+
+    /// <summary>Devices to bind to vfio-pci at boot (by address, or piped devices).</summary>
+    [Parameter(ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [ArgumentCompleter(typeof(PciAddressCompleter))]
+    [ValidateNotNullOrEmpty]
+    public string[]? Address { get; set; }
+
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    [ValidatePattern("^[A-Za-z0-9_-]+$")]
+    public string[]? BlacklistDriver { get; set; }
+
+    /// <summary>Drivers vfio-pci must load before (softdep DRIVER pre: vfio-pci).</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    [ValidatePattern("^[A-Za-z0-9_-]+$")]
+    public string[]? SoftdepDriver { get; set; }
+
+    /// <summary>vendor:device ids for 'options vfio-pci ids=' (claims every device with these ids).</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    [ValidatePattern("^[0-9a-fA-F]{4}:[0-9a-fA-F]{4}$")]
+    public string[]? VfioPciId { get; set; }
+
+    [Parameter]
+    [ValidateSet("Auto", "Intel", "AMD")]
+    public string Iommu { get; set; } = "Auto";
+
+    /// <summary>Add iommu=pt.</summary>
+    [Parameter]
+    public SwitchParameter IommuPassthrough { get; set; }
+
+    /// <summary>Leave /etc/default/grub alone.</summary>
+    [Parameter]
+    public SwitchParameter SkipKernelCommandLine { get; set; }
+
+    [Parameter]
+    public InitramfsKind Initramfs { get; set; } = InitramfsKind.Auto;
+
+    /// <summary>The kernel the initramfs modules must exist for; the running one by default.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    [ValidatePattern("^[A-Za-z0-9._+-]+$")]
+    public string? KernelRelease { get; set; }
+
+    [Parameter]
+    [ValidatePattern("^[a-z_][a-z0-9_-]*$")]
+    public string UdevOwner { get; set; } = "oneadmin";
+
+    [Parameter]
+    [ValidatePattern("^[a-z_][a-z0-9_-]*$")]
+    public string UdevGroup { get; set; } = "kvm";
+
+    [Parameter]
+    [ValidatePattern("^0?[0-7]{3}$")]
+    public string UdevMode { get; set; } = "0660";
+
+    /// <summary>Past the safety refusals for boot-bound devices.</summary>
+    [Parameter]
+    public SwitchParameter Force { get; set; }
+
+    /// <summary>Run the commands that make the files take effect (update-grub, dracut --force, ...) on the live host.</summary>
+    [Parameter]
+    public SwitchParameter RegenerateBootConfiguration { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        foreach (var a in Address ?? [])
+        {
+            if (PciAddress.TryParse(a, out var parsed))
+            {
+                _addresses.Add(parsed.ToString());
+            }
+            else
+            {
+                WriteCoreError(new PciPassthroughException(ErrorIds.InvalidAddress, FailureKind.InvalidArgument, $"'{a}' is not a PCI address.", "Give the address as DDDD:BB:SS.F, as Get-PciDevice prints it.", a));
+            }
+        }
+    }
+
+    protected override void EndProcessing()
+    {
+        var root = ResolveRoot();
+        var devices = new PciDeviceReader(root, Guard(() => PciIdDatabaseLocator.Locate(root, null)));
+        var request = new HostConfigurationRequest
+        {
+            Addresses = _addresses.Distinct().ToList(),
+            BlacklistDrivers = BlacklistDriver ?? [],
+            SoftdepDrivers = SoftdepDriver ?? [],
+            VfioPciIds = (VfioPciId ?? []).Select(i => i.ToLowerInvariant()).ToList(),
+            Iommu = Iommu == "Auto" ? null : Iommu.ToLowerInvariant(),
+            IommuPassthrough = IommuPassthrough,
+            KernelCommandLine = !SkipKernelCommandLine,
+            Initramfs = Initramfs,
+            KernelRelease = KernelRelease,
+            UdevOwner = UdevOwner,
+            UdevGroup = UdevGroup,
+            UdevMode = UdevMode.Length == 3 ? "0" + UdevMode : UdevMode,
+            Force = Force,
+        };
+
+        // Everything is planned (and every refusal raised) before the first file is written.
+        var plan = Guard(() => VfioHostConfigurator.Plan(root, request, devices));
+        if (!(MyInvocation.BoundParameters.TryGetValue("WhatIf", out var whatIf) && ((SwitchParameter)whatIf).IsPresent))
+        {
+            Guard(() => ConfigFiles.EnsureWritable(plan));
+        }
+
+        var written = new List<ConfigFileChange>();
+        var now = DateTime.UtcNow;
+        foreach (var change in plan)
+        {
+            if (change.Action == FileAction.Unchanged)
+            {
+                WriteVerbose($"{change.Path} already says this; nothing to do.");
+                WriteObject(change);
+                continue;
+            }
+
+            if (ShouldProcess($"{change.Path}:\n{change.Diff}", $"{change.Action} {change.Path}?", $"{change.Action} {change.Path}"))
+            {
+                var applied = Guard(() => ConfigFiles.Apply(change, now));
+                if (change.Path == VfioBindService.ScriptPath)
+                {
+                    Guard(() => File.SetUnixFileMode(root.Resolve(change.Path), (UnixFileMode)0b111_101_101));
+                }
+
+                written.Add(applied);
+                WriteObject(applied);
+            }
+        }
+
+        var commands = VfioHostConfigurator.FollowUpCommands(root, written);
+        if (commands.Count == 0)
+        {
+            return;
+        }
+
+        if (RegenerateBootConfiguration && root.IsLiveHost)
+        {
+            foreach (var command in commands)
+            {
+                Run(command);
+            }
+        }
+        else
+        {
+            WriteInformation(new HostInformationMessage { Message = "To take effect, run: " + string.Join("; ", commands) + (RegenerateBootConfiguration ? " (not run: -Root is not the live host)" : "") }, ["PSHOST"]);
+        }
+    }
+
+    private void Run(string command)
+    {
+        WriteVerbose("Running: " + command);
+        var psi = new ProcessStartInfo("sh") { RedirectStandardError = true, RedirectStandardOutput = true };
+        psi.ArgumentList.Add("-c");
+        psi.ArgumentList.Add(command);
+        using var p = Process.Start(psi)!;
+        var output = p.StandardOutput.ReadToEnd() + p.StandardError.ReadToEnd();
+        p.WaitForExit();
+        if (p.ExitCode != 0)
+        {
+            WriteCoreError(new PciPassthroughException(ErrorIds.ConfigWriteFailed, FailureKind.InvalidOperation, $"'{command}' failed ({p.ExitCode}): {output.Trim()}", "Run it by hand and read its message; the files are written.", command));
+        }
+    }
+}

@@ -74,3 +74,31 @@ public class ReadinessOnRealKernelTests(GuestFixture guest)
         Assert.Contains("0000:00:05.0|Endpoint=Fail", findings);
     }
 }
+
+[Collection(GuestDefinition.Name)]
+public class HostConfigurationOnRealKernelTests(GuestFixture guest)
+{
+    [RealKernelFact]
+    public void The_boot_binding_unit_binds_the_chosen_e1000_and_leaves_the_other()
+    {
+        var r = guest.Scenario("boot-binding");
+        Assert.True(r.Terminating is null, r.Terminating);
+        Assert.Contains("wrote=/etc/sysconfig/vfio-bind|Created", r.Output);
+        Assert.Contains("wrote=/usr/local/bin/vfio-bind|Created", r.Output);
+        Assert.Contains("rc=0", r.Output);
+        Assert.Contains("drivers=vfio-pci|e1000", r.Output);
+        Assert.Contains("restored=e1000", r.Output);
+    }
+
+    [RealKernelFact]
+    public void Vfio_pci_ids_with_e1000_blacklisted_make_vfio_pci_claim_both_nics()
+    {
+        var r = guest.Scenario("modprobe-ids");
+        Assert.True(r.Terminating is null, r.Terminating);
+        Assert.Contains("wrote=/etc/modprobe.d/pcipassthrough-blacklist.conf|Created", r.Output);
+        Assert.Contains("wrote=/etc/modprobe.d/pcipassthrough-vfio.conf|Created", r.Output);
+        Assert.Contains("unload-e1000=0", r.Output);
+        Assert.Contains("load-vfio=0", r.Output);
+        Assert.Contains("drivers=vfio-pci|vfio-pci", r.Output);
+    }
+}

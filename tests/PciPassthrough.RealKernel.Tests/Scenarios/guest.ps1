@@ -139,3 +139,27 @@ for ($i = 0; $i -lt 200; $i++) {
 "wrong=$wrong"
 "final=$((Get-PciDevice -Address 0000:00:02.0).Driver)"
 "seconds=$([int]$clock.Elapsed.TotalSeconds)"
+
+#### boot-binding
+# The guest's / is this machine's root under a RAM overlay: writes stay in the guest. /etc/udev is
+# made here because the build machine has none (a real hypervisor has it).
+[System.IO.Directory]::CreateDirectory('/etc/udev/rules.d') | Out-Null
+Set-VfioHostConfiguration -Address 0000:00:02.0 -SkipKernelCommandLine -Initramfs None -Confirm:$false | ForEach-Object { "wrote=$($_.Path)|$($_.Action)" }
+# What vfio-bind.service runs: ExecStart=-/usr/local/bin/vfio-bind $DEVICES, DEVICES from its EnvironmentFile.
+$devices = ([System.IO.File]::ReadAllLines('/etc/sysconfig/vfio-bind') | Where-Object { $_.StartsWith('DEVICES=') }).Substring(8).Trim('"')
+$psi = [System.Diagnostics.ProcessStartInfo]::new('/usr/local/bin/vfio-bind')
+foreach ($d in $devices.Split(' ')) { $psi.ArgumentList.Add($d) }
+$unit = [System.Diagnostics.Process]::Start($psi)
+$unit.WaitForExit()
+"rc=$($unit.ExitCode)"
+"drivers=$((Get-PciDevice -Address 0000:00:02.0).Driver)|$((Get-PciDevice -Address 0000:00:03.0).Driver)"
+Remove-VfioBinding -Address 0000:00:02.0 -Driver e1000 -Confirm:$false
+"restored=$((Get-PciDevice -Address 0000:00:02.0).Driver)"
+
+#### modprobe-ids
+Set-VfioHostConfiguration -VfioPciId 8086:100e -BlacklistDriver e1000 -SkipKernelCommandLine -Initramfs None -Confirm:$false | ForEach-Object { "wrote=$($_.Path)|$($_.Action)" }
+function Run([string[]] $argv) { $p = [System.Diagnostics.Process]::Start($argv[0], $argv[1..($argv.Length - 1)]); $p.WaitForExit(); $p.ExitCode }
+"unload-e1000=$(Run modprobe, '-r', 'e1000')"
+"unload-vfio=$(Run modprobe, '-r', 'vfio_pci')"
+"load-vfio=$(Run modprobe, 'vfio-pci')"
+"drivers=$((Get-PciDevice -Address 0000:00:02.0).Driver)|$((Get-PciDevice -Address 0000:00:03.0).Driver)"

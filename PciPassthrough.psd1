@@ -23,6 +23,8 @@
         'Get-VfioHostConfiguration'
         'Set-VfioHostConfiguration'
         'Test-VfioHostConfiguration'
+        'New-PciTemplateSection'
+        'ConvertFrom-PciTemplateSection'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

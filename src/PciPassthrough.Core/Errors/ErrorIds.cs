@@ -32,4 +32,9 @@ public static class ErrorIds
     public const string ProbeFilterUnreadable = "ProbeFilterFileUnreadable";
     public const string ConfigFileInvalid = "InvalidConfigurationFile";
     public const string ConfigWriteFailed = "ConfigurationWriteFailed";
+    public const string InvalidTemplateSection = "InvalidPciTemplateSection";
+    public const string TemplateSyntax = "PciTemplateSyntaxError";
+    public const string TemplateUnreadable = "PciTemplateUnreadable";
+    public const string InvalidHostInventory = "InvalidPciHostInventory";
+    public const string HostInventoryUnreadable = "PciHostInventoryUnreadable";
 }

@@ -25,6 +25,7 @@
         'Test-VfioHostConfiguration'
         'New-PciTemplateSection'
         'ConvertFrom-PciTemplateSection'
+        'Invoke-PciProbe'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

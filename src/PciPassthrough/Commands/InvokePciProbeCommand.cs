@@ -1,0 +1,68 @@
+using System.Management.Automation;
+using PciPassthrough.Ids;
+using PciPassthrough.OpenNebula;
+using PciPassthrough.OpenNebula.Probe;
+using PciPassthrough.PowerShell.Common;
+using PciPassthrough.Sysfs;
+
+namespace PciPassthrough.PowerShell.Commands;
+
+/// <summary>
+/// Prints what OpenNebula's PCI monitoring probe (pci.rb) prints for this host and probe filter: one
+/// string per <c>PCI = [ ... ]</c> block, without its trailing new line.
+/// </summary>
+[Cmdlet(VerbsLifecycle.Invoke, "PciProbe")]
+[OutputType(typeof(string))]
+public sealed class InvokePciProbeCommand : PciCmdletBase
+{
+    /// <summary>A pci.conf model; the other filter parameters, when given, replace its keys.</summary>
+    [Parameter(ValueFromPipeline = true)]
+    public PciProbeFilter? ProbeFilter { get; set; }
+
+    /// <summary>pci.conf's :filter: (lspci -d entries, comma-separated allowed). Default '0:0': no device.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string[]? Filter { get; set; }
+
+    /// <summary>pci.conf's :short_address:.</summary>
+    [Parameter]
+    [ValidateNotNull]
+    public string[]? ShortAddress { get; set; }
+
+    /// <summary>pci.conf's :device_name:.</summary>
+    [Parameter]
+    [ValidateNotNull]
+    public string[]? DeviceName { get; set; }
+
+    /// <summary>pci.conf's :nvidia_vendors:. Default '10de'.</summary>
+    [Parameter]
+    [ValidateNotNull]
+    public string[]? NvidiaVendors { get; set; }
+
+    /// <summary>The pci.ids file to name devices from.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? PciIdsPath { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        var given = ProbeFilter ?? new PciProbeFilter();
+        var filter = new PciProbeFilter(Filter ?? given.Filter, ShortAddress ?? given.ShortAddress, DeviceName ?? given.DeviceName, NvidiaVendors ?? given.NvidiaVendors);
+        var root = ResolveRoot();
+        var probe = Guard(() => new PciProbe(root, filter));
+        var names = Guard(() => PciIdDatabaseLocator.Locate(root, PciIdsPath is null ? null : GetUnresolvedProviderPathFromPSPath(PciIdsPath)));
+        if (names.SourcePath is null)
+        {
+            WriteWarning("No pci.ids file was found; names read as lspci prints unknown ids. Install the pci.ids package or use -PciIdsPath.");
+        }
+
+        var reader = new PciDeviceReader(root, names);
+        var blocks = Guard(() => probe.Run(reader.ReadAll(null, StopToken)));
+        foreach (var diagnostic in reader.Diagnostics)
+        {
+            WriteWarning(diagnostic);
+        }
+
+        WriteObject(blocks, enumerateCollection: true);
+    }
+}

@@ -26,6 +26,9 @@
         'New-PciTemplateSection'
         'ConvertFrom-PciTemplateSection'
         'Invoke-PciProbe'
+        'Import-PciHostInventory'
+        'Find-PciPlacement'
+        'ConvertTo-PciHostdevXml'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

@@ -1,0 +1,93 @@
+using System.Globalization;
+using System.Xml;
+using System.Xml.Linq;
+
+namespace PciPassthrough.OpenNebula.Placement;
+
+/// <summary>Reads hosts from <c>onehost show -x</c> (HOST) or <c>onehost list -x</c> (HOST_POOL) XML.</summary>
+public static class HostInventoryXml
+{
+    /// <summary>Far above any real pool; anything larger is refused before parsing.</summary>
+    public const int MaxLength = 64 << 20;
+
+    public static IReadOnlyList<PciHostInventory> Read(string xml, string? source = null)
+    {
+        ArgumentNullException.ThrowIfNull(xml);
+        var where = source ?? "XML";
+        if (xml.Length > MaxLength)
+        {
+            throw Error(where, $"{where} is {xml.Length} characters long; the limit is {MaxLength}.", null);
+        }
+
+        XDocument doc;
+        try
+        {
+            var settings = new XmlReaderSettings { DtdProcessing = DtdProcessing.Prohibit, XmlResolver = null, MaxCharactersInDocument = MaxLength };
+            using var reader = XmlReader.Create(new StringReader(xml), settings);
+            doc = XDocument.Load(reader, LoadOptions.SetLineInfo);
+        }
+        catch (XmlException e)
+        {
+            throw Error(where, e.LineNumber > 0 ? $"{where}, line {e.LineNumber}, position {e.LinePosition}: {e.Message}" : $"{where}: {e.Message}", e);
+        }
+
+        var root = doc.Root!;
+        var hosts = root.Name.LocalName switch
+        {
+            "HOST" => [root],
+            "HOST_POOL" => root.Elements("HOST").ToList(),
+            _ => throw Error(where, $"{where}: the root element is <{root.Name.LocalName}>, not <HOST> or <HOST_POOL>.", null),
+        };
+        return hosts.Select(h => Host(h, where)).ToList();
+    }
+
+    private static PciHostInventory Host(XElement host, string where)
+    {
+        var name = host.Element("NAME")?.Value.Trim();
+        var idText = host.Element("ID")?.Value.Trim();
+        var at = $"{where}, line {((IXmlLineInfo)host).LineNumber}";
+        if (string.IsNullOrEmpty(name))
+        {
+            throw Error(where, $"{at}: a <HOST> has no <NAME>.", null);
+        }
+
+        int? id = null;
+        if (idText is not null)
+        {
+            id = int.TryParse(idText, NumberStyles.Integer, CultureInfo.InvariantCulture, out var parsed) ? parsed : throw Error(where, $"{at}: host {name} has ID '{idText}', not a number.", null);
+        }
+
+        var pcis = host.Element("HOST_SHARE")?.Element("PCI_DEVICES")?.Elements("PCI") ?? [];
+        var devices = pcis.Select(p => Device(p, $"{where}, line {((IXmlLineInfo)p).LineNumber}, host {name}")).ToList();
+        try
+        {
+            return new PciHostInventory(name, id, devices);
+        }
+        catch (PciPassthroughException e)
+        {
+            throw Error(where, $"{at}: {e.Message}", e);
+        }
+    }
+
+    private static PciHostDevice Device(XElement pci, string at)
+    {
+        string? Text(string element) => pci.Element(element)?.Value.Trim();
+        var vmText = Text("VMID");
+        var vmId = PciHostDevice.Free;
+        if (!string.IsNullOrEmpty(vmText) && !int.TryParse(vmText, NumberStyles.Integer, CultureInfo.InvariantCulture, out vmId))
+        {
+            throw PciHostDevice.Invalid(at, $"VMID '{vmText}' is not a number.", "VMID is -1 for a free device, else the VM's ID.", vmText);
+        }
+
+        int? numa = int.TryParse(Text("NUMA_NODE"), NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) ? n : null;
+        return PciHostDevice.Create(Text("ADDRESS"), Text("VENDOR"), Text("DEVICE"), Text("CLASS"), vmId, numa, Text("DEVICE_NAME"), at);
+    }
+
+    private static PciPassthroughException Error(string where, string message, Exception? inner) => new(
+        ErrorIds.InvalidHostInventory,
+        FailureKind.InvalidArgument,
+        message,
+        "Give the output of 'onehost show -x <host>' or 'onehost list -x' unchanged.",
+        where,
+        inner);
+}

@@ -1,0 +1,115 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+
+namespace PciPassthrough.OpenNebula.Placement;
+
+/// <summary>One PCI device of a host as OpenNebula's scheduler sees it: ids, address and the VM using it.</summary>
+public sealed partial class PciHostDevice
+{
+    /// <summary>OpenNebula's VMID of a free device.</summary>
+    public const int Free = -1;
+
+    /// <summary>The VMID this module gives a device a process that is not an OpenNebula VM holds.</summary>
+    public const int HeldOutsideOpenNebula = -2;
+
+    private PciHostDevice(PciAddress address, string vendor, string device, string cls, int vmId, int? numaNode, string? deviceName)
+    {
+        Parsed = address;
+        Address = address.ToString();
+        ShortAddress = address.ToLspciSlot();
+        VendorId = vendor;
+        DeviceId = device;
+        Class = cls;
+        VmId = vmId;
+        NumaNode = numaNode;
+        DeviceName = deviceName;
+    }
+
+    /// <summary><c>DDDD:BB:SS.F</c>, as Get-PciDevice prints it.</summary>
+    public string Address { get; }
+
+    /// <summary>lspci's slot string, as OpenNebula's SHORT_ADDRESS.</summary>
+    public string ShortAddress { get; }
+
+    public string VendorId { get; }
+
+    public string DeviceId { get; }
+
+    public string Class { get; }
+
+    /// <summary>-1 when free (OpenNebula's VMID), else the VM using it (-2: a process outside OpenNebula).</summary>
+    public int VmId { get; }
+
+    public int? NumaNode { get; }
+
+    public string? DeviceName { get; }
+
+    public bool IsFree => VmId == Free;
+
+    internal PciAddress Parsed { get; }
+
+    /// <summary>
+    /// Validates and builds a device. <paramref name="address"/> may be OpenNebula's <c>DDDD:BB:SS:F</c> or
+    /// <c>DDDD:BB:SS.F</c>; ids are up to 4 hex digits. <paramref name="where"/> names the source in errors.
+    /// </summary>
+    public static PciHostDevice Create(string? address, string? vendor, string? device, string? cls, int vmId, int? numaNode, string? deviceName, string where)
+    {
+        var text = (address ?? "").Trim();
+        if (OpenNebulaAddress().IsMatch(text))
+        {
+            text = text[..^2] + "." + text[^1];
+        }
+
+        if (!PciAddress.TryParse(text, out var parsed))
+        {
+            throw Invalid(where, $"ADDRESS '{address}' is not a PCI address.", "Give ADDRESS as OpenNebula prints it (0000:04:00:0) or as Get-PciDevice does (0000:04:00.0).", address);
+        }
+
+        return new PciHostDevice(parsed, Hex(where, "VENDOR", vendor), Hex(where, "DEVICE", device), Hex(where, "CLASS", cls), vmId, numaNode is >= 0 ? numaNode : null, deviceName);
+    }
+
+    public override string ToString() => $"{ShortAddress} {VendorId}:{DeviceId}:{Class}";
+
+    internal static PciPassthroughException Invalid(string where, string message, string action, object? target) =>
+        new(ErrorIds.InvalidHostInventory, FailureKind.InvalidArgument, $"{where}: {message}", action, target);
+
+    private static string Hex(string where, string name, string? value)
+    {
+        var v = (value ?? "").Trim();
+        if (v.Length is < 1 or > 4 || !v.All(char.IsAsciiHexDigit))
+        {
+            throw Invalid(where, $"{name} '{value}' is not a 4-digit hexadecimal id.", $"Each PCI device needs {name} as lspci -n prints it, for example 10de.", value);
+        }
+
+        return int.Parse(v, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture).ToString("x4", CultureInfo.InvariantCulture);
+    }
+
+    [GeneratedRegex("^[0-9a-fA-F]{4}:[0-9a-fA-F]{2}:[0-9a-fA-F]{2}:[0-7]$")]
+    private static partial Regex OpenNebulaAddress();
+}
+
+/// <summary>A host and its PCI devices, from <c>onehost show -x</c> or from a live inventory.</summary>
+public sealed class PciHostInventory
+{
+    public PciHostInventory(string hostName, int? hostId, IEnumerable<PciHostDevice> devices)
+    {
+        HostName = hostName;
+        HostId = hostId;
+        Devices = devices.OrderBy(d => d.Parsed).ToArray();
+        var duplicate = Devices.Zip(Devices.Skip(1)).FirstOrDefault(p => p.First.Parsed == p.Second.Parsed);
+        if (duplicate.First is not null)
+        {
+            throw PciHostDevice.Invalid($"host {hostName}", $"the device {duplicate.First.Address} is listed twice.", "List each device of a host once.", duplicate.First.Address);
+        }
+    }
+
+    public string HostName { get; }
+
+    /// <summary>OpenNebula's host ID; null for a live inventory.</summary>
+    public int? HostId { get; }
+
+    /// <summary>In ascending address order, the order OpenNebula scans them in.</summary>
+    public IReadOnlyList<PciHostDevice> Devices { get; }
+
+    public override string ToString() => HostName;
+}

@@ -1,0 +1,117 @@
+using System.Globalization;
+using System.Management.Automation;
+using PciPassthrough.OpenNebula.Placement;
+using PciPassthrough.PowerShell.Common;
+
+namespace PciPassthrough.PowerShell.Commands;
+
+/// <summary>
+/// Host inventories for Find-PciPlacement: from <c>onehost show -x</c> / <c>onehost list -x</c> XML, or from
+/// PciDevice objects (live, or deserialized from <c>Invoke-Command -HostName</c>, grouped by PSComputerName).
+/// </summary>
+[Cmdlet(VerbsData.Import, "PciHostInventory", DefaultParameterSetName = "Input")]
+[OutputType(typeof(PciHostInventory))]
+public sealed class ImportPciHostInventoryCommand : PSCmdlet
+{
+    private readonly List<string> _xml = [];
+    private readonly Dictionary<string, List<PciHostDevice>> _hosts = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>onehost XML text, whole or in lines.</summary>
+    [Parameter(Mandatory = true, Position = 0, ParameterSetName = "Xml")]
+    [AllowEmptyString]
+    public string[] Xml { get; set; } = [];
+
+    [Parameter(Mandatory = true, ParameterSetName = "Path")]
+    [ValidateNotNullOrEmpty]
+    public string Path { get; set; } = "";
+
+    /// <summary>PciDevice objects (live or deserialized), or strings of onehost XML text.</summary>
+    [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = "Input")]
+    [ValidateNotNull]
+    public PSObject[] InputObject { get; set; } = [];
+
+    /// <summary>The host name of devices that carry no PSComputerName (read on this machine).</summary>
+    [Parameter(ParameterSetName = "Input")]
+    [ValidateNotNullOrEmpty]
+    public string HostName { get; set; } = "localhost";
+
+    protected override void ProcessRecord()
+    {
+        _xml.AddRange(Xml);
+        foreach (var o in InputObject)
+        {
+            if (o.BaseObject is string text)
+            {
+                _xml.Add(text);
+                continue;
+            }
+
+            var host = Property(o, "PSComputerName") ?? HostName;
+            try
+            {
+                var device = PciHostDevice.Create(Property(o, "Address"), Property(o, "VendorId"), Property(o, "DeviceId"), Property(o, "Class"), VmId(o), NumaNode(o), Property(o, "DeviceName"), $"device {Property(o, "Address")} of {host}");
+                if (!_hosts.TryGetValue(host, out var list))
+                {
+                    _hosts[host] = list = [];
+                }
+
+                list.Add(device);
+            }
+            catch (PciPassthroughException e)
+            {
+                WriteError(ErrorRecords.From(e));
+            }
+        }
+    }
+
+    protected override void EndProcessing()
+    {
+        try
+        {
+            if (_xml.Count > 0 && _hosts.Count > 0)
+            {
+                throw new PciPassthroughException(ErrorIds.InvalidHostInventory, FailureKind.InvalidArgument, "The input mixes onehost XML text with device objects.", "Import XML and live inventories in separate calls.", null);
+            }
+
+            var hosts = ParameterSetName == "Path" ? HostInventoryXml.Read(ReadFile(GetUnresolvedProviderPathFromPSPath(Path)), Path)
+                : _xml.Count > 0 ? HostInventoryXml.Read(string.Join("\n", _xml), "XML")
+                : _hosts.Select(h => new PciHostInventory(h.Key, null, h.Value)).ToList();
+            WriteObject(hosts, enumerateCollection: true);
+        }
+        catch (PciPassthroughException e)
+        {
+            ThrowTerminatingError(ErrorRecords.From(e));
+        }
+    }
+
+    private static string? Property(PSObject o, string name) => o.Properties[name]?.Value?.ToString();
+
+    private static int? NumaNode(PSObject o) =>
+        int.TryParse(Property(o, "NumaNode"), NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) ? n : null;
+
+    // A device a guest holds is used by that VM; one some other process holds is not free either.
+    private static int VmId(PSObject o)
+    {
+        var users = LanguagePrimitives.GetEnumerable(o.Properties["InUse"]?.Value)?.Cast<object>().Select(PSObject.AsPSObject).ToList() ?? [];
+        if (users.Count == 0)
+        {
+            return PciHostDevice.Free;
+        }
+
+        return users.Select(u => Property(u, "VmId")).FirstOrDefault(v => v is not null) is string id && int.TryParse(id, NumberStyles.Integer, CultureInfo.InvariantCulture, out var vm)
+            ? vm
+            : PciHostDevice.HeldOutsideOpenNebula;
+    }
+
+    private static string ReadFile(string path)
+    {
+        try
+        {
+            return File.ReadAllText(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new PciPassthroughException(ErrorIds.HostInventoryUnreadable, e is FileNotFoundException or DirectoryNotFoundException ? FailureKind.NotFound : FailureKind.ReadError, $"Cannot read '{path}': {e.Message}", "Save 'onehost list -x' to a file and give its path, or pipe the XML text.", path, e);
+        }
+    }
+}

@@ -47,7 +47,7 @@ public class ProbeCmdletTests(SampleHostSession session) : IClassFixture<SampleH
     }
 
     [Fact]
-    public void The_probe_script_ships_with_the_module_and_prints_the_exact_bytes()
+    public void The_probe_script_ships_with_the_module_reads_pci_conf_and_prints_the_exact_bytes()
     {
         var script = Path.Combine(Path.GetDirectoryName(RepoPaths.ModuleManifest)!, "pci.ps1");
         Assert.True(File.Exists(script), script);
@@ -57,7 +57,8 @@ public class ProbeCmdletTests(SampleHostSession session) : IClassFixture<SampleH
         Console.SetOut(captured);
         try
         {
-            var r = session.Run("& $args[0] -Root $root -Filter '8086:1520' -ShortAddress '02:10.4'", script);
+            session.Host.WriteFile("var/lib/one/remotes/etc/im/kvm-probes.d/pci.conf", ":filter: '8086:1520'\n:short_address:\n  - '02:10.4'\n");
+            var r = session.Run("& $args[0] -Root $root", script);
             Assert.Null(r.TerminatingError);
         }
         finally
@@ -66,5 +67,23 @@ public class ProbeCmdletTests(SampleHostSession session) : IClassFixture<SampleH
         }
 
         Assert.Equal(Vf + "\n", captured.ToString());
+    }
+}
+
+public class ProbeConfigurationTests(SampleHostSession session) : IClassFixture<SampleHostSession>
+{
+    [Fact]
+    public void Invoke_PciProbe_reads_its_filter_from_pci_conf_and_parameters_override_keys()
+    {
+        var conf = session.Host.WriteFile("probe-" + Guid.NewGuid().ToString("N") + ".conf", ":filter: '8086:1520'\n:device_name: ['virtual']\n");
+        var fromFile = session.Run("Invoke-PciProbe -Root $root -ConfigurationPath $args[0]", conf);
+        Assert.Null(fromFile.TerminatingError);
+        Assert.Equal(2, fromFile.Output.Count);
+        Assert.All(fromFile.Output, b => Assert.Contains("DEVICE = \"1520\"", b.ToString()));
+        var overridden = session.Run("Invoke-PciProbe -Root $root -ConfigurationPath $args[0] -ShortAddress '02:10.4'", conf);
+        Assert.Contains("SHORT_ADDRESS = \"02:10.4\"", Assert.Single(overridden.Output).ToString());
+        var missing = session.Run("Invoke-PciProbe -Root $root -ConfigurationPath ($root + '/none.conf')");
+        Assert.StartsWith("ProbeFilterFileUnreadable,", missing.TerminatingError?.FullyQualifiedErrorId);
+        Assert.StartsWith("Invalid configuration ", missing.TerminatingError!.Exception.Message);
     }
 }

@@ -15,6 +15,11 @@ namespace PciPassthrough.PowerShell.Commands;
 [OutputType(typeof(string))]
 public sealed class InvokePciProbeCommand : PciCmdletBase
 {
+    /// <summary>OpenNebula's pci.conf to read the filter from; the filter parameters, when given, replace its keys.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? ConfigurationPath { get; set; }
+
     /// <summary>A pci.conf model; the other filter parameters, when given, replace its keys.</summary>
     [Parameter(ValueFromPipeline = true)]
     public PciProbeFilter? ProbeFilter { get; set; }
@@ -46,7 +51,9 @@ public sealed class InvokePciProbeCommand : PciCmdletBase
 
     protected override void ProcessRecord()
     {
-        var given = ProbeFilter ?? new PciProbeFilter();
+        var given = ProbeFilter
+            ?? (ConfigurationPath is null ? null : Guard(() => ProbeFilterFiles.Read(GetUnresolvedProviderPathFromPSPath(ConfigurationPath))))
+            ?? new PciProbeFilter();
         var filter = new PciProbeFilter(Filter ?? given.Filter, ShortAddress ?? given.ShortAddress, DeviceName ?? given.DeviceName, NvidiaVendors ?? given.NvidiaVendors);
         var root = ResolveRoot();
         var probe = Guard(() => new PciProbe(root, filter));

@@ -5,14 +5,12 @@
 #
 #   ln -sf /opt/PciPassthrough/pci.ps1 /var/lib/one/remotes/im/kvm-probes.d/host/monitor/pci.rb
 #
-# The probe filter: until the module reads pci.conf, give the filter here. OpenNebula runs probes without
-# arguments, so edit the defaults below (they are pci.conf's keys; '0:0' reports no device, '*:*' all).
+# The probe filter is OpenNebula's own pci.conf, read from where pci.rb reads it (edit it with
+# Set-PciProbeFilter, then 'onehost sync --force'). A missing or malformed pci.conf is reported as pci.rb
+# reports it: "Invalid configuration <path>" on stderr and a non-zero exit status.
 param(
-    [string[]] $Filter = @('0:0'),          # :filter:
-    [string[]] $ShortAddress = @(),         # :short_address:
-    [string[]] $DeviceName = @(),           # :device_name:
-    [string[]] $NvidiaVendors = @('10de'),  # :nvidia_vendors:
-    [string] $Root = '/'                    # another host tree, for tests and captured hosts
+    [string] $Root = '/',                   # another host tree, for tests and captured hosts
+    [string] $ConfigurationPath = ''        # default: <Root>/var/lib/one/remotes/etc/im/kvm-probes.d/pci.conf
 )
 
 $ErrorActionPreference = 'Stop'
@@ -20,7 +18,10 @@ try {
     $self = [System.IO.File]::ResolveLinkTarget($PSCommandPath, $true)
     $folder = if ($self) { [System.IO.Path]::GetDirectoryName($self.FullName) } else { $PSScriptRoot }
     Import-Module ([System.IO.Path]::Combine($folder, 'PciPassthrough.psd1'))
-    $blocks = Invoke-PciProbe -Root $Root -Filter $Filter -ShortAddress $ShortAddress -DeviceName $DeviceName -NvidiaVendors $NvidiaVendors -WarningAction SilentlyContinue
+    if (-not $ConfigurationPath) {
+        $ConfigurationPath = [System.IO.Path]::Combine($Root, 'var/lib/one/remotes/etc/im/kvm-probes.d/pci.conf')
+    }
+    $blocks = Invoke-PciProbe -Root $Root -ConfigurationPath $ConfigurationPath -WarningAction SilentlyContinue
     [Console]::Out.Write((-join ($blocks | ForEach-Object { $_ + "`n" })))
     [Console]::Out.Flush()
 }

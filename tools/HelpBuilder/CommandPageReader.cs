@@ -204,13 +204,22 @@ internal sealed partial class CommandPageReader
     private ParameterMetadata Metadata(FencedCodeBlock yaml, string parameter, List<string> syntaxSets)
     {
         var pairs = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
-        foreach (var line in MarkdownText.CodeText(yaml).Split('\n').Where(l => l.Trim().Length > 0))
+        var lines = MarkdownText.CodeText(yaml).Split('\n');
+        for (var i = 0; i < lines.Length; i++)
         {
+            var line = lines[i];
             var colon = line.IndexOf(':', StringComparison.Ordinal);
             var key = colon < 0 ? line.Trim() : line[..colon].Trim();
+            if (line.Trim().Length == 0)
+            {
+                continue;
+            }
+
             if (colon < 0 || !YamlKeys.Contains(key, StringComparer.OrdinalIgnoreCase))
             {
-                throw Error(yaml, $"-{parameter}: '{line.Trim()}' is not one of the keys {string.Join(", ", YamlKeys)}, written 'Key: value'.");
+                // The block starts at its ```yaml fence; content line i is 1 + i lines below it.
+                throw new HelpFormatException(_file, MarkdownText.LineOf(yaml) + 1 + i,
+                    $"-{parameter}: '{line.Trim()}' is not one of the keys {string.Join(", ", YamlKeys)}, written 'Key: value'.");
             }
 
             pairs[key] = line[(colon + 1)..].Trim();

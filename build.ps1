@@ -3,7 +3,7 @@
 .SYNOPSIS
     Builds, tests or cleans PciPassthrough. A thin wrapper over the dotnet CLI for people with pwsh.
 .EXAMPLE
-    ./build.ps1                      # Build: assembles ./out/PciPassthrough
+    ./build.ps1                      # Build: assembles ./out/PciPassthrough, help included
 .EXAMPLE
     ./build.ps1 -Task Test           # xunit (all of it), then Pester 5 when it is installed
 .EXAMPLE
@@ -33,7 +33,18 @@ function Invoke-Native {
 
 switch ($Task) {
     'Build' {
+        # dotnet build also writes the help (en-US) with tools/HelpBuilder.
         Invoke-Native dotnet @('build', $solution, '--configuration', $Configuration)
+        $platyPS = Get-Module -ListAvailable platyPS | Where-Object { $_.Version.Major -eq 0 } | Sort-Object Version -Descending | Select-Object -First 1
+        if ($platyPS) {
+            # Where PlatyPS 0.x is installed, its New-ExternalHelp writes the same files from the same
+            # pages: the cmdlet pages and the about topics (not the module page).
+            Import-Module $platyPS
+            $pages = Get-ChildItem -Path (Join-Path $PSScriptRoot 'docs' 'en-US') -Filter '*.md' |
+                Where-Object { $_.Name -like 'about_*' -or (Select-String -Path $_.FullName -Pattern '^external help file:' -Quiet) }
+            New-ExternalHelp -Path $pages.FullName -OutputPath (Join-Path $moduleDir 'en-US') -Force | Out-Null
+            Write-Host "Help: written by platyPS $($platyPS.Version)"
+        }
         Write-Host "Module: $moduleDir"
     }
     'Test' {

@@ -32,5 +32,28 @@ function New-FakePciDevice {
     if ($IommuGroup -ge 0) {
         New-Item -ItemType Directory -Force -Path (Join-Path $Root "sys/kernel/iommu_groups/$IommuGroup/devices") | Out-Null
         New-Item -ItemType SymbolicLink -Path (Join-Path $real 'iommu_group') -Target "../../../kernel/iommu_groups/$IommuGroup" | Out-Null
+        New-Item -ItemType SymbolicLink -Path (Join-Path $Root "sys/kernel/iommu_groups/$IommuGroup/devices/$Address") -Target "../../../../devices/pci$bus/$Address" | Out-Null
+    }
+}
+
+# The host-level files the IOMMU checks read, for a healthy Intel host with the vfio modules loaded.
+function New-FakeIommuHost {
+    param([string] $Root)
+    $files = @{
+        'proc/cpuinfo'                   = "vendor_id`t: GenuineIntel`nflags`t`t: fpu vmx`n"
+        'sys/firmware/acpi/tables/DMAR'  = 'DMAR'
+        'proc/sys/kernel/osrelease'      = '6.1.0-27-amd64'
+        'proc/cmdline'                   = 'ro quiet intel_iommu=on'
+        'proc/interrupts'                = " 24:  0  IR-PCI-MSI 512000-edge  ahci`n"
+        'lib/modules/6.1.0-27-amd64/modules.dep' = "kernel/drivers/vfio/vfio.ko:`n"
+        'dev/vfio/vfio'                  = ''
+    }
+    foreach ($path in $files.Keys) {
+        $full = Join-Path $Root $path
+        New-Item -ItemType Directory -Force -Path (Split-Path $full) | Out-Null
+        Set-Content -Path $full -Value $files[$path] -NoNewline
+    }
+    foreach ($dir in 'sys/class/iommu/dmar0', 'sys/module/vfio', 'sys/module/vfio_iommu_type1', 'sys/module/vfio_pci') {
+        New-Item -ItemType Directory -Force -Path (Join-Path $Root $dir) | Out-Null
     }
 }

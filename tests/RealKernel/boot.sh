@@ -59,9 +59,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# The guest mounts fresh file systems over /tmp, /run, /dev, /proc and /sys, and
-# a kernel command line word cannot hold spaces: such scripts are copied into
-# .work/scripts first (files next to them are NOT copied).
+# The guest mounts fresh file systems over /run, /dev, /proc and /sys (and older
+# versions over /tmp), and a kernel command line word cannot hold spaces: such
+# scripts are copied into .work/scripts first (files next to them are NOT copied).
 SCRIPT=$(realpath "$SCRIPT_ARG")
 case "$SCRIPT" in
     /tmp/* | /run/* | /dev/* | /proc/* | /sys/* | *[[:space:]]*)

@@ -14,7 +14,7 @@
 #         /upper  = tmpfs holding the overlay's upper and work directories
 #         /host   = overlay(lower=/lower, upper=tmpfs): the chroot of the guest
 #                   script. Writes land in guest RAM and vanish at power-off.
-#         /host/{proc,sys,dev,dev/pts,dev/shm,tmp,run,run/lock}: guest mounts
+#         /host/{proc,sys,dev,dev/pts,dev/shm,run,run/lock}: guest mounts
 #         /host/lib/modules/<guest release>: bind of this initramfs's modules
 
 PATH=/sbin:/bin:/usr/sbin:/usr/bin
@@ -88,7 +88,8 @@ mount -t devtmpfs devtmpfs /host/dev
 mkdir -p /host/dev/pts /host/dev/shm
 mount -t devpts -o newinstance,ptmxmode=0666 devpts /host/dev/pts
 mount -t tmpfs -o mode=1777 tmpfs /host/dev/shm
-mount -t tmpfs -o mode=1777 tmpfs /host/tmp
+# No tmpfs over /tmp: the overlay already keeps the guest's writes in RAM, and a fresh /tmp would hide
+# a repository cloned under the host's /tmp (the module, the guest runner and the scenarios).
 mount -t tmpfs -o mode=0755,nosuid,nodev tmpfs /host/run
 mkdir -p /host/run/lock
 mount -t tmpfs -o mode=1777,nosuid,nodev,noexec tmpfs /host/run/lock

@@ -41,12 +41,6 @@ public class HelpTests(ModuleSession session) : IClassFixture<ModuleSession>
 
     // Cmdlets (or "Cmdlet -Parameter") merged before their help pages, which are being written. Every
     // other gap fails the test, and so does an entry here once its page lands.
-    private static readonly string[] AwaitingHelp =
-    [
-        "Get-PciProbeFilter", "Set-PciProbeFilter", "Get-PciDevice -ProbeFilterPath",
-        "Get-VfioHostConfiguration", "Set-VfioHostConfiguration", "Test-VfioHostConfiguration",
-    ];
-
     private static readonly HashSet<string> NotDocumentedPerCmdlet = new(
         Cmdlet.CommonParameters.Concat(Cmdlet.OptionalCommonParameters), StringComparer.OrdinalIgnoreCase);
 
@@ -108,13 +102,8 @@ public class HelpTests(ModuleSession session) : IClassFixture<ModuleSession>
     public void Every_exported_cmdlet_has_a_synopsis_a_description_an_example_and_exactly_its_parameters_documented()
     {
         var problems = ExportedCmdlets().SelectMany(HelpProblems).ToList();
-        var pending = problems.Where(p => AwaitingHelp.Contains(p.Subject.Split(' ')[0]) || AwaitingHelp.Contains(p.Subject)).ToList();
-        var gaps = problems.Except(pending).Select(p => $"{p.Subject}: {p.Problem}").ToList();
+        var gaps = problems.Select(p => $"{p.Subject}: {p.Problem}").ToList();
         Assert.True(gaps.Count == 0, "Help does not match the cmdlets (docs/en-US):\n" + string.Join("\n", gaps));
-
-        // An entry whose page has landed must leave the list, so that its help is checked from then on.
-        var landed = AwaitingHelp.Where(a => !pending.Any(p => p.Subject == a || p.Subject.Split(' ')[0] == a)).ToList();
-        Assert.True(landed.Count == 0, "These now have help; remove them from AwaitingHelp: " + string.Join(", ", landed));
     }
 
     [Fact]

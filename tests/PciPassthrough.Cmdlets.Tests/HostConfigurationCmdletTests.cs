@@ -91,6 +91,19 @@ public class HostConfigurationCmdletTests(ReadinessHostSession session) : IClass
     }
 
     [Fact]
+    public void Boot_binding_can_be_set_up_before_the_iommu_is_on_and_dracut_hosts_are_told_to_run_dracut()
+    {
+        using var host = Host();
+        Directory.Delete(Path.Combine(host.Root, "sys/class/iommu/dmar0"));
+        host.WriteFile("proc/cmdline", "ro quiet\n");
+        var r = session.Ps.Run("Set-VfioHostConfiguration -Root $args[0] -Address 0000:01:00.0 -VfioPciId 10de:1eb8 -Confirm:$false", host.Root);
+        Assert.Null(r.TerminatingError);
+        Assert.Contains("DEVICES=\"0000:01:00.0\"", File.ReadAllText(Path.Combine(host.Root, "etc/sysconfig/vfio-bind")));
+        Assert.Contains("dracut --force", r.HostText);
+        Assert.DoesNotContain("update-initramfs", r.HostText);
+    }
+
+    [Fact]
     public void A_malformed_grub_file_stops_the_whole_run_before_any_write()
     {
         using var host = Host();

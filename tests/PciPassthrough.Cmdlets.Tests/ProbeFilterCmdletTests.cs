@@ -51,6 +51,13 @@ public class ProbeFilterCmdletTests(SampleHostSession session) : IClassFixture<S
         var again = session.Ps.Run("Set-PciProbeFilter -Root $args[0] -Filter '10de:*','8086:1520' -Confirm:$false", host.Root);
         Assert.Equal("Unchanged", again.Output.Single().Properties["Action"].Value.ToString());
         Assert.Single(Directory.GetFiles(Path.GetDirectoryName(path)!, "pci.conf.*.pcipt.bak"));
+        Assert.Equal("/var/lib/one/remotes/etc/im/kvm-probes.d/pci.conf", change.Properties["Path"].Value);
+
+        // A second change in the same second keeps the first backup too.
+        session.Ps.Run("Set-PciProbeFilter -Root $args[0] -Filter '*:*' -Confirm:$false; Set-PciProbeFilter -Root $args[0] -Filter '0:0' -Confirm:$false", host.Root);
+        var backups = Directory.GetFiles(Path.GetDirectoryName(path)!, "pci.conf.*.pcipt.bak").Select(File.ReadAllText).ToList();
+        Assert.Contains(backups, b => b.StartsWith("# keep this comment\n:filter: '0:0'\n", StringComparison.Ordinal));
+        Assert.Contains(backups, b => b.Contains("  - '8086:1520'", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -60,8 +67,7 @@ public class ProbeFilterCmdletTests(SampleHostSession session) : IClassFixture<S
         var path = host.WriteFile(DefaultPath, ":filter: '0:0'\n");
         var r = session.Ps.Run("Set-PciProbeFilter -Root $args[0] -Filter '*:*' -WhatIf", host.Root);
         Assert.Contains("What if: ", r.HostText);
-        Assert.Contains("-:filter: '0:0'", r.HostText);
-        Assert.Contains("+:filter: '*:*'", r.HostText);
+        Assert.Contains("-:filter: '0:0'\n+:filter: '*:*'", r.HostText.Replace("\r", "", StringComparison.Ordinal));
         Assert.Equal(":filter: '0:0'\n", File.ReadAllText(path));
     }
 
@@ -69,6 +75,7 @@ public class ProbeFilterCmdletTests(SampleHostSession session) : IClassFixture<S
     [InlineData("-Filter '10de'", "InvalidPciFilter")]
     [InlineData("-DeviceName 'T4['", "InvalidDeviceNamePattern")]
     [InlineData("-ShortAddress '4:0.0'", "InvalidPciAddress")]
+    [InlineData("-ShortAddress '0000:01:00.0'", "InvalidPciAddress")]
     [InlineData("-NvidiaVendors 'nvidia'", "InvalidPciFilter")]
     public void Bad_values_are_refused_before_anything_is_written(string parameters, string errorId)
     {

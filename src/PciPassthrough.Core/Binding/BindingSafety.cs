@@ -21,16 +21,19 @@ public sealed class BindingSafety
         _storage = new(() => MountedStorage.Find(root));
     }
 
-    /// <summary>Throws the first reason the device must not leave the host, or returns when there is none.</summary>
-    public void CheckDevice(PciDevice device)
+    /// <summary>
+    /// Throws the first reason the device must not leave the host, or returns when there is none. For a
+    /// boot-time binding the IOMMU may still be off (the same run turns it on), so that is not checked.
+    /// </summary>
+    public void CheckDevice(PciDevice device, bool atBoot = false)
     {
         var active = _support.Value.Checks.Single(c => c.Name == "IommuActive");
-        if (active.Status == CheckStatus.Fail)
+        if (active.Status == CheckStatus.Fail && !atBoot)
         {
             throw Refuse(ErrorIds.IommuNotActive, FailureKind.InvalidOperation, device, $"no IOMMU is active ({active.Detail})", active.Remedy);
         }
 
-        if (device.IommuGroup is null)
+        if (device.IommuGroup is null && !atBoot)
         {
             throw Refuse(ErrorIds.NoIommuGroup, FailureKind.InvalidOperation, device, "it is in no IOMMU group", "Enable the IOMMU for this device (Test-IommuSupport).");
         }

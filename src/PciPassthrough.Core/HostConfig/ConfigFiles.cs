@@ -89,9 +89,16 @@ public static class ConfigFiles
 
             if (change.OldContent is not null && File.Exists(change.FullPath))
             {
-                var backup = $"{change.FullPath}.{now.ToString("yyyyMMddHHmmss", CultureInfo.InvariantCulture)}.pcipt.bak";
-                File.Copy(change.FullPath, backup, overwrite: true);
-                change.Backup = $"{change.Path}.{now.ToString("yyyyMMddHHmmss", CultureInfo.InvariantCulture)}.pcipt.bak";
+                // Never overwrite an earlier backup: two changes in one second keep both previous contents.
+                var stamp = now.ToString("yyyyMMddHHmmss", CultureInfo.InvariantCulture);
+                var suffix = "";
+                for (var n = 1; File.Exists($"{change.FullPath}.{stamp}{suffix}.pcipt.bak"); n++)
+                {
+                    suffix = "-" + n.ToString(CultureInfo.InvariantCulture);
+                }
+
+                File.Copy(change.FullPath, $"{change.FullPath}.{stamp}{suffix}.pcipt.bak", overwrite: false);
+                change.Backup = $"{change.Path}.{stamp}{suffix}.pcipt.bak";
             }
 
             var temp = Path.Combine(dir, $".{Path.GetFileName(change.FullPath)}.pcipt-{Environment.ProcessId}.tmp");

@@ -103,13 +103,13 @@ public static class UnifiedDiff
             {
                 ops.Add((' ', a[p], p++, q++));
             }
-            else if (q < b.Length && (p == a.Length || lcs[p, q + 1] >= lcs[p + 1, q]))
+            else if (p < a.Length && (q == b.Length || lcs[p + 1, q] >= lcs[p, q + 1]))
             {
-                ops.Add(('+', b[q], p, q++));
+                ops.Add(('-', a[p], p++, q)); // removals before additions, as diff -u prints a change
             }
             else
             {
-                ops.Add(('-', a[p], p++, q));
+                ops.Add(('+', b[q], p, q++));
             }
         }
 

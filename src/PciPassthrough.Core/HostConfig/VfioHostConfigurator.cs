@@ -21,7 +21,7 @@ public static class VfioHostConfigurator
             var safety = new BindingSafety(root);
             foreach (var d in bootDevices)
             {
-                safety.CheckDevice(d); // binding the host's disk or network at boot would strand it at every boot
+                safety.CheckDevice(d, atBoot: true); // binding the host's disk or network at boot would strand it at every boot
             }
         }
 
@@ -80,13 +80,10 @@ public static class VfioHostConfigurator
             commands.Add(GrubCommandLine.RegenerateCommand(root));
         }
 
-        if (Changed(ModprobeFiles.DracutPath) || (Changed(ModprobeFiles.BlacklistPath) && Detect(root) == InitramfsKind.Dracut))
+        // modprobe.d reaches the early boot only through the initramfs: rebuild it whenever they change.
+        if (Changed(ModprobeFiles.DracutPath) || Changed(ModprobeFiles.InitramfsToolsPath) || Changed(ModprobeFiles.BlacklistPath) || Changed(ModprobeFiles.VfioPath))
         {
-            commands.Add("dracut --force");
-        }
-        else if (Changed(ModprobeFiles.InitramfsToolsPath) || Changed(ModprobeFiles.BlacklistPath) || Changed(ModprobeFiles.VfioPath))
-        {
-            commands.Add("update-initramfs -u");
+            commands.Add(Changed(ModprobeFiles.InitramfsToolsPath) || Detect(root) == InitramfsKind.InitramfsTools ? "update-initramfs -u" : "dracut --force");
         }
 
         if (Changed(VfioBindService.UnitPath))

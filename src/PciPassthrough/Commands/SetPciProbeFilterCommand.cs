@@ -45,7 +45,9 @@ public sealed class SetPciProbeFilterCommand : PciCmdletBase
         var fullPath = ProbeFilterFiles.Locate(this, Path, root);
         Guard(Validate);
         var format = DependencyLoadContext.ProbeFilterFormat;
-        var change = Guard(() => ConfigFiles.PlanFile(fullPath, fullPath, current =>
+        // Without -Path the file is OpenNebula's, named by its host path whatever the root.
+        var displayPath = Path is null ? ProbeFilterFiles.DefaultHostPath : fullPath;
+        var change = Guard(() => ConfigFiles.PlanFile(fullPath, displayPath, current =>
         {
             var old = current is null ? new PciProbeFilter() : format.Parse(current, fullPath);
             var updated = new PciProbeFilter(Filter ?? old.Filter, ShortAddress ?? old.ShortAddress, DeviceName ?? old.DeviceName, NvidiaVendors ?? old.NvidiaVendors);
@@ -72,9 +74,10 @@ public sealed class SetPciProbeFilterCommand : PciCmdletBase
         _ = new DeviceQuery().WithDeviceNames(DeviceName);
         foreach (var a in ShortAddress ?? [])
         {
-            if (!PciAddress.TryParse(a, out _))
+            // The probe compares lspci's slot column: BB:SS.F in domain 0000, the full address elsewhere.
+            if (!PciAddress.TryParse(a, out var parsed) || !string.Equals(parsed.ToLspciSlot(), a, StringComparison.OrdinalIgnoreCase))
             {
-                throw new PciPassthroughException(ErrorIds.InvalidAddress, FailureKind.InvalidArgument, $"'{a}' is not a short address.", "Give BB:SS.F as lspci prints it (DDDD:BB:SS.F outside domain 0000).", a);
+                throw new PciPassthroughException(ErrorIds.InvalidAddress, FailureKind.InvalidArgument, $"'{a}' is not a short address as lspci prints it, so the probe would never match it.", "Give BB:SS.F for domain 0000 (01:00.0, not 0000:01:00.0) and DDDD:BB:SS.F only outside it.", a);
             }
         }
 

@@ -103,6 +103,37 @@ public class HostConfigurationCmdletTests(ReadinessHostSession session) : IClass
         Assert.DoesNotContain("update-initramfs", r.HostText);
     }
 
+    [Theory]
+    [InlineData("-VfioPciId 8086:1521", "DeviceCarriesDefaultRoute")]
+    [InlineData("-BlacklistDriver ahci", "DeviceHoldsMountedStorage")]
+    [InlineData("-BlacklistDriver igb", "DeviceCarriesDefaultRoute")]
+    public void Boot_settings_that_would_capture_the_hosts_own_devices_are_refused(string parameters, string errorId)
+    {
+        using var host = Host();
+        var r = session.Ps.Run($"Set-VfioHostConfiguration -Root $args[0] {parameters} -SkipKernelCommandLine -Initramfs None -Confirm:$false", host.Root);
+        Assert.Equal(errorId + SetFqid, r.TerminatingError?.FullyQualifiedErrorId);
+        Assert.False(Directory.Exists(Path.Combine(host.Root, "etc/modprobe.d")));
+    }
+
+    [Fact]
+    public void A_symlink_out_of_a_captured_root_is_never_written_through()
+    {
+        using var host = Host();
+        var outside = Path.Combine(Path.GetTempPath(), "pcipt-outside-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(outside);
+        try
+        {
+            Directory.CreateSymbolicLink(Path.Combine(host.Root, "etc/modprobe.d"), outside);
+            var r = session.Ps.Run("Set-VfioHostConfiguration -Root $args[0] -SoftdepDriver nvidia -SkipKernelCommandLine -Initramfs None -Confirm:$false", host.Root);
+            Assert.Equal("PathOutsideRoot" + SetFqid, r.TerminatingError?.FullyQualifiedErrorId);
+            Assert.Empty(Directory.GetFileSystemEntries(outside));
+        }
+        finally
+        {
+            Directory.Delete(outside, recursive: true);
+        }
+    }
+
     [Fact]
     public void A_malformed_grub_file_stops_the_whole_run_before_any_write()
     {

@@ -76,6 +76,7 @@ public class ProbeFilterCmdletTests(SampleHostSession session) : IClassFixture<S
     [InlineData("-DeviceName 'T4['", "InvalidDeviceNamePattern")]
     [InlineData("-ShortAddress '4:0.0'", "InvalidPciAddress")]
     [InlineData("-ShortAddress '0000:01:00.0'", "InvalidPciAddress")]
+    [InlineData("-ShortAddress '0A:00.0'", "InvalidPciAddress")]
     [InlineData("-NvidiaVendors 'nvidia'", "InvalidPciFilter")]
     public void Bad_values_are_refused_before_anything_is_written(string parameters, string errorId)
     {

@@ -93,6 +93,19 @@ public class BindingSafetyTests
     }
 
     [Fact]
+    public void A_physical_function_with_vfs_enabled_is_refused_its_vfs_would_vanish()
+    {
+        using var host = ReadinessHost.Create();
+        host.WriteFile("proc/net/route", "Iface\tDestination\tGateway\tFlags\tRefCnt\tUse\tMetric\tMask\tMTU\tWindow\tIRTT\n");
+        host.WriteFile("proc/net/ipv6_route", "");
+        var (binder, devices) = Open(host);
+        var pf = devices.Read(PciAddress.Parse("0000:02:00.0"))!;
+        var e = Assert.Throws<PciPassthroughException>(() => binder.PlanBind(pf, false, false));
+        Assert.Equal(ErrorIds.HasActiveVfs, e.ErrorId);
+        Assert.Contains("0000:02:10.0, 0000:02:10.4", e.Message);
+    }
+
+    [Fact]
     public void With_the_iommu_off_nothing_may_be_bound()
     {
         using var host = ReadinessHost.Create();

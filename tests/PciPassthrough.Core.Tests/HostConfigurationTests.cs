@@ -48,6 +48,14 @@ public class HostConfigurationTests
     }
 
     [Fact]
+    public void With_no_iommu_group_yet_no_acl_entry_is_called_stale()
+    {
+        var text = QemuConfAcl.Apply("cgroup_device_acl = [ \"/dev/null\", \"/dev/vfio/45\" ]\n", [], []);
+        Assert.Contains("\"/dev/vfio/45\"", text);
+        Assert.Contains("\"/dev/vfio/vfio\"", text);
+    }
+
+    [Fact]
     public void Vfio_virqfd_goes_into_the_initramfs_only_for_kernels_that_still_have_it()
     {
         using var host = new FakeHost().WithHealthyIntelIommu();
@@ -92,6 +100,8 @@ public class HostConfigurationTests
         host.WriteFile("etc/sysconfig/vfio-bind", "DEVICES=\"0000:01:00.0\"\n");
         host.WriteFile("etc/libvirt/qemu.conf", "cgroup_device_acl = [ \"/dev/null\", \"/dev/vfio/vfio\", \"/dev/vfio/6\" ]\n");
         var root = new HostRoot(host.Root);
-        Assert.All(HostConfigurationDrift.Check(root, new PciDeviceReader(root, PciIdDatabase.Empty)), c => Assert.True(c.Status is CheckStatus.Pass or CheckStatus.NotApplicable, c.ToString()));
+        var checks = HostConfigurationDrift.Check(root, new PciDeviceReader(root, PciIdDatabase.Empty));
+        Assert.Equal(["KernelCommandLine", "BootBindDevices", "BlacklistedDrivers", "InitramfsModules", "LibvirtDeviceAcl"], checks.Select(c => c.Name));
+        Assert.All(checks, c => Assert.Equal(CheckStatus.Pass, c.Status));
     }
 }

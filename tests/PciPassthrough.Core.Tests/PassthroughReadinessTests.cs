@@ -208,6 +208,23 @@ public class PassthroughReadinessTests
     }
 
     [Fact]
+    public void Every_disk_of_a_mounted_btrfs_and_every_path_of_a_multipath_nvme_counts()
+    {
+        using var host = ReadinessHost.Create();
+        host.WriteFile("proc/mounts", "/dev/sda1 / btrfs rw 0 0\n/dev/nvme1n1 /data ext4 rw 0 0\n");
+        Directory.CreateDirectory(Path.Combine(host.Root, "sys/fs/btrfs/1234-abcd/devices"));
+        host.Link("sys/fs/btrfs/1234-abcd/devices/nvme0n1p2", "../../../../devices/pci0001:00/0001:00:00.0/nvme/nvme0/nvme0n1/nvme0n1p2");
+        Assert.Contains("/ (btrfs) (on nvme0n1p2)", Finding(Assess(host, "0001:00:00.0"), "NoMountedStorage").Detail);
+
+        host.WriteFile("proc/mounts", "/dev/nvme1n1 /data ext4 rw 0 0\n");
+        host.Link("sys/class/block/nvme1n1", "../../devices/virtual/nvme-subsystem/nvme-subsys1/nvme1n1");
+        Directory.CreateDirectory(Path.Combine(host.Root, "sys/devices/virtual/nvme-subsystem/nvme-subsys1/nvme1n1/multipath"));
+        host.Link("sys/devices/virtual/nvme-subsystem/nvme-subsys1/nvme1n1/multipath/nvme1c1n1", "../../../../../pci0001:00/0001:00:00.0/nvme/nvme1/nvme1c1n1");
+        host.Link("sys/class/block/nvme1c1n1", "../../devices/pci0001:00/0001:00:00.0/nvme/nvme1/nvme1c1n1");
+        Assert.Contains("/data (on nvme1c1n1)", Finding(Assess(host, "0001:00:00.0"), "NoMountedStorage").Detail);
+    }
+
+    [Fact]
     public void A_mounted_zfs_pool_makes_every_storage_controller_suspect()
     {
         using var host = ReadinessHost.Create();

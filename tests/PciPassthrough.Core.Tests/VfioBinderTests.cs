@@ -189,6 +189,48 @@ public class VfioBinderTests
     }
 
     [Fact]
+    public void A_device_that_had_no_driver_goes_back_to_no_driver_with_its_old_override()
+    {
+        using var f = new BindingFixture();
+        f.Host.Add(new FakeDevice("0000:03:00.0") { IommuGroup = 3, DriverOverride = "none" });
+        f.Binder().Bind(["0000:03:00.0"], f.Log.Add);
+        Assert.Equal(("vfio-pci", "vfio-pci"), f.State("0000:03:00.0"));
+        f.Binder().Unbind([("0000:03:00.0", null)], f.Log.Add);
+        Assert.Equal((null, "none"), f.State("0000:03:00.0"));
+    }
+
+    [Fact]
+    public void A_stale_origin_record_is_replaced_when_the_device_is_bound_again()
+    {
+        using var f = new BindingFixture();
+        new BindingState(f.Root).SaveOrigin(new DeviceOrigin(Nic1, "igb", null)); // left over from another card
+        f.Binder().Bind([Nic1], f.Log.Add);
+        Assert.Equal("e1000", new BindingState(f.Root).ReadOrigin(Nic1)!.Driver);
+        f.Binder().Unbind([(Nic1, null)], f.Log.Add);
+        Assert.Equal(("e1000", null), f.State(Nic1));
+    }
+
+    [Fact]
+    public void A_symlink_out_of_a_captured_root_is_refused_before_any_write()
+    {
+        using var f = new BindingFixture();
+        var outside = Path.Combine(Path.GetTempPath(), "pcipt-outside-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(outside);
+        try
+        {
+            Directory.CreateSymbolicLink(Path.Combine(f.Host.Root, "run"), outside);
+            var e = Assert.Throws<PciPassthroughException>(() => f.Binder().Bind([Nic1], f.Log.Add));
+            Assert.Equal(ErrorIds.OutsideRoot, e.ErrorId);
+            Assert.Empty(Directory.GetFileSystemEntries(outside));
+            Assert.Empty(f.Kernel.Writes);
+        }
+        finally
+        {
+            Directory.Delete(outside, recursive: true);
+        }
+    }
+
+    [Fact]
     public void A_caller_who_is_not_root_is_refused_before_anything_is_touched()
     {
         using var f = new BindingFixture();

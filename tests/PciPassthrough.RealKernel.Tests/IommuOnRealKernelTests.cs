@@ -85,6 +85,10 @@ public class HostConfigurationOnRealKernelTests(GuestFixture guest)
         Assert.True(r.Terminating is null, r.Terminating);
         Assert.Contains("wrote=/etc/sysconfig/vfio-bind|Created", r.Output);
         Assert.Contains("wrote=/usr/local/bin/vfio-bind|Created", r.Output);
+        Assert.Contains("ids=0000:00:02.0=8086:100e", r.Output);
+        Assert.Contains("rc=1", r.Output);
+        Assert.Contains("stderr=vfio-bind: 0000:00:03.0 is now 8086:100e, not the dead:beef it was configured for; skipped", r.Output);
+        Assert.Contains("skipped=e1000", r.Output);
         Assert.Contains("rc=0", r.Output);
         Assert.Contains("drivers=vfio-pci|e1000", r.Output);
         Assert.Contains("restored=e1000", r.Output);

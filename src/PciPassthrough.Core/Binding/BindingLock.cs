@@ -16,6 +16,7 @@ public sealed class BindingLock : IDisposable
     public static BindingLock Acquire(HostRoot root, TimeSpan timeout, CancellationToken cancel, Action<string>? waiting = null)
     {
         var path = root.Resolve(HostPath);
+        root.EnsureWithin(path);
         try
         {
             Directory.CreateDirectory(Path.GetDirectoryName(path)!);

@@ -65,6 +65,13 @@ public sealed class BindingSafety
             throw Refuse(ErrorIds.HoldsMountedStorage, FailureKind.InvalidOperation, device, $"it is a storage controller and {string.Join(", ", _storage.Value.UntraceableMounts)} is mounted, whose disks cannot be traced to a controller", "Check with 'zpool status' that no pool uses disks behind it, then use -Force.");
         }
 
+        // Unbinding a PF's driver disables SR-IOV: every VF (a host interface, a running guest's
+        // device) disappears with it.
+        if (device.SriovRole == SriovRole.PF && device.NumVfs > 0 && device.Driver != VfioBinder.VfioDriver)
+        {
+            throw Refuse(ErrorIds.HasActiveVfs, FailureKind.InvalidOperation, device, $"it is an SR-IOV physical function with {device.NumVfs} virtual functions enabled ({string.Join(", ", device.VirtualFunctions)}), which disappear when its driver is unbound", "Pass one of its VFs instead, or set sriov_numvfs to 0 first.");
+        }
+
         if (device.InUse.Length > 0 && device.Driver != VfioBinder.VfioDriver)
         {
             throw Refuse(ErrorIds.InUse, FailureKind.ResourceBusy, device, $"its group is open by {string.Join(", ", device.InUse.Select(u => u.ToString()))}", "Stop the guest that uses it first.");

@@ -36,13 +36,21 @@ public sealed class BindingState
     /// <summary>The devices of an unfinished transaction; empty when the last one finished.</summary>
     public IReadOnlyList<DeviceOrigin> ReadJournal() => ReadLines(JournalPath);
 
-    public void WriteJournal(IEnumerable<DeviceOrigin> origins) => WriteAtomically(JournalPath, origins);
+    public void WriteJournal(IEnumerable<DeviceOrigin> origins)
+    {
+        _root.EnsureWithin(JournalPath);
+        WriteAtomically(JournalPath, origins);
+    }
 
     public void ClearJournal() => File.Delete(JournalPath);
 
     public DeviceOrigin? ReadOrigin(string address) => ReadLines(OriginPath(address)).FirstOrDefault();
 
-    public void SaveOrigin(DeviceOrigin origin) => WriteAtomically(OriginPath(origin.Address), [origin]);
+    public void SaveOrigin(DeviceOrigin origin)
+    {
+        _root.EnsureWithin(OriginPath(origin.Address));
+        WriteAtomically(OriginPath(origin.Address), [origin]);
+    }
 
     public void ForgetOrigin(string address) => File.Delete(OriginPath(address));
 

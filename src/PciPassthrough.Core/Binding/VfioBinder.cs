@@ -121,14 +121,17 @@ public sealed class VfioBinder
             origins.Add(new DeviceOrigin(address, driver, sw.CurrentOverride(address)));
         }
 
-        Transact(origins, (s, o) => s.MoveTo(o.Address, VfioDriver, VfioDriver), "bind to vfio-pci", log, progress);
-        foreach (var o in origins)
+        // Each device came from a host driver just now: its origin is that driver, whatever an older
+        // record said. Saved before the journal is cleared, so a crash cannot lose it.
+        Transact(origins, (s, o) => s.MoveTo(o.Address, VfioDriver, VfioDriver), "bind to vfio-pci", log, progress, () =>
         {
-            if (_state.ReadOrigin(o.Address) is null)
+            foreach (var o in origins)
             {
                 _state.SaveOrigin(o);
             }
-
+        });
+        foreach (var o in origins)
+        {
             results.Add(new(o.Address, BindingOutcome.Changed, o.Driver, VfioDriver));
         }
 
@@ -146,7 +149,7 @@ public sealed class VfioBinder
         var sw = Switch(_settings.Cancel);
         Recover(warn ?? log);
         var results = new List<DeviceBindingResult>();
-        var plan = new List<(DeviceOrigin Origin, string? Driver, string? FinalOverride)>();
+        var plan = new List<(DeviceOrigin Origin, string? Driver, string? FinalOverride, bool ToNoDriver)>();
         foreach (var (address, requestedDriver) in targets.DistinctBy(t => t.Address))
         {
             var current = sw.CurrentDriver(address);
@@ -157,6 +160,13 @@ public sealed class VfioBinder
             }
 
             var record = _state.ReadOrigin(address);
+            if (requestedDriver is null && record is { Driver: null })
+            {
+                // It had no driver before it was bound here: back to no driver, with its old override.
+                plan.Add((new DeviceOrigin(address, VfioDriver, sw.CurrentOverride(address)), null, record.Override, true));
+                continue;
+            }
+
             var driver = requestedDriver ?? record?.Driver;
             if (driver is not null && !sw.DriverLoaded(driver) && !(_kernel.LoadModule(driver) && sw.DriverLoaded(driver)))
             {
@@ -168,14 +178,18 @@ public sealed class VfioBinder
                 throw new PciPassthroughException(ErrorIds.DriverUnavailable, FailureKind.InvalidOperation, $"No host driver is known for {address}: it was not bound by this module and no module alias matches it; it stays on vfio-pci.", "Name the driver with -Driver.", address);
             }
 
-            plan.Add((new DeviceOrigin(address, VfioDriver, sw.CurrentOverride(address)), driver, requestedDriver is null ? record?.Override : null));
+            plan.Add((new DeviceOrigin(address, VfioDriver, sw.CurrentOverride(address)), driver, requestedDriver is null ? record?.Override : null, false));
         }
 
         var byAddress = plan.ToDictionary(p => p.Origin.Address);
         Transact(plan.Select(p => p.Origin).ToList(), (s, o) =>
         {
-            var (_, driver, finalOverride) = byAddress[o.Address];
-            if (driver is null)
+            var (_, driver, finalOverride, toNoDriver) = byAddress[o.Address];
+            if (toNoDriver)
+            {
+                s.MoveTo(o.Address, null, finalOverride);
+            }
+            else if (driver is null)
             {
                 s.MoveToKernelChoice(o.Address);
             }
@@ -183,12 +197,17 @@ public sealed class VfioBinder
             {
                 s.MoveTo(o.Address, driver, finalOverride);
             }
-        }, "return to the host driver", log, progress);
-
-        foreach (var (origin, _, _) in plan)
+        }, "return to the host driver", log, progress, () =>
         {
-            _state.ForgetOrigin(origin.Address);
-            results.Add(new(origin.Address, BindingOutcome.Changed, VfioDriver, sw.CurrentDriver(origin.Address)));
+            foreach (var p in plan)
+            {
+                _state.ForgetOrigin(p.Origin.Address);
+            }
+        });
+
+        foreach (var p in plan)
+        {
+            results.Add(new(p.Origin.Address, BindingOutcome.Changed, VfioDriver, sw.CurrentDriver(p.Origin.Address)));
         }
 
         return results;
@@ -208,7 +227,7 @@ public sealed class VfioBinder
         return journal;
     }
 
-    private void Transact(List<DeviceOrigin> origins, Action<DriverSwitch, DeviceOrigin> move, string action, Action<string> log, Action<int, int>? progress)
+    private void Transact(List<DeviceOrigin> origins, Action<DriverSwitch, DeviceOrigin> move, string action, Action<string> log, Action<int, int>? progress, Action commit)
     {
         if (origins.Count == 0)
         {
@@ -246,6 +265,7 @@ public sealed class VfioBinder
                 e);
         }
 
+        commit();
         _state.ClearJournal();
     }
 

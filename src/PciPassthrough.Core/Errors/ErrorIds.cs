@@ -28,6 +28,8 @@ public static class ErrorIds
     public const string DeviceStranded = "DeviceLeftWithoutDriver";
     public const string LockTimeout = "BindingLockTimeout";
     public const string RootMismatch = "OneRootPerCall";
+    public const string HasActiveVfs = "DeviceHasActiveVirtualFunctions";
+    public const string OutsideRoot = "PathOutsideRoot";
     public const string ProbeFilterInvalid = "InvalidProbeFilterFile";
     public const string ProbeFilterUnreadable = "ProbeFilterFileUnreadable";
     public const string ConfigFileInvalid = "InvalidConfigurationFile";

@@ -34,6 +34,9 @@ public sealed class ConfigFileChange
 
     internal string FullPath { get; }
 
+    /// <summary>The root the file must stay within; null for a file the caller named outright.</summary>
+    internal HostFs.HostRoot? Root { get; init; }
+
     internal string? OldContent { get; }
 
     internal string NewContent { get; }

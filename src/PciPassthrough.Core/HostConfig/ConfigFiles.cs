@@ -12,8 +12,11 @@ namespace PciPassthrough.HostConfig;
 public static class ConfigFiles
 {
     /// <summary>The planned change of one file; <paramref name="edit"/> gets the current content (null when missing).</summary>
-    public static ConfigFileChange Plan(HostRoot root, string hostPath, Func<string?, string> edit) =>
-        PlanFile(root.Resolve(hostPath), hostPath, edit);
+    public static ConfigFileChange Plan(HostRoot root, string hostPath, Func<string?, string> edit)
+    {
+        var change = PlanFile(root.Resolve(hostPath), hostPath, edit);
+        return new ConfigFileChange(change.Path, change.FullPath, change.OldContent, change.NewContent) { Root = root };
+    }
 
     /// <summary>The planned change of a file given by its full path; <paramref name="displayPath"/> names it in diffs.</summary>
     public static ConfigFileChange PlanFile(string full, string displayPath, Func<string?, string> edit)
@@ -40,6 +43,7 @@ public static class ConfigFiles
     {
         foreach (var change in changes.Where(c => c.Action != FileAction.Unchanged))
         {
+            change.Root?.EnsureWithin(change.FullPath);
             var dir = Path.GetDirectoryName(change.FullPath)!;
             var existing = Directory.Exists(dir) ? dir : Path.GetDirectoryName(dir)!;
             if (!Directory.Exists(existing))
@@ -75,6 +79,7 @@ public static class ConfigFiles
         }
 
         var dir = Path.GetDirectoryName(change.FullPath)!;
+        change.Root?.EnsureWithin(change.FullPath);
         try
         {
             if (!Directory.Exists(dir))

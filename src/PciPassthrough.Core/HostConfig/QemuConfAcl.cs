@@ -77,7 +77,8 @@ public sealed class QemuConfAcl
         var entries = new List<string>(LibvirtDefaults);
         foreach (var e in current)
         {
-            var stale = e.StartsWith("/dev/vfio/", StringComparison.Ordinal) && int.TryParse(e.AsSpan(10), out var g) && !existingGroups.Contains(g);
+            // With no group at all (the IOMMU not on yet) nothing can be told stale: keep every entry.
+            var stale = existingGroups.Count > 0 && e.StartsWith("/dev/vfio/", StringComparison.Ordinal) && int.TryParse(e.AsSpan(10), out var g) && !existingGroups.Contains(g);
             if (!stale && !entries.Contains(e))
             {
                 entries.Add(e);

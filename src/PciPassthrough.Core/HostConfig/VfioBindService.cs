@@ -10,9 +10,12 @@ public static class VfioBindService
     public const string ScriptPath = "/usr/local/bin/vfio-bind";
     public const string UnitPath = "/etc/systemd/system/vfio-bind.service";
 
-    public static string Config(IEnumerable<string> addresses) =>
+    public static string Config(IReadOnlyList<PciDevice> devices) =>
         "# Written by PciPassthrough (Set-VfioHostConfiguration): the devices vfio-bind.service binds at boot.\n" +
-        $"DEVICES=\"{string.Join(' ', addresses)}\"\n";
+        $"DEVICES=\"{string.Join(' ', devices.Select(d => d.Address))}\"\n" +
+        "# The ids each address had when it was configured: vfio-bind skips an address whose device has\n" +
+        "# changed (a card added or moved renumbers buses), so it never takes another device.\n" +
+        $"DEVICE_IDS=\"{string.Join(' ', devices.Select(d => $"{d.Address}={d.VendorId}:{d.DeviceId}"))}\"\n";
 
     public const string Unit = """
         [Unit]
@@ -46,6 +49,16 @@ public static class VfioBindService
             esac
             d=/sys/bus/pci/devices/$dev
             if [ ! -e "$d" ]; then echo "vfio-bind: no device $dev" >&2; rc=1; continue; fi
+            expected=""
+            for pair in ${DEVICE_IDS:-}; do
+                case "$pair" in "$dev="*) expected=${pair#*=} ;; esac
+            done
+            actual="$(sed 's/^0x//' "$d/vendor"):$(sed 's/^0x//' "$d/device")"
+            if [ -n "$expected" ] && [ "$actual" != "$expected" ]; then
+                echo "vfio-bind: $dev is now $actual, not the $expected it was configured for; skipped" >&2
+                rc=1
+                continue
+            fi
             current=""
             [ -e "$d/driver" ] && current=$(basename "$(readlink "$d/driver")")
             [ "$current" = vfio-pci ] && continue

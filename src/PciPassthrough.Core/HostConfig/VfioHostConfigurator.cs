@@ -18,10 +18,12 @@ public static class VfioHostConfigurator
             ?? throw new PciPassthroughException(ErrorIds.DeviceNotFound, FailureKind.NotFound, $"No PCI device has the address '{a}'.", "List the host's devices with Get-PciDevice.", a)).ToList();
         if (!request.Force)
         {
+            // Binding the host's disk or network at boot would strand it at every boot: check every
+            // device a boot-time setting captures, not only the addresses named.
             var safety = new BindingSafety(root);
-            foreach (var d in bootDevices)
+            foreach (var d in bootDevices.Concat(CapturedAtBoot(root, request, devices)).DistinctBy(d => d.Address))
             {
-                safety.CheckDevice(d, atBoot: true); // binding the host's disk or network at boot would strand it at every boot
+                safety.CheckDevice(d, atBoot: true);
             }
         }
 
@@ -55,7 +57,7 @@ public static class VfioHostConfigurator
 
         if (bootDevices.Count > 0)
         {
-            changes.Add(ConfigFiles.Plan(root, BootBindings.VfioBindConfig, _ => VfioBindService.Config(bootDevices.Select(d => d.Address))));
+            changes.Add(ConfigFiles.Plan(root, BootBindings.VfioBindConfig, _ => VfioBindService.Config(bootDevices)));
             changes.Add(ConfigFiles.Plan(root, VfioBindService.ScriptPath, _ => VfioBindService.Script));
             changes.Add(ConfigFiles.Plan(root, VfioBindService.UnitPath, _ => VfioBindService.Unit));
             changes.Add(ConfigFiles.Plan(root, ModprobeFiles.UdevRulePath, _ => ModprobeFiles.UdevRule(request.UdevOwner, request.UdevGroup, request.UdevMode)));
@@ -68,6 +70,26 @@ public static class VfioHostConfigurator
         }
 
         return changes;
+    }
+
+    /// <summary>
+    /// The devices that vfio-pci ids= would claim (every device with those ids) and that a blacklist
+    /// would leave without their driver (every device on it now, or whose modalias names it).
+    /// </summary>
+    private static IEnumerable<PciDevice> CapturedAtBoot(HostRoot root, HostConfigurationRequest request, PciDeviceReader devices)
+    {
+        if (request.VfioPciIds.Count == 0 && request.BlacklistDrivers.Count == 0)
+        {
+            return [];
+        }
+
+        var all = devices.ReadAll().ToList();
+        var blacklisted = request.BlacklistDrivers.Select(KernelModules.Normalize).ToHashSet(StringComparer.Ordinal);
+        var aliases = ModuleAliases.Read(root, root.TryReadText("/proc/sys/kernel/osrelease")?.Trim());
+        return all.Where(d =>
+            request.VfioPciIds.Any(id => string.Equals(id, $"{d.VendorId}:{d.DeviceId}", StringComparison.OrdinalIgnoreCase))
+            || (d.Driver is string drv && blacklisted.Contains(KernelModules.Normalize(drv)))
+            || (blacklisted.Count > 0 && aliases.ModulesFor(root.TryReadText($"{PciDeviceReader.DevicesPath}/{d.Address}/modalias")?.Trim()).Any(blacklisted.Contains)));
     }
 
     /// <summary>The commands that make the written files take effect, for the caller to run or report.</summary>

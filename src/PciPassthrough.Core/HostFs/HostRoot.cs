@@ -74,6 +74,57 @@ public sealed class HostRoot
         return File.Exists(full) || Directory.Exists(full) || new FileInfo(full).LinkTarget is not null;
     }
 
+    /// <summary>
+    /// Refuses a path that leaves this root through a symbolic link (an absolute link in a captured
+    /// tree would send a write to the live host): the deepest existing ancestor, resolved, must lie
+    /// under the resolved root.
+    /// </summary>
+    public void EnsureWithin(string fullPath)
+    {
+        if (IsLiveHost)
+        {
+            return;
+        }
+
+        var existing = fullPath;
+        while (!Directory.Exists(existing) && !File.Exists(existing))
+        {
+            existing = System.IO.Path.GetDirectoryName(existing) ?? "/";
+        }
+
+        var resolved = RealPath(existing);
+        var root = RealPath(Path);
+        if (resolved is null || root is null || !(resolved == root || resolved.StartsWith(root + "/", StringComparison.Ordinal)))
+        {
+            throw new PciPassthroughException(
+                ErrorIds.OutsideRoot,
+                FailureKind.PermissionDenied,
+                $"Refusing to write '{fullPath}': it resolves to '{resolved}', outside the host root '{Path}' (a symbolic link leads out of it).",
+                "Replace the link inside the captured tree with a directory; nothing was written.",
+                fullPath);
+        }
+    }
+
+    private static unsafe string? RealPath(string path)
+    {
+        var bytes = System.Text.Encoding.UTF8.GetBytes(path + "\0");
+        var buffer = new byte[4096];
+        fixed (byte* p = bytes)
+        fixed (byte* b = buffer)
+        {
+            if (realpath(p, b) == null)
+            {
+                return null;
+            }
+        }
+
+        var length = Array.IndexOf(buffer, (byte)0);
+        return System.Text.Encoding.UTF8.GetString(buffer, 0, length < 0 ? buffer.Length : length);
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc", SetLastError = true)]
+    private static extern unsafe byte* realpath(byte* path, byte* resolved);
+
     private static PciPassthroughException NotFound(string path, Exception? inner) => new(
         ErrorIds.RootNotFound,
         FailureKind.NotFound,

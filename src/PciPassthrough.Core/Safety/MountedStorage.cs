@@ -36,6 +36,18 @@ public sealed class MountedStorage
             {
                 storage._untraceable.Add($"{f[1]} (zfs {f[0]})");
             }
+
+            if (f.Length > 2 && f[2] == "btrfs")
+            {
+                // A multi-device btrfs names one disk in /proc/mounts: every btrfs member counts.
+                foreach (var fs in root.ListNames("/sys/fs/btrfs"))
+                {
+                    foreach (var member in root.ListNames($"/sys/fs/btrfs/{fs}/devices"))
+                    {
+                        storage.AddWithSlaves(member, $"{f[1]} (btrfs)", depth: 0);
+                    }
+                }
+            }
         }
 
         // mountinfo names every mount's block device by number, which also catches /dev/root and
@@ -102,6 +114,13 @@ public sealed class MountedStorage
         foreach (var slave in _root.ListNames($"/sys/class/block/{block}/slaves"))
         {
             AddWithSlaves(slave, mount, depth + 1);
+        }
+
+        // A native-multipath NVMe namespace (nvme0n1) sits under a virtual subsystem; its paths
+        // (nvme0c0n1, ...) sit under the PCI controllers.
+        foreach (var path in _root.ListNames($"/sys/class/block/{block}/multipath"))
+        {
+            AddWithSlaves(path, mount, depth + 1);
         }
     }
 

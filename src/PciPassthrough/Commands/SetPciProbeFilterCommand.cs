@@ -75,9 +75,9 @@ public sealed class SetPciProbeFilterCommand : PciCmdletBase
         foreach (var a in ShortAddress ?? [])
         {
             // The probe compares lspci's slot column: BB:SS.F in domain 0000, the full address elsewhere.
-            if (!PciAddress.TryParse(a, out var parsed) || !string.Equals(parsed.ToLspciSlot(), a, StringComparison.OrdinalIgnoreCase))
+            if (!PciAddress.TryParse(a, out var parsed) || !string.Equals(parsed.ToLspciSlot(), a, StringComparison.Ordinal))
             {
-                throw new PciPassthroughException(ErrorIds.InvalidAddress, FailureKind.InvalidArgument, $"'{a}' is not a short address as lspci prints it, so the probe would never match it.", "Give BB:SS.F for domain 0000 (01:00.0, not 0000:01:00.0) and DDDD:BB:SS.F only outside it.", a);
+                throw new PciPassthroughException(ErrorIds.InvalidAddress, FailureKind.InvalidArgument, $"'{a}' is not a short address as lspci prints it, so the probe would never match it.", "Give BB:SS.F in lowercase for domain 0000 (0a:00.0, not 0000:0A:00.0) and DDDD:BB:SS.F only outside it.", a);
             }
         }
 

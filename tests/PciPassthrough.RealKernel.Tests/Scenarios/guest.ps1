@@ -146,12 +146,25 @@ for ($i = 0; $i -lt 200; $i++) {
 [System.IO.Directory]::CreateDirectory('/etc/udev/rules.d') | Out-Null
 Set-VfioHostConfiguration -Address 0000:00:02.0 -SkipKernelCommandLine -Initramfs None -Confirm:$false | ForEach-Object { "wrote=$($_.Path)|$($_.Action)" }
 # What vfio-bind.service runs: ExecStart=-/usr/local/bin/vfio-bind $DEVICES, DEVICES from its EnvironmentFile.
-$devices = ([System.IO.File]::ReadAllLines('/etc/sysconfig/vfio-bind') | Where-Object { $_.StartsWith('DEVICES=') }).Substring(8).Trim('"')
-$psi = [System.Diagnostics.ProcessStartInfo]::new('/usr/local/bin/vfio-bind')
-foreach ($d in $devices.Split(' ')) { $psi.ArgumentList.Add($d) }
-$unit = [System.Diagnostics.Process]::Start($psi)
-$unit.WaitForExit()
-"rc=$($unit.ExitCode)"
+$config = [System.IO.File]::ReadAllLines('/etc/sysconfig/vfio-bind')
+$devices = ($config | Where-Object { $_.StartsWith('DEVICES=') }).Substring(8).Trim('"')
+$ids = ($config | Where-Object { $_.StartsWith('DEVICE_IDS=') }).Substring(11).Trim('"')
+function Unit([string] $deviceList, [string] $deviceIds) {
+    $psi = [System.Diagnostics.ProcessStartInfo]::new('/usr/local/bin/vfio-bind')
+    foreach ($d in $deviceList.Split(' ')) { $psi.ArgumentList.Add($d) }
+    $psi.Environment['DEVICE_IDS'] = $deviceIds
+    $psi.RedirectStandardError = $true
+    $p = [System.Diagnostics.Process]::Start($psi)
+    $err = $p.StandardError.ReadToEnd()
+    $p.WaitForExit()
+    "rc=$($p.ExitCode)"
+    if ($err) { "stderr=" + $err.Trim() }
+}
+"ids=$ids"
+# An address whose device changed (here: configured for other ids) is skipped, never bound.
+Unit '0000:00:03.0' '0000:00:03.0=dead:beef'
+"skipped=$((Get-PciDevice -Address 0000:00:03.0).Driver)"
+Unit $devices $ids
 "drivers=$((Get-PciDevice -Address 0000:00:02.0).Driver)|$((Get-PciDevice -Address 0000:00:03.0).Driver)"
 Remove-VfioBinding -Address 0000:00:02.0 -Driver e1000 -Confirm:$false
 "restored=$((Get-PciDevice -Address 0000:00:02.0).Driver)"

@@ -122,10 +122,7 @@ public class BindingCmdletTests(ReadinessHostSession session) : IClassFixture<Re
     {
         using var host = ReadinessHost.Create();
         host.WriteFile("dev/vfio/9", "");
-        host.WriteFile("proc/900/comm", "qemu-kvm-one\n");
-        host.WriteFile("proc/900/cmdline", "qemu\0-name\0guest=one-8\0");
-        Directory.CreateDirectory(Path.Combine(host.Root, "proc/900/fd"));
-        File.CreateSymbolicLink(Path.Combine(host.Root, "proc/900/fd/5"), "/dev/vfio/9");
+        host.AddProcess(900, "qemu-kvm-one", ["qemu", "-name", "guest=one-8"], "/dev/vfio/9");
         var r = session.Ps.Run("Remove-VfioBinding -Root $args[0] -Address 0000:02:10.4 -Confirm:$false -ErrorAction Continue", host.Root);
         Assert.Equal("DeviceInUse,PciPassthrough.PowerShell.Commands.RemoveVfioBindingCommand", Assert.Single(r.Errors).FullyQualifiedErrorId);
         Assert.Contains("one-8", r.Errors[0].Exception.Message);

@@ -193,10 +193,7 @@ public class GetPciDeviceTests(SampleHostSession session) : IClassFixture<Sample
     {
         using var host = SampleHost.Create();
         host.WriteFile("dev/vfio/9", "");
-        host.WriteFile("proc/4242/comm", "qemu-kvm-one\n");
-        host.WriteFile("proc/4242/cmdline", "qemu\0-name\0guest=one-42\0");
-        Directory.CreateDirectory(Path.Combine(host.Root, "proc/4242/fd"));
-        File.CreateSymbolicLink(Path.Combine(host.Root, "proc/4242/fd/3"), "/dev/vfio/9");
+        host.AddProcess(4242, "qemu-kvm-one", ["qemu", "-name", "guest=one-42"], "/dev/vfio/9");
         // PSSerializer.Serialize uses remoting's default depth of 1; the type's SerializationDepth must lift it.
         var r = session.Ps.Run("""
             $copy = [System.Management.Automation.PSSerializer]::Deserialize([System.Management.Automation.PSSerializer]::Serialize((Get-PciDevice -Root $args[0] -Address 0000:02:10.4)))
@@ -228,10 +225,7 @@ public class GetPciDeviceTests(SampleHostSession session) : IClassFixture<Sample
     {
         using var host = SampleHost.Create();
         host.WriteFile("dev/vfio/9", "");
-        host.WriteFile("proc/4242/comm", "qemu-kvm-one\n");
-        host.WriteFile("proc/4242/cmdline", "qemu\0-name\0guest=one-42,debug-threads=on\0");
-        Directory.CreateDirectory(Path.Combine(host.Root, "proc/4242/fd"));
-        File.CreateSymbolicLink(Path.Combine(host.Root, "proc/4242/fd/31"), "/dev/vfio/9");
+        host.AddProcess(4242, "qemu-kvm-one", ["qemu", "-name", "guest=one-42,debug-threads=on"], "/dev/vfio/9");
 
         var r = session.Ps.Run("Get-PciDevice -Root $args[0] -Address 0000:02:10.4 | Out-Host; (Get-PciDevice -Root $args[0] | Where-Object { $_.InUse }).Address", host.Root);
         Assert.Matches(@"\n\s+42 02:10\.4\s+8086:1520:0200 vfio-pci\s+9 ", r.HostText);

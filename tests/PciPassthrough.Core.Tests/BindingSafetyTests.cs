@@ -68,10 +68,7 @@ public class BindingSafetyTests
     {
         using var host = ReadinessHost.Create();
         host.WriteFile("dev/vfio/6", "");
-        host.WriteFile("proc/900/comm", "qemu-kvm-one\n");
-        host.WriteFile("proc/900/cmdline", "qemu\0-name\0guest=one-3\0");
-        Directory.CreateDirectory(Path.Combine(host.Root, "proc/900/fd"));
-        File.CreateSymbolicLink(Path.Combine(host.Root, "proc/900/fd/5"), "/dev/vfio/6");
+        host.AddProcess(900, "qemu-kvm-one", ["qemu", "-name", "guest=one-3"], "/dev/vfio/6");
         var (binder, devices) = Open(host);
         var gpu = devices.Read(PciAddress.Parse("0000:01:00.0"))!;
         var e = Assert.Throws<PciPassthroughException>(() => binder.PlanBind(gpu, includeGroup: false, force: false));

@@ -83,10 +83,7 @@ public class IommuGroupReaderTests
     {
         using var host = SampleHost.Create();
         host.WriteFile("dev/vfio/9", "");
-        host.WriteFile("proc/4242/comm", "qemu-kvm-one\n");
-        host.WriteFile("proc/4242/cmdline", "qemu\0-name\0guest=one-7\0");
-        Directory.CreateDirectory(Path.Combine(host.Root, "proc/4242/fd"));
-        File.CreateSymbolicLink(Path.Combine(host.Root, "proc/4242/fd/3"), "/dev/vfio/9");
+        host.AddProcess(4242, "qemu-kvm-one", ["qemu", "-name", "guest=one-7"], "/dev/vfio/9");
         var group = Reader(host).Read(9)!;
         Assert.Equal(7, Assert.Single(group.InUse).VmId);
     }

@@ -240,10 +240,7 @@ public class PassthroughReadinessTests
     {
         using var host = ReadinessHost.Create();
         host.WriteFile("dev/vfio/9", "");
-        host.WriteFile("proc/900/comm", "qemu-kvm-one\n");
-        host.WriteFile("proc/900/cmdline", "qemu\0-name\0guest=one-4\0");
-        Directory.CreateDirectory(Path.Combine(host.Root, "proc/900/fd"));
-        File.CreateSymbolicLink(Path.Combine(host.Root, "proc/900/fd/5"), "/dev/vfio/9");
+        host.AddProcess(900, "qemu-kvm-one", ["qemu", "-name", "guest=one-4"], "/dev/vfio/9");
         var r = Assess(host, "0000:02:10.4");
         Assert.Equal(CheckStatus.Warning, Finding(r, "NotInUse").Status);
         Assert.Contains("one-4", Finding(r, "NotInUse").Detail);

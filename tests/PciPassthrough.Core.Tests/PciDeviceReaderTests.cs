@@ -249,9 +249,9 @@ public class PciDeviceReaderTests
         using var host = SampleHost.Create();
         host.WriteFile("dev/vfio/vfio", "");
         host.WriteFile("dev/vfio/9", "");
-        AddProcess(host, 4242, "qemu-kvm-one", ["/usr/bin/qemu-kvm-one", "-name", "guest=one-42,debug-threads=on", "-m", "4096"], "/dev/vfio/9");
-        AddProcess(host, 77, "vfio-test", ["./vfio-test"], "/dev/vfio/9");
-        AddProcess(host, 78, "bash", ["bash"], "/dev/null");
+        host.AddProcess(4242, "qemu-kvm-one", ["/usr/bin/qemu-kvm-one", "-name", "guest=one-42,debug-threads=on", "-m", "4096"], "/dev/vfio/9");
+        host.AddProcess(77, "vfio-test", ["./vfio-test"], "/dev/vfio/9");
+        host.AddProcess(78, "bash", ["bash"], "/dev/null");
 
         var devices = ReaderFixture.ReadAll(host).Devices;
         var vf = devices.Single("0000:02:10.4");
@@ -261,12 +261,4 @@ public class PciDeviceReaderTests
         Assert.All(devices.Where(d => d.Address != "0000:02:10.4"), d => Assert.Empty(d.InUse));
     }
 
-    private static void AddProcess(FakeHost host, int pid, string comm, string[] cmdline, string openFile)
-    {
-        host.WriteFile($"proc/{pid}/comm", comm + "\n");
-        host.WriteFile($"proc/{pid}/cmdline", string.Join('\0', cmdline) + "\0");
-        Directory.CreateDirectory(Path.Combine(host.Root, $"proc/{pid}/fd"));
-        File.CreateSymbolicLink(Path.Combine(host.Root, $"proc/{pid}/fd/0"), "/dev/null");
-        File.CreateSymbolicLink(Path.Combine(host.Root, $"proc/{pid}/fd/17"), openFile);
-    }
 }

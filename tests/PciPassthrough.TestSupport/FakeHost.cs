@@ -97,6 +97,19 @@ public sealed class FakeHost : IDisposable
         return path;
     }
 
+    /// <summary>A process under the fake /proc: its name, its command line, and a file it holds open
+    /// (a guest holds /dev/vfio/N).</summary>
+    public FakeHost AddProcess(int pid, string comm, string[] cmdline, string openFile)
+    {
+        var id = pid.ToString(CultureInfo.InvariantCulture);
+        WriteFile($"proc/{id}/comm", comm + "\n");
+        WriteFile($"proc/{id}/cmdline", string.Join('\0', cmdline) + "\0");
+        Directory.CreateDirectory(Path.Combine(Root, $"proc/{id}/fd"));
+        File.CreateSymbolicLink(Path.Combine(Root, $"proc/{id}/fd/0"), "/dev/null");
+        File.CreateSymbolicLink(Path.Combine(Root, $"proc/{id}/fd/17"), openFile);
+        return this;
+    }
+
     /// <summary>Creates a symbolic link below the root (its directories too), replacing an old one.</summary>
     public FakeHost Link(string relativePath, string target)
     {

@@ -25,6 +25,7 @@ public sealed class VfioBinder
     private readonly BinderSettings _settings;
     private readonly BindingState _state;
     private readonly BindingSafety _safety;
+    private readonly Lazy<ModuleAliases> _aliases;
 
     public VfioBinder(HostRoot root, IKernel kernel, PciDeviceReader devices, BinderSettings settings)
     {
@@ -34,6 +35,7 @@ public sealed class VfioBinder
         _settings = settings;
         _state = new BindingState(root);
         _safety = new BindingSafety(root);
+        _aliases = new(() => ModuleAliases.Read(root, root.TryReadText("/proc/sys/kernel/osrelease")?.Trim()));
     }
 
     /// <summary>Refuses a caller that is not root before anything is read or written.</summary>
@@ -308,12 +310,8 @@ public sealed class VfioBinder
         return string.Join(", ", origins.Select(o => $"{o.Address} on {sw.CurrentDriver(o.Address) ?? "no driver"}"));
     }
 
-    private bool HasHostDriverCandidate(string address)
-    {
-        var release = _root.TryReadText("/proc/sys/kernel/osrelease")?.Trim();
-        var modalias = _root.TryReadText($"{PciDeviceReader.DevicesPath}/{address}/modalias")?.Trim();
-        return ModuleAliases.Read(_root, release).ModulesFor(modalias).Count > 0;
-    }
+    private bool HasHostDriverCandidate(string address) =>
+        _aliases.Value.ModulesFor(_root.TryReadText($"{PciDeviceReader.DevicesPath}/{address}/modalias")?.Trim()).Count > 0;
 
     private DriverSwitch Switch(CancellationToken cancel) => new(_root, _kernel, _settings.Settle, cancel);
 }

@@ -2,39 +2,69 @@ using PciPassthrough.HostFs;
 
 namespace PciPassthrough.HostConfig;
 
+/// <summary>What brings a device to vfio-pci at boot.</summary>
+public enum BootBindingKind
+{
+    /// <summary>vfio-bind.service (the guide's and this module's) with the device in DEVICES.</summary>
+    VfioBindService,
+
+    /// <summary>A driver_override set when the device appears (driverctl, a udev rule): no host driver can take it first.</summary>
+    DriverOverride,
+
+    /// <summary>vfio-pci ids=, which claims every device with the same ids.</summary>
+    VfioPciIds,
+}
+
+/// <summary>One way a device is bound at boot, with a sentence naming it.</summary>
+public sealed record BootBinding(BootBindingKind Kind, string Description);
+
 /// <summary>
-/// How a device gets to vfio-pci at boot, if it does: the vfio-bind service's DEVICES (the guide's, and
-/// this module's), driverctl's persistent override, a udev rule setting driver_override, or vfio-pci ids.
+/// How devices get to vfio-pci at boot: the vfio-bind service's DEVICES, driverctl's persistent
+/// override, a udev rule setting driver_override, or vfio-pci ids. The host-wide sources (the vfio-bind
+/// config, every udev rule file) are read once, then asked about each device.
 /// </summary>
-public static class BootBindings
+public sealed class BootBindings
 {
     public const string VfioBindConfig = "/etc/sysconfig/vfio-bind";
 
-    /// <summary>A sentence naming what binds the device at boot, or null when nothing does.</summary>
-    public static string? Describe(HostRoot root, PciDevice device, ModprobeConfiguration modprobe)
+    private readonly HostRoot _root;
+    private readonly ModprobeConfiguration _modprobe;
+    private readonly IReadOnlyList<string> _vfioBindDevices;
+    private readonly List<(string File, string Line)> _overrideRules;
+
+    private BootBindings(HostRoot root, ModprobeConfiguration modprobe)
     {
-        var devices = ReadVfioBindDevices(root);
-        if (devices.Contains(device.Address, StringComparer.OrdinalIgnoreCase))
+        _root = root;
+        _modprobe = modprobe;
+        _vfioBindDevices = ReadVfioBindDevices(root);
+        _overrideRules = UdevRules.Lines(root).Where(l => l.Line.Contains("driver_override", StringComparison.Ordinal) && l.Line.Contains("vfio-pci", StringComparison.Ordinal)).ToList();
+    }
+
+    public static BootBindings Read(HostRoot root, ModprobeConfiguration modprobe) => new(root, modprobe);
+
+    /// <summary>What binds the device at boot, or null when nothing does.</summary>
+    public BootBinding? Find(PciDevice device)
+    {
+        if (_vfioBindDevices.Contains(device.Address, StringComparer.OrdinalIgnoreCase))
         {
-            return $"{VfioBindConfig} lists it in DEVICES (vfio-bind.service)";
+            return new(BootBindingKind.VfioBindService, $"{VfioBindConfig} lists it in DEVICES (vfio-bind.service)");
         }
 
-        var driverctl = root.TryReadText($"/etc/driverctl.d/pci-{device.Address}")?.Trim();
-        if (driverctl == "vfio-pci")
+        if (_root.TryReadText($"/etc/driverctl.d/pci-{device.Address}")?.Trim() == "vfio-pci")
         {
-            return $"driverctl overrides it to vfio-pci (/etc/driverctl.d/pci-{device.Address})";
+            return new(BootBindingKind.DriverOverride, $"driverctl overrides it to vfio-pci (/etc/driverctl.d/pci-{device.Address})");
         }
 
-        foreach (var (file, line) in UdevRules.Lines(root))
+        foreach (var (file, line) in _overrideRules)
         {
-            if (line.Contains(device.Address, StringComparison.OrdinalIgnoreCase) && line.Contains("driver_override", StringComparison.Ordinal) && line.Contains("vfio-pci", StringComparison.Ordinal))
+            if (line.Contains(device.Address, StringComparison.OrdinalIgnoreCase))
             {
-                return $"the udev rule in {file} sets its driver_override to vfio-pci";
+                return new(BootBindingKind.DriverOverride, $"the udev rule in {file} sets its driver_override to vfio-pci");
             }
         }
 
-        return modprobe.VfioClaims(device.VendorId, device.DeviceId)
-            ? $"vfio-pci is given ids={device.VendorId}:{device.DeviceId} (this claims every device with these ids)"
+        return _modprobe.VfioClaims(device.VendorId, device.DeviceId)
+            ? new(BootBindingKind.VfioPciIds, $"vfio-pci is given ids={device.VendorId}:{device.DeviceId} (this claims every device with these ids)")
             : null;
     }
 

@@ -14,8 +14,7 @@ public static class VfioHostConfigurator
 {
     public static IReadOnlyList<ConfigFileChange> Plan(HostRoot root, HostConfigurationRequest request, PciDeviceReader devices)
     {
-        var bootDevices = request.Addresses.Select(a => devices.Read(PciAddress.Parse(a))
-            ?? throw new PciPassthroughException(ErrorIds.DeviceNotFound, FailureKind.NotFound, $"No PCI device has the address '{a}'.", "List the host's devices with Get-PciDevice.", a)).ToList();
+        var bootDevices = request.Addresses.Select(devices.Require).ToList();
         if (!request.Force)
         {
             // Binding the host's disk or network at boot would strand it at every boot: check every

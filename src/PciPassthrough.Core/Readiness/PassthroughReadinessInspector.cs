@@ -21,6 +21,8 @@ public sealed class PassthroughReadinessInspector
     private readonly Lazy<ModprobeConfiguration> _modprobe;
     private readonly Lazy<ModuleAliases> _aliases;
     private readonly Lazy<QemuConfAcl> _acl;
+    private readonly Lazy<BootBindings> _bootBindings;
+    private readonly Lazy<(string File, string Rule)?> _udevOwnership;
 
     public PassthroughReadinessInspector(HostRoot root, PciDeviceReader devices)
     {
@@ -33,6 +35,8 @@ public sealed class PassthroughReadinessInspector
         _modprobe = new(() => ModprobeConfiguration.Read(root));
         _aliases = new(() => ModuleAliases.Read(root, _support.Value.KernelRelease));
         _acl = new(() => QemuConfAcl.Read(root));
+        _bootBindings = new(() => BootBindings.Read(root, _modprobe.Value));
+        _udevOwnership = new(() => UdevRules.VfioOwnershipRule(root));
     }
 
     public PassthroughReadiness Assess(PciDevice device)
@@ -51,13 +55,13 @@ public sealed class PassthroughReadinessInspector
             BoundToVfio(device),
             NotInUse(device),
         };
-        var bootBinding = BootBindings.Describe(_root, device, _modprobe.Value);
-        var peersOnHostAtBoot = others.Where(o => BootBindings.Describe(_root, o, _modprobe.Value) is null && (o.Driver is not null || HostDrivers(o).Count > 0)).Select(o => o.Address).ToList();
+        var bootBinding = _bootBindings.Value.Find(device);
+        var peersOnHostAtBoot = others.Where(o => _bootBindings.Value.Find(o) is null && (o.Driver is not null || HostDrivers(o).Count > 0)).Select(o => o.Address).ToList();
         findings.Add(bootBinding is null
             ? new("BindsAtBoot", CheckStatus.Warning, "Nothing binds it to vfio-pci at boot: after a reboot it is back on its host driver.", $"List {device.Address} in DEVICES of {BootBindings.VfioBindConfig} with a vfio-bind service that uses driver_override (which captures only this card), or 'driverctl set-override {device.Address} vfio-pci'.")
             : peersOnHostAtBoot.Count > 0
-                ? new("BindsAtBoot", CheckStatus.Warning, $"Bound at boot: {bootBinding}; but its group peers {string.Join(", ", peersOnHostAtBoot)} are not, so after a reboot the group is not viable.", $"Bind the peers at boot too ({BootBindings.VfioBindConfig} DEVICES or driverctl).")
-                : new("BindsAtBoot", CheckStatus.Pass, $"Bound at boot: {bootBinding}."));
+                ? new("BindsAtBoot", CheckStatus.Warning, $"Bound at boot: {bootBinding.Description}; but its group peers {string.Join(", ", peersOnHostAtBoot)} are not, so after a reboot the group is not viable.", $"Bind the peers at boot too ({BootBindings.VfioBindConfig} DEVICES or driverctl).")
+                : new("BindsAtBoot", CheckStatus.Pass, $"Bound at boot: {bootBinding.Description}."));
         findings.Add(HostDriverCannotWin(device, bootBinding));
         findings.Add(DevicePermissions(device, group));
         findings.Add(LibvirtDeviceAcl(device));
@@ -98,10 +102,10 @@ public sealed class PassthroughReadinessInspector
             return new("GroupIsolation", CheckStatus.Pass, device.IommuGroup is int g ? $"Alone in IOMMU group {g}." : "No group to share.");
         }
 
-        var unsafeMembers = others.Where(o => SafetyBlocker(o) is not null).ToList();
+        var unsafeMembers = others.Select(o => (Device: o, Why: SafetyBlocker(o))).Where(u => u.Why is not null).ToList();
         if (unsafeMembers.Count > 0)
         {
-            return new("GroupIsolation", CheckStatus.Fail, $"Its group also holds {string.Join("; ", unsafeMembers.Select(o => $"{o.Address} ({SafetyBlocker(o)})"))}: the whole group goes to the guest, and the host needs those.", "Move the card to a slot with its own IOMMU group (check the board's ACS support); do not pass this group through.");
+            return new("GroupIsolation", CheckStatus.Fail, $"Its group also holds {string.Join("; ", unsafeMembers.Select(u => $"{u.Device.Address} ({u.Why})"))}: the whole group goes to the guest, and the host needs those.", "Move the card to a slot with its own IOMMU group (check the board's ACS support); do not pass this group through.");
         }
 
         var blockers = others.Where(IommuGroup.IsBlocker).ToList();
@@ -166,7 +170,7 @@ public sealed class PassthroughReadinessInspector
         ? new("NotInUse", CheckStatus.Pass, "No process holds its IOMMU group open.")
         : new("NotInUse", CheckStatus.Warning, $"Its group is open by {string.Join(", ", device.InUse.Select(u => u.ToString()))}: another guest cannot take it now.", "Stop that guest first.");
 
-    private ReadinessCheck HostDriverCannotWin(PciDevice device, string? bootBinding)
+    private ReadinessCheck HostDriverCannotWin(PciDevice device, BootBinding? bootBinding)
     {
         var drivers = HostDrivers(device);
         if (drivers.Count == 0)
@@ -174,9 +178,9 @@ public sealed class PassthroughReadinessInspector
             return new("HostDriverCannotWin", CheckStatus.NotApplicable, "No host driver claims this device.");
         }
 
-        if (bootBinding is not null && (bootBinding.Contains("driverctl", StringComparison.Ordinal) || bootBinding.Contains("udev rule", StringComparison.Ordinal)))
+        if (bootBinding?.Kind == BootBindingKind.DriverOverride)
         {
-            return new("HostDriverCannotWin", CheckStatus.Pass, $"A driver_override set when the device appears ({bootBinding}) keeps {string.Join(", ", drivers)} off it.");
+            return new("HostDriverCannotWin", CheckStatus.Pass, $"A driver_override set when the device appears ({bootBinding.Description}) keeps {string.Join(", ", drivers)} off it.");
         }
 
         var modprobe = _modprobe.Value;
@@ -201,7 +205,7 @@ public sealed class PassthroughReadinessInspector
 
     private ReadinessCheck DevicePermissions(PciDevice device, IommuGroup? group)
     {
-        var rule = UdevRules.VfioOwnershipRule(_root);
+        var rule = _udevOwnership.Value;
         var node = group?.DevicePath is { } p ? $" {p.Path} is {p.Owner}:{p.Group} {p.Mode}." : "";
         return rule is { } r
             ? new("DevicePermissions", CheckStatus.Pass, $"The udev rule in {r.File} sets /dev/vfio ownership ({r.Rule}).{node}")

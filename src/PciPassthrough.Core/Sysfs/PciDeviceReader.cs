@@ -97,6 +97,20 @@ public sealed class PciDeviceReader
         }
     }
 
+    /// <summary>
+    /// The device an address names, for cmdlets that take addresses: InvalidPciAddress for text that is
+    /// no address, PciDeviceNotFound for an address with no device, both with the text as target.
+    /// </summary>
+    public PciDevice Require(string text)
+    {
+        if (!PciAddress.TryParse(text, out var address))
+        {
+            throw new PciPassthroughException(ErrorIds.InvalidAddress, FailureKind.InvalidArgument, $"'{text}' is not a PCI address.", "Give the address as DDDD:BB:SS.F, as Get-PciDevice prints it.", text);
+        }
+
+        return Read(address) ?? throw new PciPassthroughException(ErrorIds.DeviceNotFound, FailureKind.NotFound, $"No PCI device has the address '{text}' under '{_root.Path}'.", "List the host's devices with Get-PciDevice.", text);
+    }
+
     /// <summary>True when the host has a device directory at this address.</summary>
     public bool Exists(PciAddress address) => Directory.Exists(_root.Resolve(DevicesPath) + "/" + address);
 

@@ -60,16 +60,14 @@ public sealed class GetIommuGroupCommand : PciCmdletBase
 
     private void WriteGroupOf(string text, string rootPath, PciDeviceReader devices, IommuGroupReader groups)
     {
-        if (!PciAddress.TryParse(text, out var address))
+        PciDevice device;
+        try
         {
-            WriteCoreError(new PciPassthroughException(ErrorIds.InvalidAddress, FailureKind.InvalidArgument, $"'{text}' is not a PCI address.", "Give the address as DDDD:BB:SS.F, as Get-PciDevice prints it.", text));
-            return;
+            device = devices.Require(text);
         }
-
-        var device = Guard(() => devices.Read(address));
-        if (device is null)
+        catch (PciPassthroughException e)
         {
-            WriteCoreError(new PciPassthroughException(ErrorIds.DeviceNotFound, FailureKind.NotFound, $"No PCI device has the address '{text}' under '{rootPath}'.", "List the host's devices with Get-PciDevice.", text));
+            WriteCoreError(e);
             return;
         }
 

@@ -23,7 +23,7 @@ public sealed class TestPciPassthroughReadinessCommand : PciCmdletBase
 
     protected override void ProcessRecord()
     {
-        var (rootPath, devices, inspector) = StateFor(ResolveRoot());
+        var (_, devices, inspector) = StateFor(ResolveRoot());
         if (Address is null)
         {
             foreach (var device in Guard(() => devices.ReadAll(cancel: StopToken).ToList()))
@@ -36,16 +36,14 @@ public sealed class TestPciPassthroughReadinessCommand : PciCmdletBase
 
         foreach (var text in Address)
         {
-            if (!PciAddress.TryParse(text, out var address))
+            PciDevice device;
+            try
             {
-                WriteCoreError(new PciPassthroughException(ErrorIds.InvalidAddress, FailureKind.InvalidArgument, $"'{text}' is not a PCI address.", "Give the address as DDDD:BB:SS.F, as Get-PciDevice prints it.", text));
-                continue;
+                device = devices.Require(text);
             }
-
-            var device = Guard(() => devices.Read(address));
-            if (device is null)
+            catch (PciPassthroughException e)
             {
-                WriteCoreError(new PciPassthroughException(ErrorIds.DeviceNotFound, FailureKind.NotFound, $"No PCI device has the address '{text}' under '{rootPath}'.", "List the host's devices with Get-PciDevice.", text));
+                WriteCoreError(e);
                 continue;
             }
 

@@ -67,7 +67,7 @@ public abstract class VfioBindingCmdletBase : PciCmdletBase
         {
             try
             {
-                var device = Resolve(text);
+                var device = _reader.Require(text);
                 if (IsAlreadyThere(device))
                 {
                     _unchanged.Add(device);
@@ -133,16 +133,6 @@ public abstract class VfioBindingCmdletBase : PciCmdletBase
 
     protected void Progress(int done, int total) =>
         WriteProgress(new ProgressRecord(2, Action, $"Device {done} of {total}") { PercentComplete = done * 100 / total });
-
-    private PciDevice Resolve(string text)
-    {
-        if (!PciAddress.TryParse(text, out var address))
-        {
-            throw new PciPassthroughException(ErrorIds.InvalidAddress, FailureKind.InvalidArgument, $"'{text}' is not a PCI address.", "Give the address as DDDD:BB:SS.F, as Get-PciDevice prints it.", text);
-        }
-
-        return _reader!.Read(address) ?? throw new PciPassthroughException(ErrorIds.DeviceNotFound, FailureKind.NotFound, $"No PCI device has the address '{text}' under '{_root!.Path}'.", "List the host's devices with Get-PciDevice.", text);
-    }
 
     private VfioBinder Binder() =>
         new(_root!, new LiveKernel(_root!), _reader!, BinderSettings.For(_root!, StopToken) with { LockTimeout = TimeSpan.FromSeconds(LockTimeout) });

@@ -1,6 +1,6 @@
 @{
     # The single source of the module version: Directory.Build.props reads it for the assemblies.
-    ModuleVersion        = '0.1.0'
+    ModuleVersion        = '0.2.0'
     RootModule           = 'PciPassthrough.dll'
     GUID                 = '6f0a3d51-2f4e-4d8e-9a55-0c2b7f6f3e11'
     Author               = 'PciPassthrough contributors'

@@ -24,13 +24,12 @@ if ($devices.Count -eq 0) {
 
 $blocked = @($devices | Test-PciPassthroughReadiness | Where-Object { $_.Findings | Where-Object { "$($_.Status)" -eq 'Fail' } })
 foreach ($b in $blocked) {
-    $PSCmdlet.WriteWarning("$($b.Address) is not passed through: $((($b.Findings | Where-Object { "$($_.Status)" -eq 'Fail' }).Detail) -join ' ')")
+    $PSCmdlet.WriteWarning("$($b.PciAddress) is not passed through: $((($b.Findings | Where-Object { "$($_.Status)" -eq 'Fail' }).Detail) -join ' ')")
 }
 
-# Not $blocked.Address (an array's own Address() method hides member enumeration), and not
-# "ForEach-Object Address" (under -WhatIf it asks ShouldProcess and returns nothing).
-$blockedAddresses = @($blocked | ForEach-Object { $_.Address })
-$candidates = @($devices | Where-Object { $_.Address -notin $blockedAddresses })
+$candidates = @($devices | Where-Object { $_.PciAddress -notin $blocked.PciAddress })
 if ($candidates.Count -gt 0) {
-    $candidates | Set-VfioBinding -IncludeGroup -PassThru -WhatIf:$WhatIfPreference -Confirm:$false
+    # -WhatIf, -Confirm and their preference variables flow from this script to the cmdlet: binding a
+    # GPU asks per device unless the caller said -Confirm:$false.
+    $candidates | Set-VfioBinding -IncludeGroup -PassThru
 }

@@ -26,7 +26,7 @@ if (-not $support.Supported) {
 
 Get-PciDevice -Root $Root -Filter $Filter | Test-PciPassthroughReadiness | ForEach-Object {
     [pscustomobject]@{
-        Address          = $_.Address
+        PciAddress          = $_.PciAddress
         DeviceName       = $_.DeviceName
         ReadyNow         = $_.ReadyNow
         ReadyAfterReboot = $_.ReadyAfterReboot

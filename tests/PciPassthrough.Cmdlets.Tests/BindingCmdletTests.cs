@@ -72,7 +72,7 @@ public class BindingCmdletTests(ReadinessHostSession session) : IClassFixture<Re
         var r = session.Run("Set-VfioBinding -Root $root -Address 0000:02:10.4 -Confirm:$false -PassThru");
         Assert.Null(r.TerminatingError);
         Assert.Contains("0000:02:10.4 is already bound to vfio-pci; nothing to do.", r.HostText);
-        Assert.Equal(["0000:02:10.4"], r.Values("Address"));
+        Assert.Equal(["0000:02:10.4"], r.Values("PciAddress"));
         Assert.Equal(before, Snapshot(session.Host));
         var remove = session.Run("Remove-VfioBinding -Root $root -Address 0000:01:00.0 -Confirm:$false");
         Assert.Contains("0000:01:00.0 is not bound to vfio-pci (it is on nvidia); nothing to do.", remove.HostText);

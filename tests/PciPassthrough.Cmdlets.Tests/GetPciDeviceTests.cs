@@ -4,7 +4,7 @@ public class GetPciDeviceTests(SampleHostSession session) : IClassFixture<Sample
 {
     private const string Fqid = ",PciPassthrough.PowerShell.Commands.GetPciDeviceCommand";
 
-    private static List<string> Addresses(ScriptResult r) => r.Values("Address").Select(v => (string)v!).ToList();
+    private static List<string> Addresses(ScriptResult r) => r.Values("PciAddress").Select(v => (string)v!).ToList();
 
     [Fact]
     public void Devices_come_out_as_typed_objects_with_the_contract_properties()
@@ -15,7 +15,7 @@ public class GetPciDeviceTests(SampleHostSession session) : IClassFixture<Sample
         Assert.Equal("PciPassthrough.PciDevice", d.TypeNames[0]);
         var expected = new Dictionary<string, object?>
         {
-            ["Address"] = "0000:02:00.0", ["ShortAddress"] = "02:00.0", ["Domain"] = "0000", ["Bus"] = "02", ["Slot"] = "00", ["Function"] = "0",
+            ["PciAddress"] = "0000:02:00.0", ["ShortAddress"] = "02:00.0", ["Domain"] = "0000", ["Bus"] = "02", ["Slot"] = "00", ["Function"] = "0",
             ["VendorId"] = "8086", ["DeviceId"] = "1521", ["SubsystemVendorId"] = "8086", ["SubsystemId"] = "0001", ["Revision"] = "01",
             ["ClassCode"] = "020000", ["Class"] = "0200", ["ProgIf"] = "00", ["Type"] = "8086:1521:0200",
             ["VendorName"] = "Intel Corporation", ["DeviceName"] = "I350 Gigabit Network Connection", ["ClassName"] = "Ethernet controller",
@@ -175,7 +175,7 @@ public class GetPciDeviceTests(SampleHostSession session) : IClassFixture<Sample
             $xml = [System.Management.Automation.PSSerializer]::Serialize((Get-PciDevice -Root $root -IommuGroup 5))
             $copies = [System.Management.Automation.PSSerializer]::Deserialize($xml)
             $copies[0].PSObject.TypeNames[0]
-            $copies | Get-PciDevice | ForEach-Object Address
+            $copies | Get-PciDevice | ForEach-Object PciAddress
             """);
         Assert.Null(r.TerminatingError);
         Assert.Equal(["Deserialized.PciPassthrough.PciDevice", "0000:00:1f.0", "0000:00:1f.2", "0000:00:1f.3"], r.Output.Select(o => o.BaseObject.ToString()));
@@ -227,7 +227,7 @@ public class GetPciDeviceTests(SampleHostSession session) : IClassFixture<Sample
         host.WriteFile("dev/vfio/9", "");
         host.AddProcess(4242, "qemu-kvm-one", ["qemu", "-name", "guest=one-42,debug-threads=on"], "/dev/vfio/9");
 
-        var r = session.Ps.Run("Get-PciDevice -Root $args[0] -Address 0000:02:10.4 | Out-Host; (Get-PciDevice -Root $args[0] | Where-Object { $_.InUse }).Address", host.Root);
+        var r = session.Ps.Run("Get-PciDevice -Root $args[0] -Address 0000:02:10.4 | Out-Host; (Get-PciDevice -Root $args[0] | Where-Object { $_.InUse }).PciAddress", host.Root);
         Assert.Matches(@"\n\s+42 02:10\.4\s+8086:1520:0200 vfio-pci\s+9 ", r.HostText);
         Assert.Equal(["0000:02:10.4"], r.Output.Select(o => o.BaseObject.ToString()));
     }

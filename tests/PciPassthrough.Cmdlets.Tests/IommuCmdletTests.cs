@@ -127,7 +127,7 @@ public class IommuCmdletTests(IommuHostSession session) : IClassFixture<IommuHos
     {
         var r = session.Run("""
             $copy = [System.Management.Automation.PSSerializer]::Deserialize([System.Management.Automation.PSSerializer]::Serialize((Get-IommuGroup -Root $root -Number 5)))
-            $copy.Devices[1].Address
+            $copy.Devices[1].PciAddress
             $copy.Blockers.Count
             """);
         Assert.Equal(["0000:00:1f.2", 3], r.Output.Select(o => o.BaseObject));

@@ -24,7 +24,7 @@ public class LspciFilterAgreementTests(SampleHostSession session) : IClassFixtur
         Assert.True(exit == 0, error);
         var r = session.Run("Get-PciDevice -Root $root -Filter $args[0]", filter);
         Assert.Null(r.TerminatingError);
-        Assert.Equal(Lspci.Addresses(output), r.Values("Address").Cast<string>());
+        Assert.Equal(Lspci.Addresses(output), r.Values("PciAddress").Cast<string>());
     }
 
     [Theory]
@@ -36,7 +36,7 @@ public class LspciFilterAgreementTests(SampleHostSession session) : IClassFixtur
         Assert.True(exit == 0, error);
         var r = session.Ps.Run("Get-PciDevice -Filter $args[0]", filter);
         Assert.Null(r.TerminatingError);
-        Assert.Equal(Lspci.Addresses(output), r.Values("Address").Cast<string>());
+        Assert.Equal(Lspci.Addresses(output), r.Values("PciAddress").Cast<string>());
     }
 
     [Theory]

@@ -16,7 +16,7 @@ public class PlacementCmdletTests(SampleHostSession session) : IClassFixture<Sam
             $p = $hosts | Find-PciPlacement -Section $vm
             $p | ForEach-Object { "$($_.HostName) $($_.CanHost) $($_.Message) $($_.FailedRequest) $(($_.Assignments | ForEach-Object { $_.Device.ShortAddress }) -join ',')" }
             ($hosts | Find-PciPlacement -Section $vm -Available).HostName
-            ($hosts[0] | Find-PciPlacement -Section (New-PciTemplateSection -Class 0302) -PreferNumaNode 1).Assignments[0].Address
+            ($hosts[0] | Find-PciPlacement -Section (New-PciTemplateSection -Class 0302) -PreferNumaNode 1).Assignments[0].PciAddress
             """, OneHostXml.Pool);
         Assert.Null(r.TerminatingError);
         Assert.Equal(

@@ -58,7 +58,7 @@ public class ProbeCmdletTests(SampleHostSession session) : IClassFixture<SampleH
         try
         {
             session.Host.WriteFile("var/lib/one/remotes/etc/im/kvm-probes.d/pci.conf", ":filter: '8086:1520'\n:short_address:\n  - '02:10.4'\n");
-            var r = session.Run("& $args[0] -Root $root", script);
+            var r = session.Run("& $args[0] -Root $root -ConfigurationPath ($root + '/var/lib/one/remotes/etc/im/kvm-probes.d/pci.conf')", script);
             Assert.Null(r.TerminatingError);
         }
         finally

@@ -108,7 +108,7 @@ public class ProbeFilterCmdletTests(SampleHostSession session) : IClassFixture<S
         var r = session.Run("Get-PciDevice -Root $root -ProbeFilterPath $args[0]", path);
         Assert.Null(r.TerminatingError);
         // The I350 PF (02:00.0) has VFs enabled: the probe lists its VFs instead.
-        Assert.Equal(expected.Split(',', StringSplitOptions.RemoveEmptyEntries), r.Values("Address"));
+        Assert.Equal(expected.Split(',', StringSplitOptions.RemoveEmptyEntries), r.Values("PciAddress"));
     }
 
     [Fact]

@@ -22,7 +22,7 @@ public class ReadinessCmdletTests(ReadinessHostSession session) : IClassFixture<
     {
         var r = session.Run("Get-PciDevice -Root $root -Filter '10de:*','8086:1521' | Test-PciPassthroughReadiness");
         Assert.Null(r.TerminatingError);
-        Assert.Equal(["0000:01:00.0", "0000:02:00.0"], r.Values("Address"));
+        Assert.Equal(["0000:01:00.0", "0000:02:00.0"], r.Values("PciAddress"));
         Assert.Equal([false, false], r.Values("ReadyNow"));
         Assert.Equal("PciPassthrough.Readiness.PassthroughReadiness", r.Output[0].TypeNames[0]);
         var fails = session.Run("(Test-PciPassthroughReadiness -Root $root -Address 0000:02:00.0).Findings | Where-Object Status -eq 'Fail' | ForEach-Object Name");
@@ -40,7 +40,7 @@ public class ReadinessCmdletTests(ReadinessHostSession session) : IClassFixture<
     public void Bad_and_unknown_addresses_are_per_item_errors()
     {
         var r = session.Run("'zz', '0000:09:00.0', '0000:01:00.0' | Test-PciPassthroughReadiness -Root $root -ErrorAction Continue");
-        Assert.Equal(["0000:01:00.0"], r.Values("Address"));
+        Assert.Equal(["0000:01:00.0"], r.Values("PciAddress"));
         Assert.Equal(["InvalidPciAddress", "PciDeviceNotFound"], r.Errors.Select(e => e.FullyQualifiedErrorId.Split(',')[0]));
     }
 

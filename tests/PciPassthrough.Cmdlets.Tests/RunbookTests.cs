@@ -11,7 +11,7 @@ public class RunbookTests(ReadinessHostSession session) : IClassFixture<Readines
         var r = session.Run("& $args[0] -Root $root -Filter '10de:*'", Runbook("Test-HostReady.ps1"));
         Assert.Null(r.TerminatingError);
         var gpu = Assert.Single(r.Output);
-        Assert.Equal("0000:01:00.0", gpu.Properties["Address"].Value);
+        Assert.Equal("0000:01:00.0", gpu.Properties["PciAddress"].Value);
         Assert.Equal(false, gpu.Properties["ReadyNow"].Value);
         var todo = ((object[])gpu.Properties["ToDo"].Value).Select(t => t.ToString()).ToList();
         Assert.Contains(todo, t => t!.StartsWith("BoundToVfio: Set-VfioBinding -Address 0000:01:00.0", StringComparison.Ordinal));

@@ -32,7 +32,7 @@ public class BindingSafetyTests
         Assert.Equal(errorId, e.ErrorId);
         Assert.Equal(address, e.Target);
         Assert.False(string.IsNullOrEmpty(e.RecommendedAction));
-        Assert.Contains(address, binder.PlanBind(device, includeGroup: false, force: true).Select(d => d.Address));
+        Assert.Contains(address, binder.PlanBind(device, includeGroup: false, force: true).Select(d => d.PciAddress));
     }
 
     [Fact]
@@ -49,7 +49,7 @@ public class BindingSafetyTests
         Assert.Contains("0000:05:00.1", e.Message);
         Assert.Contains("snd_hda_intel", e.Message);
         Assert.DoesNotContain("0000:00:1c.0", e.Message);
-        Assert.Equal(["0000:05:00.0", "0000:05:00.1"], binder.PlanBind(gpu, includeGroup: true, force: false).Select(d => d.Address));
+        Assert.Equal(["0000:05:00.0", "0000:05:00.1"], binder.PlanBind(gpu, includeGroup: true, force: false).Select(d => d.PciAddress));
     }
 
     [Fact]

@@ -25,7 +25,7 @@ public class IommuGroupReaderTests
     {
         using var host = SampleHost.Create();
         var group = Reader(host).Read(5)!;
-        Assert.Equal(["0000:00:1f.0", "0000:00:1f.2", "0000:00:1f.3"], group.Devices.Select(d => d.Address));
+        Assert.Equal(["0000:00:1f.0", "0000:00:1f.2", "0000:00:1f.3"], group.Devices.Select(d => d.PciAddress));
         Assert.False(group.Viable);
         Assert.Equal(["lpc_ich", "ahci", "i801_smbus"], group.Blockers.Select(d => d.Driver));
         Assert.Null(group.DevicePath);
@@ -62,7 +62,7 @@ public class IommuGroupReaderTests
         host.Add(new FakeDevice("0000:05:00.2") { ClassCode = 0x0c0330, Driver = "xhci_hcd", IommuGroup = 4 });
         var blocked = Reader(host).Read(4)!;
         Assert.False(blocked.Viable);
-        Assert.Equal("0000:05:00.2", Assert.Single(blocked.Blockers).Address);
+        Assert.Equal("0000:05:00.2", Assert.Single(blocked.Blockers).PciAddress);
     }
 
     [Fact]

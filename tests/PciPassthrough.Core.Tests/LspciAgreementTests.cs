@@ -36,7 +36,7 @@ public class LspciAgreementTests
     private static void AssertAgree(List<Dictionary<string, string>> lspci, List<PciDevice> ours)
     {
         Assert.NotEmpty(lspci);
-        Assert.Equal(lspci.Select(r => r["Slot"]), ours.Select(d => d.Address));
+        Assert.Equal(lspci.Select(r => r["Slot"]), ours.Select(d => d.PciAddress));
         foreach (var (r, d) in lspci.Zip(ours))
         {
             Assert.Equal(r["Class"], Lspci.WithId(d.ClassName, d.Class));

@@ -9,7 +9,7 @@ public class PciDeviceReaderTests
         var (devices, reader) = ReaderFixture.ReadAll(host);
         Assert.Equal(
             ["0000:00:00.0", "0000:00:01.0", "0000:00:1f.0", "0000:00:1f.2", "0000:00:1f.3", "0000:01:00.0", "0000:02:00.0", "0000:02:10.0", "0000:02:10.4", "0000:03:00.0", "0000:04:00.0", "0001:00:00.0"],
-            devices.Select(d => d.Address));
+            devices.Select(d => d.PciAddress));
         Assert.Empty(reader.Diagnostics);
     }
 
@@ -204,7 +204,7 @@ public class PciDeviceReaderTests
             }
         }))
         {
-            seen.Add(d.Address);
+            seen.Add(d.PciAddress);
         }
 
         Assert.Equal(["0000:05:00.0"], seen);
@@ -219,7 +219,7 @@ public class PciDeviceReaderTests
         Directory.CreateDirectory(Path.Combine(host.Root, "sys/bus/pci/devices/not-a-device"));
         File.CreateSymbolicLink(Path.Combine(host.Root, "sys/bus/pci/devices/0000:07:00.0"), "../../../devices/nowhere");
         var (devices, reader) = ReaderFixture.ReadAll(host);
-        Assert.Equal(["0000:05:00.0"], devices.Select(d => d.Address));
+        Assert.Equal(["0000:05:00.0"], devices.Select(d => d.PciAddress));
         Assert.Contains(reader.Diagnostics, m => m.Contains("not-a-device"));
         Assert.Contains(reader.Diagnostics, m => m.StartsWith("0000:07:00.0"));
     }
@@ -258,7 +258,7 @@ public class PciDeviceReaderTests
         Assert.Equal([77, 4242], vf.InUse.Select(u => u.ProcessId));
         Assert.Equal([null, 42], vf.InUse.Select(u => u.VmId));
         Assert.Equal("qemu-kvm-one", vf.InUse[1].ProcessName);
-        Assert.All(devices.Where(d => d.Address != "0000:02:10.4"), d => Assert.Empty(d.InUse));
+        Assert.All(devices.Where(d => d.PciAddress != "0000:02:10.4"), d => Assert.Empty(d.InUse));
     }
 
 }

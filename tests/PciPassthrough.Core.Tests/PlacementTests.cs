@@ -23,7 +23,7 @@ public class PlacementTests
         var hosts = Hosts();
         Assert.Equal(["hv1", "hv2", "empty"], hosts.Select(h => h.HostName));
         Assert.Equal([0, 3, 4], hosts.Select(h => h.HostId));
-        Assert.Equal(["0000:01:00.0", "0000:02:10.0", "0000:02:10.4", "0000:41:00.0"], hosts[0].Devices.Select(d => d.Address));
+        Assert.Equal(["0000:01:00.0", "0000:02:10.0", "0000:02:10.4", "0000:41:00.0"], hosts[0].Devices.Select(d => d.PciAddress));
         Assert.Equal([-1, 12, -1, -1], hosts[0].Devices.Select(d => d.VmId));
         Assert.Equal([0, null, null, 1], hosts[0].Devices.Select(d => d.NumaNode));
         Assert.Equal("0001:00:00.0", hosts[1].Devices[1].ShortAddress);
@@ -122,7 +122,7 @@ public class PlacementTests
         from devices in Gen.ListOf(Device)
         from requests in Gen.ListOf(Request)
         from numa in Gen.Elements<int?>(null, 0, 1)
-        select (new PciHostInventory("h", 1, devices.DistinctBy(d => d.Address)), requests.ToList(), numa);
+        select (new PciHostInventory("h", 1, devices.DistinctBy(d => d.PciAddress)), requests.ToList(), numa);
 
     [Property(MaxTest = 500)]
     public Property Placement_never_gives_one_device_to_two_requests() =>
@@ -132,7 +132,7 @@ public class PlacementTests
             if (p.CanHost)
             {
                 Assert.Equal(c.Requests.Count, p.Assignments.Count);
-                Assert.Equal(p.Assignments.Count, p.Assignments.Select(a => a.Device.Address).Distinct().Count());
+                Assert.Equal(p.Assignments.Count, p.Assignments.Select(a => a.Device.PciAddress).Distinct().Count());
                 Assert.All(p.Assignments, a => Assert.True(a.Device.IsFree && PciPlacer.Matches(a.Section, a.Device)));
                 Assert.Equal(Enumerable.Range(0, c.Requests.Count), p.Assignments.Select(a => a.Request));
             }

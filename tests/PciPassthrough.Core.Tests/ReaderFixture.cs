@@ -13,5 +13,5 @@ internal static class ReaderFixture
         return (reader.ReadAll().ToList(), reader);
     }
 
-    public static PciDevice Single(this List<PciDevice> devices, string address) => devices.Single(d => d.Address == address);
+    public static PciDevice Single(this List<PciDevice> devices, string address) => devices.Single(d => d.PciAddress == address);
 }

@@ -4,11 +4,11 @@
 BeforeAll {
     . (Join-Path $PSScriptRoot 'PciPassthrough.TestTree.ps1')
     Import-Module (Get-PciPassthroughModulePath) -Force
-    $script:root = Join-Path $TestDrive 'host'
+    $script:root = New-PciTestRoot
     New-FakeIommuHost -Root $root
     New-FakePciDevice -Root $root -Address '0000:01:00.0' -Vendor '10de' -Device '1eb8' -Class '030200' -Driver 'nvidia' -IommuGroup 6
     New-FakePciDevice -Root $root -Address '0000:00:1c.0' -Vendor '8086' -Device 'a110' -Class '060400' -Driver 'pcieport' -IommuGroup 7
-    function Get-DriverState { Get-PciDevice -Root $root | ForEach-Object { "$($_.Address)=$($_.Driver)|$($_.DriverOverride)" } }
+    function Get-DriverState { Get-PciDevice -Root $root | ForEach-Object { "$($_.PciAddress)=$($_.Driver)|$($_.DriverOverride)" } }
 }
 
 Describe 'Set-VfioBinding' {
@@ -36,4 +36,8 @@ Describe 'Remove-VfioBinding' {
         Remove-VfioBinding -Root $root -Address 0000:01:00.0 -Confirm:$false -InformationVariable said
         "$said" | Should -BeLike '*not bound to vfio-pci*'
     }
+}
+
+AfterAll {
+    Remove-PciTestRoot $root
 }

@@ -30,10 +30,14 @@ Describe 'Set-PciProbeFilter and Get-PciProbeFilter' {
 
 Describe 'Set-VfioHostConfiguration' {
     BeforeAll {
-        $script:root = Join-Path $TestDrive 'host'
+        $script:root = New-PciTestRoot
         New-FakeIommuHost -Root $root
         New-FakePciDevice -Root $root -Address '0000:01:00.0' -Vendor '10de' -Device '1eb8' -Class '030200' -Driver 'nvidia' -IommuGroup 6
         New-Item -ItemType Directory -Force -Path (Join-Path $root 'etc/modprobe.d') | Out-Null
+    }
+
+    AfterAll {
+        Remove-PciTestRoot $root
     }
 
     It '-WhatIf writes nothing' {

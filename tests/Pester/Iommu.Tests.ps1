@@ -3,7 +3,7 @@
 BeforeAll {
     . (Join-Path $PSScriptRoot 'PciPassthrough.TestTree.ps1')
     Import-Module (Get-PciPassthroughModulePath) -Force
-    $script:root = Join-Path $TestDrive 'host'
+    $script:root = New-PciTestRoot
     New-FakeIommuHost -Root $root
     New-FakePciDevice -Root $root -Address '0000:01:00.0' -Vendor '10de' -Device '1eb8' -Class '030200' -Driver 'nvidia' -IommuGroup 6
     New-FakePciDevice -Root $root -Address '0000:00:1f.0' -Vendor '8086' -Device '2918' -Class '060100' -Driver 'lpc_ich' -IommuGroup 5
@@ -17,12 +17,17 @@ Describe 'Test-IommuSupport' {
     }
 
     It 'names the failing check on a host without interrupt remapping' {
-        $broken = Join-Path $TestDrive 'broken'
-        New-FakeIommuHost -Root $broken
-        Set-Content -Path (Join-Path $broken 'proc/interrupts') -Value ' 0: 34 IO-APIC 2-edge timer'
-        $report = Test-IommuSupport -Root $broken
-        $report.Supported | Should -BeFalse
-        ($report.Checks | Where-Object Name -eq 'InterruptRemapping').Status | Should -Be 'Fail'
+        $broken = New-PciTestRoot
+        try {
+            New-FakeIommuHost -Root $broken
+            Set-Content -Path (Join-Path $broken 'proc/interrupts') -Value ' 0: 34 IO-APIC 2-edge timer'
+            $report = Test-IommuSupport -Root $broken
+            $report.Supported | Should -BeFalse
+            ($report.Checks | Where-Object Name -eq 'InterruptRemapping').Status | Should -Be 'Fail'
+        }
+        finally {
+            Remove-PciTestRoot $broken
+        }
     }
 }
 
@@ -54,4 +59,8 @@ Describe 'Test-PciPassthroughReadiness' {
         $r = Test-PciPassthroughReadiness -Root $root -Address 0000:00:1f.0
         ($r.Findings | Where-Object Name -eq 'Endpoint').Status | Should -Be 'Fail'
     }
+}
+
+AfterAll {
+    Remove-PciTestRoot $root
 }

@@ -57,3 +57,60 @@ function New-FakeIommuHost {
         New-Item -ItemType Directory -Force -Path (Join-Path $Root $dir) | Out-Null
     }
 }
+
+# A fresh folder for a fake host tree, OUTSIDE $TestDrive: sysfs trees hold link cycles
+# (iommu_groups/N/devices/<addr> -> the device -> iommu_group -> N), and Pester walks $TestDrive
+# recursively after every block, following links. Remove it with Remove-PciTestRoot in AfterAll.
+function New-PciTestRoot {
+    $path = Join-Path ([System.IO.Path]::GetTempPath()) ("pcipt-pester-" + [guid]::NewGuid().ToString('n'))
+    New-Item -ItemType Directory -Path $path | Out-Null
+    return $path
+}
+
+# Deletes a tree made by New-PciTestRoot without following its links (.NET removes a link, never
+# what it points to).
+function Remove-PciTestRoot {
+    param([string] $Path)
+    if ($Path -and [System.IO.Directory]::Exists($Path)) {
+        [System.IO.Directory]::Delete($Path, $true)
+    }
+}
+
+# Runs a script block in a child pwsh (-NonInteractive) with the built module imported, and returns
+# its exit code and output (the host's "What if:" lines included). -AsNobody runs it as a user who is
+# not root: as root it copies this pwsh and the module to a folder nobody can read (root's home is
+# private) and drops to nobody; as another user it runs as that user.
+function Invoke-ChildPwsh {
+    param([scriptblock] $Script, [string] $Root, [switch] $AsNobody)
+    $work = Join-Path ([System.IO.Path]::GetTempPath()) "pcipt-nobody-$([guid]::NewGuid().ToString('n'))"
+    New-Item -ItemType Directory -Path $work | Out-Null
+    try {
+        $module = Split-Path (Get-Module PciPassthrough).Path
+        $pwshDll = Join-Path $PSHOME 'pwsh.dll'
+        $prefix = @()
+        if ($AsNobody -and (& id -u) -eq '0') {
+            Copy-Item -Recurse -Path $PSHOME -Destination (Join-Path $work 'pwsh')
+            Copy-Item -Recurse -Path $module -Destination (Join-Path $work 'module')
+            $module = Join-Path $work 'module'
+            $pwshDll = Join-Path $work 'pwsh' 'pwsh.dll'
+            & chmod -R a+rX $work
+            $prefix = @('setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '--')
+        }
+        $file = Join-Path $work 'script.ps1'
+        Set-Content -Path $file -Value "param(`$Module, `$Root)`nImport-Module (Join-Path `$Module 'PciPassthrough.psd1')`n& {$Script} -Root `$Root"
+        & chmod a+r $file
+        $dotnet = (Get-Process -Id $PID).Path
+        $env:HOME, $saved = $work, $env:HOME
+        try {
+            $command = $prefix + @($dotnet, $pwshDll, '-NoProfile', '-NonInteractive', '-File', $file, $module, $Root)
+            $output = & $command[0] $command[1..($command.Count - 1)] 2>&1 | Out-String
+            [pscustomobject]@{ ExitCode = $LASTEXITCODE; Output = $output }
+        }
+        finally {
+            $env:HOME = $saved
+        }
+    }
+    finally {
+        [System.IO.Directory]::Delete($work, $true)
+    }
+}

@@ -11,4 +11,4 @@ public enum BindingOutcome
 }
 
 /// <summary>One device's outcome, for the cmdlet to report and (with -PassThru) refresh.</summary>
-public sealed record DeviceBindingResult(string Address, BindingOutcome Outcome, string? FromDriver, string? ToDriver);
+public sealed record DeviceBindingResult(string PciAddress, BindingOutcome Outcome, string? FromDriver, string? ToDriver);

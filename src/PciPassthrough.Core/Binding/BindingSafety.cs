@@ -79,5 +79,5 @@ public sealed class BindingSafety
     }
 
     private static PciPassthroughException Refuse(string id, FailureKind kind, PciDevice device, string why, string? remedy) =>
-        new(id, kind, $"Refusing to change {device.Address} ({device.DeviceName}): {why}.", remedy, device.Address);
+        new(id, kind, $"Refusing to change {device.PciAddress} ({device.DeviceName}): {why}.", remedy, device.PciAddress);
 }

@@ -60,16 +60,16 @@ public sealed class VfioBinder
         }
 
         var peers = requested.IommuGroup is int g
-            ? new IommuGroupReader(_root, _devices).Read(g)?.Devices.Where(d => d.Address != requested.Address && IommuGroup.IsBlocker(d)).ToList() ?? []
+            ? new IommuGroupReader(_root, _devices).Read(g)?.Devices.Where(d => d.PciAddress != requested.PciAddress && IommuGroup.IsBlocker(d)).ToList() ?? []
             : [];
         if (peers.Count > 0 && !includeGroup && !force)
         {
             throw new PciPassthroughException(
                 ErrorIds.GroupNotIsolated,
                 FailureKind.InvalidOperation,
-                $"Refusing to bind {requested.Address}: IOMMU group {requested.IommuGroup} also holds {string.Join(", ", peers.Select(p => $"{p.Address} ({p.DeviceName}, on {p.Driver})"))}; the group is usable only when they leave their host drivers too.",
+                $"Refusing to bind {requested.PciAddress}: IOMMU group {requested.IommuGroup} also holds {string.Join(", ", peers.Select(p => $"{p.PciAddress} ({p.DeviceName}, on {p.Driver})"))}; the group is usable only when they leave their host drivers too.",
                 "Add -IncludeGroup to bind the whole group, after checking that the host does not need those devices.",
-                requested.Address);
+                requested.PciAddress);
         }
 
         if (!includeGroup)
@@ -93,7 +93,7 @@ public sealed class VfioBinder
     {
         if (!force && device.InUse.Length > 0)
         {
-            throw new PciPassthroughException(ErrorIds.InUse, FailureKind.ResourceBusy, $"Refusing to unbind {device.Address}: its group is open by {string.Join(", ", device.InUse.Select(u => u.ToString()))}.", "Stop the guest first, or use -Force.", device.Address);
+            throw new PciPassthroughException(ErrorIds.InUse, FailureKind.ResourceBusy, $"Refusing to unbind {device.PciAddress}: its group is open by {string.Join(", ", device.InUse.Select(u => u.ToString()))}.", "Stop the guest first, or use -Force.", device.PciAddress);
         }
     }
 

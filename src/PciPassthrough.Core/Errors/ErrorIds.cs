@@ -38,5 +38,7 @@ public static class ErrorIds
     public const string TemplateSyntax = "PciTemplateSyntaxError";
     public const string TemplateUnreadable = "PciTemplateUnreadable";
     public const string InvalidHostInventory = "InvalidPciHostInventory";
+    public const string ObjectFromAnotherHost = "ObjectFromAnotherHost";
+    public const string ConfigurationInputRejected = "ConfigurationInputRejected";
     public const string HostInventoryUnreadable = "PciHostInventoryUnreadable";
 }

@@ -179,7 +179,7 @@ public sealed class DeviceQuery
             return false;
         }
 
-        if (_addresses.Count > 0 && !_addresses.Exists(a => a.IsMatch(device.Address)))
+        if (_addresses.Count > 0 && !_addresses.Exists(a => a.IsMatch(device.PciAddress)))
         {
             return false;
         }
@@ -225,7 +225,7 @@ public sealed class DeviceQuery
 
     /// <summary>lspci's slot column (and so OpenNebula's SHORT_ADDRESS): the domain shows outside domain 0.</summary>
     public static string LspciSlot(PciDevice device) =>
-        device.Domain == "0000" ? device.ShortAddress : device.Address;
+        device.Domain == "0000" ? device.ShortAddress : device.PciAddress;
 
     public static bool MatchesFilter(IdFilter filter, PciDevice device) =>
         filter.Matches(HexOrNull(device.VendorId), HexOrNull(device.DeviceId), HexOrNull(device.ClassCode));

@@ -45,19 +45,19 @@ public sealed class BootBindings
     /// <summary>What binds the device at boot, or null when nothing does.</summary>
     public BootBinding? Find(PciDevice device)
     {
-        if (_vfioBindDevices.Contains(device.Address, StringComparer.OrdinalIgnoreCase))
+        if (_vfioBindDevices.Contains(device.PciAddress, StringComparer.OrdinalIgnoreCase))
         {
             return new(BootBindingKind.VfioBindService, $"{VfioBindConfig} lists it in DEVICES (vfio-bind.service)");
         }
 
-        if (_root.TryReadText($"/etc/driverctl.d/pci-{device.Address}")?.Trim() == "vfio-pci")
+        if (_root.TryReadText($"/etc/driverctl.d/pci-{device.PciAddress}")?.Trim() == "vfio-pci")
         {
-            return new(BootBindingKind.DriverOverride, $"driverctl overrides it to vfio-pci (/etc/driverctl.d/pci-{device.Address})");
+            return new(BootBindingKind.DriverOverride, $"driverctl overrides it to vfio-pci (/etc/driverctl.d/pci-{device.PciAddress})");
         }
 
         foreach (var (file, line) in _overrideRules)
         {
-            if (line.Contains(device.Address, StringComparison.OrdinalIgnoreCase))
+            if (line.Contains(device.PciAddress, StringComparison.OrdinalIgnoreCase))
             {
                 return new(BootBindingKind.DriverOverride, $"the udev rule in {file} sets its driver_override to vfio-pci");
             }

@@ -12,10 +12,10 @@ public static class VfioBindService
 
     public static string Config(IReadOnlyList<PciDevice> devices) =>
         "# Written by PciPassthrough (Set-VfioHostConfiguration): the devices vfio-bind.service binds at boot.\n" +
-        $"DEVICES=\"{string.Join(' ', devices.Select(d => d.Address))}\"\n" +
+        $"DEVICES=\"{string.Join(' ', devices.Select(d => d.PciAddress))}\"\n" +
         "# The ids each address had when it was configured: vfio-bind skips an address whose device has\n" +
         "# changed (a card added or moved renumbers buses), so it never takes another device.\n" +
-        $"DEVICE_IDS=\"{string.Join(' ', devices.Select(d => $"{d.Address}={d.VendorId}:{d.DeviceId}"))}\"\n";
+        $"DEVICE_IDS=\"{string.Join(' ', devices.Select(d => $"{d.PciAddress}={d.VendorId}:{d.DeviceId}"))}\"\n";
 
     public const string Unit = """
         [Unit]

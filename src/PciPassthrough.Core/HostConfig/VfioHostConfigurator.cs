@@ -20,7 +20,7 @@ public static class VfioHostConfigurator
             // Binding the host's disk or network at boot would strand it at every boot: check every
             // device a boot-time setting captures, not only the addresses named.
             var safety = new BindingSafety(root);
-            foreach (var d in bootDevices.Concat(CapturedAtBoot(root, request, devices)).DistinctBy(d => d.Address))
+            foreach (var d in bootDevices.Concat(CapturedAtBoot(root, request, devices)).DistinctBy(d => d.PciAddress))
             {
                 safety.CheckDevice(d, atBoot: true);
             }
@@ -88,7 +88,7 @@ public static class VfioHostConfigurator
         return all.Where(d =>
             request.VfioPciIds.Any(id => string.Equals(id, $"{d.VendorId}:{d.DeviceId}", StringComparison.OrdinalIgnoreCase))
             || (d.Driver is string drv && blacklisted.Contains(KernelModules.Normalize(drv)))
-            || (blacklisted.Count > 0 && aliases.ModulesFor(root.TryReadText($"{PciDeviceReader.DevicesPath}/{d.Address}/modalias")?.Trim()).Any(blacklisted.Contains)));
+            || (blacklisted.Count > 0 && aliases.ModulesFor(root.TryReadText($"{PciDeviceReader.DevicesPath}/{d.PciAddress}/modalias")?.Trim()).Any(blacklisted.Contains)));
     }
 
     /// <summary>The commands that make the written files take effect, for the caller to run or report.</summary>

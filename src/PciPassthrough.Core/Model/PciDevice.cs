@@ -11,7 +11,7 @@ public sealed class PciDevice
     internal static readonly VfioUser[] NoUsers = [];
 
     /// <summary><c>DDDD:BB:SS.F</c>.</summary>
-    public string Address { get; internal set; } = "";
+    public string PciAddress { get; internal set; } = "";
 
     /// <summary>
     /// <c>BB:SS.F</c>, always without the domain. OpenNebula's SHORT_ADDRESS is lspci's slot column, which
@@ -102,5 +102,5 @@ public sealed class PciDevice
     /// <summary>The host root the device was read from, so that later cmdlets act on the same tree.</summary>
     public string Root { get; internal set; } = "/";
 
-    public override string ToString() => Address;
+    public override string ToString() => PciAddress;
 }

@@ -15,7 +15,7 @@ public sealed class PassthroughReadiness
         ReadyAfterReboot = noFail && Is("BindsAtBoot", CheckStatus.Pass) && (Is("HostDriverCannotWin", CheckStatus.Pass) || Is("HostDriverCannotWin", CheckStatus.NotApplicable));
     }
 
-    public string Address => Device.Address;
+    public string PciAddress => Device.PciAddress;
 
     public string? DeviceName => Device.DeviceName;
 
@@ -38,7 +38,7 @@ public sealed class PassthroughReadiness
 
     public string Root => Device.Root;
 
-    public override string ToString() => Address;
+    public override string ToString() => PciAddress;
 
     private bool Is(string name, CheckStatus status) => Findings.Any(f => f.Name == name && f.Status == status);
 }

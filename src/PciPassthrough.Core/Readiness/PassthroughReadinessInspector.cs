@@ -42,7 +42,7 @@ public sealed class PassthroughReadinessInspector
     public PassthroughReadiness Assess(PciDevice device)
     {
         var group = device.IommuGroup is int n ? _groups.Read(n) : null;
-        var others = group?.Devices.Where(d => d.Address != device.Address && !d.IsBridge).ToArray() ?? [];
+        var others = group?.Devices.Where(d => d.PciAddress != device.PciAddress && !d.IsBridge).ToArray() ?? [];
         var findings = new List<ReadinessCheck>
         {
             IommuEnabled(),
@@ -56,9 +56,9 @@ public sealed class PassthroughReadinessInspector
             NotInUse(device),
         };
         var bootBinding = _bootBindings.Value.Find(device);
-        var peersOnHostAtBoot = others.Where(o => _bootBindings.Value.Find(o) is null && (o.Driver is not null || HostDrivers(o).Count > 0)).Select(o => o.Address).ToList();
+        var peersOnHostAtBoot = others.Where(o => _bootBindings.Value.Find(o) is null && (o.Driver is not null || HostDrivers(o).Count > 0)).Select(o => o.PciAddress).ToList();
         findings.Add(bootBinding is null
-            ? new("BindsAtBoot", CheckStatus.Warning, "Nothing binds it to vfio-pci at boot: after a reboot it is back on its host driver.", $"List {device.Address} in DEVICES of {BootBindings.VfioBindConfig} with a vfio-bind service that uses driver_override (which captures only this card), or 'driverctl set-override {device.Address} vfio-pci'.")
+            ? new("BindsAtBoot", CheckStatus.Warning, "Nothing binds it to vfio-pci at boot: after a reboot it is back on its host driver.", $"List {device.PciAddress} in DEVICES of {BootBindings.VfioBindConfig} with a vfio-bind service that uses driver_override (which captures only this card), or 'driverctl set-override {device.PciAddress} vfio-pci'.")
             : peersOnHostAtBoot.Count > 0
                 ? new("BindsAtBoot", CheckStatus.Warning, $"Bound at boot: {bootBinding.Description}; but its group peers {string.Join(", ", peersOnHostAtBoot)} are not, so after a reboot the group is not viable.", $"Bind the peers at boot too ({BootBindings.VfioBindConfig} DEVICES or driverctl).")
                 : new("BindsAtBoot", CheckStatus.Pass, $"Bound at boot: {bootBinding.Description}."));
@@ -67,7 +67,7 @@ public sealed class PassthroughReadinessInspector
         findings.Add(LibvirtDeviceAcl(device));
         findings.Add(LockedMemory());
         findings.Add(Sriov(device));
-        return new PassthroughReadiness(device, findings, others.Select(d => d.Address).ToArray());
+        return new PassthroughReadiness(device, findings, others.Select(d => d.PciAddress).ToArray());
     }
 
     private ReadinessCheck IommuEnabled()
@@ -105,16 +105,16 @@ public sealed class PassthroughReadinessInspector
         var unsafeMembers = others.Select(o => (Device: o, Why: SafetyBlocker(o))).Where(u => u.Why is not null).ToList();
         if (unsafeMembers.Count > 0)
         {
-            return new("GroupIsolation", CheckStatus.Fail, $"Its group also holds {string.Join("; ", unsafeMembers.Select(u => $"{u.Device.Address} ({u.Why})"))}: the whole group goes to the guest, and the host needs those.", "Move the card to a slot with its own IOMMU group (check the board's ACS support); do not pass this group through.");
+            return new("GroupIsolation", CheckStatus.Fail, $"Its group also holds {string.Join("; ", unsafeMembers.Select(u => $"{u.Device.PciAddress} ({u.Why})"))}: the whole group goes to the guest, and the host needs those.", "Move the card to a slot with its own IOMMU group (check the board's ACS support); do not pass this group through.");
         }
 
         var blockers = others.Where(IommuGroup.IsBlocker).ToList();
-        var list = string.Join(", ", others.Select(o => $"{o.Address} ({o.Driver ?? "no driver"})"));
+        var list = string.Join(", ", others.Select(o => $"{o.PciAddress} ({o.Driver ?? "no driver"})"));
         return blockers.Count == 0
             ? new("GroupIsolation", CheckStatus.Pass, $"Shares its group with {list}, which is ready to go along.")
             : new("GroupIsolation", CheckStatus.Warning, $"Shares its group with {list}: all must be on vfio-pci (or driverless) before the group can be used ('group is not viable').", blockers.Any(b => b.Class?.StartsWith("06", StringComparison.Ordinal) ?? false)
-                ? $"The group holds a bridge-class device ({string.Join(", ", blockers.Where(b => b.Class?.StartsWith("06", StringComparison.Ordinal) ?? false).Select(b => b.Address))}), which Set-VfioBinding will not assign: move the card to a slot with its own group."
-                : $"Set-VfioBinding -Address {device.Address} -IncludeGroup binds them together.");
+                ? $"The group holds a bridge-class device ({string.Join(", ", blockers.Where(b => b.Class?.StartsWith("06", StringComparison.Ordinal) ?? false).Select(b => b.PciAddress))}), which Set-VfioBinding will not assign: move the card to a slot with its own group."
+                : $"Set-VfioBinding -Address {device.PciAddress} -IncludeGroup binds them together.");
     }
 
     private static ReadinessCheck NotBootVga(PciDevice device)
@@ -161,8 +161,8 @@ public sealed class PassthroughReadinessInspector
         return device.Driver switch
         {
             "vfio-pci" => new("BoundToVfio", CheckStatus.Pass, "Bound to vfio-pci." + users),
-            null => new("BoundToVfio", CheckStatus.Warning, "No driver holds it: vfio-pci is not bound yet." + users, $"Set-VfioBinding -Address {device.Address}"),
-            var d => new("BoundToVfio", CheckStatus.Warning, $"Bound to the host driver {d}." + users, $"Set-VfioBinding -Address {device.Address}"),
+            null => new("BoundToVfio", CheckStatus.Warning, "No driver holds it: vfio-pci is not bound yet." + users, $"Set-VfioBinding -Address {device.PciAddress}"),
+            var d => new("BoundToVfio", CheckStatus.Warning, $"Bound to the host driver {d}." + users, $"Set-VfioBinding -Address {device.PciAddress}"),
         };
     }
 
@@ -193,7 +193,7 @@ public sealed class PassthroughReadinessInspector
     // The host drivers that would claim the device: its modalias against modules.alias, and its current driver.
     private List<string> HostDrivers(PciDevice device)
     {
-        var modalias = _root.TryReadText($"/sys/bus/pci/devices/{device.Address}/modalias")?.Trim();
+        var modalias = _root.TryReadText($"/sys/bus/pci/devices/{device.PciAddress}/modalias")?.Trim();
         var drivers = _aliases.Value.ModulesFor(modalias).ToList();
         if (device.Driver is string current && current != "vfio-pci" && !drivers.Contains(KernelModules.Normalize(current)))
         {
@@ -298,8 +298,8 @@ public sealed class PassthroughReadinessInspector
                 }
 
                 return pf.Driver is null or "vfio-pci"
-                    ? new("Sriov", CheckStatus.Fail, $"A virtual function whose PF {pf.Address} is {(pf.Driver is null ? "without a driver" : "on vfio-pci")}: the VF needs the PF's host driver.", $"Return the PF to its driver: Remove-VfioBinding -Address {pf.Address}.")
-                    : new("Sriov", CheckStatus.Pass, $"A virtual function; its PF {pf.Address} is on {pf.Driver}.");
+                    ? new("Sriov", CheckStatus.Fail, $"A virtual function whose PF {pf.PciAddress} is {(pf.Driver is null ? "without a driver" : "on vfio-pci")}: the VF needs the PF's host driver.", $"Return the PF to its driver: Remove-VfioBinding -Address {pf.PciAddress}.")
+                    : new("Sriov", CheckStatus.Pass, $"A virtual function; its PF {pf.PciAddress} is on {pf.Driver}.");
             default:
                 return new("Sriov", CheckStatus.NotApplicable, "Not an SR-IOV function.");
         }

@@ -80,7 +80,7 @@ public sealed class MountedStorage
     /// <summary>The mount points (or "swap") that live on block devices beneath this PCI device.</summary>
     public IReadOnlyList<string> MountsBeneath(PciDevice device)
     {
-        var marker = "/" + device.Address + "/";
+        var marker = "/" + device.PciAddress + "/";
         var result = new SortedSet<string>(StringComparer.Ordinal);
         foreach (var (block, mount) in _usedBy)
         {

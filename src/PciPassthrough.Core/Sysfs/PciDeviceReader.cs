@@ -127,7 +127,7 @@ public sealed class PciDeviceReader
 
         var d = new PciDevice
         {
-            Address = addressText,
+            PciAddress = addressText,
             ShortAddress = addressText[^7..],
             Domain = address.DomainNumber <= 0xffff ? _pool.Hex4(address.DomainNumber) : address.DomainNumber.ToString("x", CultureInfo.InvariantCulture),
             Bus = SysfsValues.TwoHex(address.BusNumber),
@@ -215,7 +215,7 @@ public sealed class PciDeviceReader
         {
             if (required is not null)
             {
-                _diagnostics.Add($"{required.Address}: cannot read '{label}'.");
+                _diagnostics.Add($"{required.PciAddress}: cannot read '{label}'.");
             }
 
             return null;
@@ -224,7 +224,7 @@ public sealed class PciDeviceReader
         var value = SysfsValues.ParseHex(buf[..n], max);
         if (value is null && n > 0 && required is not null)
         {
-            _diagnostics.Add($"{required.Address}: '{label}' holds no valid value.");
+            _diagnostics.Add($"{required.PciAddress}: '{label}' holds no valid value.");
         }
 
         return value;
@@ -340,7 +340,7 @@ public sealed class PciDeviceReader
     {
         if (dir.Exists("net\0"u8))
         {
-            return ChildNames(_root.Resolve(DevicesPath) + "/" + d.Address + "/net");
+            return ChildNames(_root.Resolve(DevicesPath) + "/" + d.PciAddress + "/net");
         }
 
         if (d.VendorId != "1af4" || d.Class is null || !d.Class.StartsWith("02", StringComparison.Ordinal))
@@ -348,7 +348,7 @@ public sealed class PciDeviceReader
             return PciDevice.NoStrings;
         }
 
-        var deviceDir = _root.Resolve(DevicesPath) + "/" + d.Address;
+        var deviceDir = _root.Resolve(DevicesPath) + "/" + d.PciAddress;
         try
         {
             var names = new List<string>();

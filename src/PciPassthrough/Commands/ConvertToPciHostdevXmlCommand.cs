@@ -11,6 +11,7 @@ public sealed class ConvertToPciHostdevXmlCommand : PSCmdlet
 {
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true, ParameterSetName = "Pci")]
     [ValidateNotNullOrEmpty]
+    [Alias("PciAddress")]
     public string[] Address { get; set; } = [];
 
     [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true, ParameterSetName = "Mdev")]

@@ -28,6 +28,7 @@ public sealed class GetIommuGroupCommand : PciCmdletBase
     [Parameter(Mandatory = true, ParameterSetName = AddressSet, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [ArgumentCompleter(typeof(PciAddressCompleter))]
     [ValidateNotNullOrEmpty]
+    [Alias("PciAddress")]
     public string[]? Address { get; set; }
 
     protected override void ProcessRecord()
@@ -73,7 +74,7 @@ public sealed class GetIommuGroupCommand : PciCmdletBase
 
         if (device.IommuGroup is not int number || Guard(() => groups.Read(number)) is not IommuGroup group)
         {
-            WriteCoreError(new PciPassthroughException(ErrorIds.NoIommuGroup, FailureKind.InvalidOperation, $"The device {device.Address} is in no IOMMU group: the IOMMU is off or does not cover it.", "Run Test-IommuSupport: enable VT-d/AMD-Vi in the firmware and intel_iommu=on (or amd_iommu=on) on the kernel command line.", text));
+            WriteCoreError(new PciPassthroughException(ErrorIds.NoIommuGroup, FailureKind.InvalidOperation, $"The device {device.PciAddress} is in no IOMMU group: the IOMMU is off or does not cover it.", "Run Test-IommuSupport: enable VT-d/AMD-Vi in the firmware and intel_iommu=on (or amd_iommu=on) on the kernel command line.", text));
             return;
         }
 

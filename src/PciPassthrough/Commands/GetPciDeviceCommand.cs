@@ -21,6 +21,7 @@ public sealed class GetPciDeviceCommand : PciCmdletBase
     [ArgumentCompleter(typeof(PciAddressCompleter))]
     [SupportsWildcards]
     [ValidateNotNullOrEmpty]
+    [Alias("PciAddress")]
     public string[]? Address { get; set; }
 
     // Empty arrays are refused on every filter: a script that computed an empty list must not
@@ -114,7 +115,7 @@ public sealed class GetPciDeviceCommand : PciCmdletBase
             : scan.All(ReportProgress, Guard, StopToken);
         foreach (var device in candidates.Where(d => query.Matches(d) && ProbeReports(d)))
         {
-            found.Add(device.Address);
+            found.Add(device.PciAddress);
             WriteObject(device);
         }
 

@@ -49,7 +49,9 @@ public sealed class ImportPciHostInventoryCommand : PSCmdlet
             var host = Property(o, "PSComputerName") ?? HostName;
             try
             {
-                var device = PciHostDevice.Create(Property(o, "Address"), Property(o, "VendorId"), Property(o, "DeviceId"), Property(o, "Class"), VmId(o), NumaNode(o), Property(o, "DeviceName"), $"device {Property(o, "Address")} of {host}");
+                // PciAddress since 0.2; Address is what 0.1's objects (saved with Export-Clixml) carry.
+                var address = Property(o, "PciAddress") ?? Property(o, "Address");
+                var device = PciHostDevice.Create(address, Property(o, "VendorId"), Property(o, "DeviceId"), Property(o, "Class"), VmId(o), NumaNode(o), Property(o, "DeviceName"), $"device {address} of {host}");
                 if (!_hosts.TryGetValue(host, out var list))
                 {
                     _hosts[host] = list = [];

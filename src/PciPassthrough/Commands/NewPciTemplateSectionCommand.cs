@@ -27,6 +27,7 @@ public sealed class NewPciTemplateSectionCommand : PSCmdlet
 
     /// <summary>A piped device's full address, so that its slot string keeps a non-zero domain.</summary>
     [Parameter(ValueFromPipelineByPropertyName = true, DontShow = true)]
+    [Alias("PciAddress")]
     public string? Address { get; set; }
 
     /// <summary>Which of a piped device's identifiers the section requests it by.</summary>

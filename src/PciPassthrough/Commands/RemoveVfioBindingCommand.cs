@@ -19,7 +19,7 @@ public sealed class RemoveVfioBindingCommand : VfioBindingCmdletBase
 
     protected override bool IsAlreadyThere(PciDevice device) => device.Driver != VfioBinder.VfioDriver;
 
-    protected override string AlreadyThereMessage(PciDevice device) => $"{device.Address} is not bound to vfio-pci (it is on {device.Driver ?? "no driver"}); nothing to do.";
+    protected override string AlreadyThereMessage(PciDevice device) => $"{device.PciAddress} is not bound to vfio-pci (it is on {device.Driver ?? "no driver"}); nothing to do.";
 
     protected override IEnumerable<PciDevice> Plan(VfioBinder binder, PciDevice device)
     {
@@ -28,5 +28,5 @@ public sealed class RemoveVfioBindingCommand : VfioBindingCmdletBase
     }
 
     protected override IReadOnlyList<DeviceBindingResult> Execute(VfioBinder binder, IReadOnlyList<PciDevice> devices) =>
-        binder.Unbind(devices.Select(d => (d.Address, Driver)).ToList(), WriteVerbose, Progress, WriteWarning);
+        binder.Unbind(devices.Select(d => (d.PciAddress, Driver)).ToList(), WriteVerbose, Progress, WriteWarning);
 }

@@ -18,10 +18,10 @@ public sealed class SetVfioBindingCommand : VfioBindingCmdletBase
     // With -IncludeGroup a bound device may still have peers on host drivers: plan them.
     protected override bool IsAlreadyThere(PciDevice device) => device.Driver == VfioBinder.VfioDriver && !IncludeGroup;
 
-    protected override string AlreadyThereMessage(PciDevice device) => $"{device.Address} is already bound to vfio-pci; nothing to do.";
+    protected override string AlreadyThereMessage(PciDevice device) => $"{device.PciAddress} is already bound to vfio-pci; nothing to do.";
 
     protected override IEnumerable<PciDevice> Plan(VfioBinder binder, PciDevice device) => binder.PlanBind(device, IncludeGroup, Force);
 
     protected override IReadOnlyList<DeviceBindingResult> Execute(VfioBinder binder, IReadOnlyList<PciDevice> devices) =>
-        binder.Bind(devices.Select(d => d.Address).ToList(), WriteVerbose, Progress, WriteWarning);
+        binder.Bind(devices.Select(d => d.PciAddress).ToList(), WriteVerbose, Progress, WriteWarning);
 }

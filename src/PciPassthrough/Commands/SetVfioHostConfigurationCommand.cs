@@ -16,14 +16,16 @@ namespace PciPassthrough.PowerShell.Commands;
 /// </summary>
 [Cmdlet(VerbsCommon.Set, "VfioHostConfiguration", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
 [OutputType(typeof(ConfigFileChange))]
-public sealed class SetVfioHostConfigurationCommand : PciCmdletBase
+public sealed class SetVfioHostConfigurationCommand : HostChangingCmdletBase
 {
     private readonly List<string> _addresses = [];
+    private readonly List<string> _rejected = [];
 
     /// <summary>Devices to bind to vfio-pci at boot (by address, or piped devices).</summary>
     [Parameter(ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [ArgumentCompleter(typeof(PciAddressCompleter))]
     [ValidateNotNullOrEmpty]
+    [Alias("PciAddress")]
     public string[]? Address { get; set; }
 
     [Parameter]
@@ -88,12 +90,17 @@ public sealed class SetVfioHostConfigurationCommand : PciCmdletBase
     {
         foreach (var a in Address ?? [])
         {
-            if (PciAddress.TryParse(a, out var parsed))
+            if (!IsForThisHost(a))
+            {
+                _rejected.Add(a);
+            }
+            else if (PciAddress.TryParse(a, out var parsed))
             {
                 _addresses.Add(parsed.ToString());
             }
             else
             {
+                _rejected.Add(a);
                 WriteCoreError(new PciPassthroughException(ErrorIds.InvalidAddress, FailureKind.InvalidArgument, $"'{a}' is not a PCI address.", "Give the address as DDDD:BB:SS.F, as Get-PciDevice prints it.", a));
             }
         }
@@ -101,6 +108,18 @@ public sealed class SetVfioHostConfigurationCommand : PciCmdletBase
 
     protected override void EndProcessing()
     {
+        // The address list replaces DEVICES as a whole: writing it without a rejected address would
+        // quietly return that device to its host driver at the next boot. All or nothing.
+        if (_rejected.Count > 0)
+        {
+            ThrowTerminatingError(ErrorRecords.From(new PciPassthroughException(
+                ErrorIds.ConfigurationInputRejected,
+                FailureKind.InvalidArgument,
+                $"Nothing was written: {_rejected.Count} address(es) were rejected ({string.Join(", ", _rejected)}), and the configuration lists every boot-bound device at once.",
+                "Correct the rejected addresses (see the errors above) and run the command again with the full list.",
+                _rejected.ToArray())));
+        }
+
         var root = ResolveRoot();
         var devices = new PciDeviceReader(root, Guard(() => PciIdDatabaseLocator.Locate(root, null)));
         var request = new HostConfigurationRequest
@@ -122,7 +141,7 @@ public sealed class SetVfioHostConfigurationCommand : PciCmdletBase
 
         // Everything is planned (and every refusal raised) before the first file is written.
         var plan = Guard(() => VfioHostConfigurator.Plan(root, request, devices));
-        if (!(MyInvocation.BoundParameters.TryGetValue("WhatIf", out var whatIf) && ((SwitchParameter)whatIf).IsPresent))
+        if (!IsWhatIf)
         {
             Guard(() => ConfigFiles.EnsureWritable(plan));
         }

@@ -19,6 +19,7 @@ public sealed class TestPciPassthroughReadinessCommand : PciCmdletBase
     [Parameter(Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [ArgumentCompleter(typeof(PciAddressCompleter))]
     [ValidateNotNullOrEmpty]
+    [Alias("PciAddress")]
     public string[]? Address { get; set; }
 
     protected override void ProcessRecord()
@@ -48,7 +49,7 @@ public sealed class TestPciPassthroughReadinessCommand : PciCmdletBase
             }
 
             var readiness = Guard(() => inspector.Assess(device));
-            WriteVerbose($"{device.Address}: ready now {readiness.ReadyNow}, after a reboot {readiness.ReadyAfterReboot}.");
+            WriteVerbose($"{device.PciAddress}: ready now {readiness.ReadyNow}, after a reboot {readiness.ReadyAfterReboot}.");
             WriteObject(readiness);
         }
     }

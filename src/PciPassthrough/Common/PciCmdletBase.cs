@@ -15,6 +15,15 @@ public abstract class PciCmdletBase : PSCmdlet, IDisposable
 
     protected CancellationToken StopToken => _stopping.Token;
 
+    /// <summary>
+    /// True when this call only previews: -WhatIf given, or $WhatIfPreference set by the caller (a
+    /// runbook run with -WhatIf sets it for every command it calls). -WhatIf:$false wins over the preference.
+    /// </summary>
+    protected bool IsWhatIf =>
+        MyInvocation.BoundParameters.TryGetValue("WhatIf", out var whatIf)
+            ? ((SwitchParameter)whatIf).IsPresent
+            : LanguagePrimitives.IsTrue(GetVariableValue("WhatIfPreference"));
+
     protected override void StopProcessing() => _stopping.Cancel();
 
     public void Dispose()

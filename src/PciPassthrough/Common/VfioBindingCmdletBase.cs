@@ -12,7 +12,7 @@ namespace PciPassthrough.PowerShell.Common;
 /// changed in EndProcessing, so that one call is one transaction; ShouldProcess is asked once per
 /// device, after it is resolved and right before the change.
 /// </summary>
-public abstract class VfioBindingCmdletBase : PciCmdletBase
+public abstract class VfioBindingCmdletBase : HostChangingCmdletBase
 {
     private readonly List<PciDevice> _planned = [];
     private readonly List<PciDevice> _unchanged = [];
@@ -23,6 +23,7 @@ public abstract class VfioBindingCmdletBase : PciCmdletBase
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [ArgumentCompleter(typeof(PciAddressCompleter))]
     [ValidateNotNullOrEmpty]
+    [Alias("PciAddress")]
     public string[] Address { get; set; } = [];
 
     /// <summary>Past every safety refusal. Only for someone who knows what the host will lose.</summary>
@@ -65,6 +66,11 @@ public abstract class VfioBindingCmdletBase : PciCmdletBase
         var binder = Binder();
         foreach (var text in Address)
         {
+            if (!IsForThisHost(text))
+            {
+                continue;
+            }
+
             try
             {
                 var device = _reader.Require(text);
@@ -76,7 +82,7 @@ public abstract class VfioBindingCmdletBase : PciCmdletBase
 
                 foreach (var planned in Plan(binder, device))
                 {
-                    if (!_planned.Exists(p => p.Address == planned.Address))
+                    if (!_planned.Exists(p => p.PciAddress == planned.PciAddress))
                     {
                         _planned.Add(planned);
                     }
@@ -102,12 +108,12 @@ public abstract class VfioBindingCmdletBase : PciCmdletBase
             WriteInformation(new HostInformationMessage { Message = AlreadyThereMessage(device) }, ["PSHOST"]);
         }
 
-        if (_planned.Count > 0 && !(MyInvocation.BoundParameters.TryGetValue("WhatIf", out var whatIf) && ((SwitchParameter)whatIf).IsPresent))
+        if (_planned.Count > 0 && !IsWhatIf)
         {
             Guard(() => Binder().EnsurePrivileged()); // before any prompt: a non-root caller gets nowhere
         }
 
-        var approved = _planned.Where(d => ShouldProcess($"{d.Address} ({d.DeviceName}, on {d.Driver ?? "no driver"})", Action)).ToList();
+        var approved = _planned.Where(d => ShouldProcess($"{d.PciAddress} ({d.DeviceName}, on {d.Driver ?? "no driver"})", Action)).ToList();
         if (approved.Count > 0)
         {
             var binder = Binder();
@@ -115,7 +121,7 @@ public abstract class VfioBindingCmdletBase : PciCmdletBase
             WriteProgress(new ProgressRecord(2, Action, "Done") { RecordType = ProgressRecordType.Completed });
             foreach (var r in results.Where(r => r.Outcome == BindingOutcome.AlreadyThere))
             {
-                WriteInformation(new HostInformationMessage { Message = $"{r.Address} was already on {r.ToDriver ?? "no driver"}; nothing to do." }, ["PSHOST"]);
+                WriteInformation(new HostInformationMessage { Message = $"{r.PciAddress} was already on {r.ToDriver ?? "no driver"}; nothing to do." }, ["PSHOST"]);
             }
         }
 
@@ -123,7 +129,7 @@ public abstract class VfioBindingCmdletBase : PciCmdletBase
         {
             foreach (var device in _unchanged.Concat(approved))
             {
-                if (_reader.Read(PciAddress.Parse(device.Address)) is { } refreshed)
+                if (_reader.Read(PciAddress.Parse(device.PciAddress)) is { } refreshed)
                 {
                     WriteObject(refreshed);
                 }

@@ -4,7 +4,7 @@
 # e1000e at 01:00.0, ICH9 functions at 00:1f.0/.2/.3, the 9p share (virtio) at 00:04.0.
 
 #### inventory
-Get-PciDevice | ForEach-Object { '{0}|{1}|{2}|{3}|{4}|{5}' -f $_.Address, $_.Type, $_.Driver, $_.IommuGroup, $_.IsBridge, $_.DeviceName }
+Get-PciDevice | ForEach-Object { '{0}|{1}|{2}|{3}|{4}|{5}' -f $_.PciAddress, $_.Type, $_.Driver, $_.IommuGroup, $_.IsBridge, $_.DeviceName }
 
 #### support
 $report = Test-IommuSupport
@@ -16,15 +16,15 @@ $report.Checks | ForEach-Object { '{0}={1}' -f $_.Name, $_.Status }
 Test-IommuSupport -Quiet
 
 #### groups
-Get-IommuGroup | ForEach-Object { '{0}|{1}|{2}' -f $_.Number, $_.Viable, (($_.Devices | ForEach-Object Address) -join ',') }
+Get-IommuGroup | ForEach-Object { '{0}|{1}|{2}' -f $_.Number, $_.Viable, (($_.Devices | ForEach-Object PciAddress) -join ',') }
 
 #### e1000-groups
-Get-PciDevice -Filter '8086:100e' | Get-IommuGroup | ForEach-Object { '{0}|{1}' -f $_.Number, (($_.Devices | ForEach-Object Address) -join ',') }
+Get-PciDevice -Filter '8086:100e' | Get-IommuGroup | ForEach-Object { '{0}|{1}' -f $_.Number, (($_.Devices | ForEach-Object PciAddress) -join ',') }
 
 #### readiness
 Test-PciPassthroughReadiness -Address 0000:00:02.0, 0000:00:05.0 | ForEach-Object {
     $r = $_
-    $r.Findings | ForEach-Object { '{0}|{1}={2}' -f $r.Address, $_.Name, $_.Status }
+    $r.Findings | ForEach-Object { '{0}|{1}={2}' -f $r.PciAddress, $_.Name, $_.Status }
 }
 
 #### bind-roundtrip

@@ -12,10 +12,10 @@ public sealed partial class PciHostDevice
     /// <summary>The VMID this module gives a device a process that is not an OpenNebula VM holds.</summary>
     public const int HeldOutsideOpenNebula = -2;
 
-    private PciHostDevice(PciAddress address, string vendor, string device, string cls, int vmId, int? numaNode, string? deviceName)
+    private PciHostDevice(global::PciPassthrough.PciAddress address, string vendor, string device, string cls, int vmId, int? numaNode, string? deviceName)
     {
         Parsed = address;
-        Address = address.ToString();
+        PciAddress = address.ToString();
         ShortAddress = address.ToLspciSlot();
         VendorId = vendor;
         DeviceId = device;
@@ -26,7 +26,7 @@ public sealed partial class PciHostDevice
     }
 
     /// <summary><c>DDDD:BB:SS.F</c>, as Get-PciDevice prints it.</summary>
-    public string Address { get; }
+    public string PciAddress { get; }
 
     /// <summary>lspci's slot string, as OpenNebula's SHORT_ADDRESS.</summary>
     public string ShortAddress { get; }
@@ -46,7 +46,7 @@ public sealed partial class PciHostDevice
 
     public bool IsFree => VmId == Free;
 
-    internal PciAddress Parsed { get; }
+    internal global::PciPassthrough.PciAddress Parsed { get; }
 
     /// <summary>
     /// Validates and builds a device. <paramref name="address"/> may be OpenNebula's <c>DDDD:BB:SS:F</c> or
@@ -60,7 +60,7 @@ public sealed partial class PciHostDevice
             text = text[..^2] + "." + text[^1];
         }
 
-        if (!PciAddress.TryParse(text, out var parsed))
+        if (!global::PciPassthrough.PciAddress.TryParse(text, out var parsed))
         {
             throw Invalid(where, $"ADDRESS '{address}' is not a PCI address.", "Give ADDRESS as OpenNebula prints it (0000:04:00:0) or as Get-PciDevice does (0000:04:00.0).", address);
         }
@@ -99,7 +99,7 @@ public sealed class PciHostInventory
         var duplicate = Devices.Zip(Devices.Skip(1)).FirstOrDefault(p => p.First.Parsed == p.Second.Parsed);
         if (duplicate.First is not null)
         {
-            throw PciHostDevice.Invalid($"host {hostName}", $"the device {duplicate.First.Address} is listed twice.", "List each device of a host once.", duplicate.First.Address);
+            throw PciHostDevice.Invalid($"host {hostName}", $"the device {duplicate.First.PciAddress} is listed twice.", "List each device of a host once.", duplicate.First.PciAddress);
         }
     }
 

@@ -14,7 +14,7 @@ public sealed class PciAssignment(int request, PciTemplateSection section, PciHo
     public PciHostDevice Device { get; } = device;
 
     /// <summary>The device's address, so an assignment pipes into ConvertTo-PciHostdevXml.</summary>
-    public string Address => Device.Address;
+    public string PciAddress => Device.PciAddress;
 
     public override string ToString() => $"{Section} -> {Device.ShortAddress}";
 }

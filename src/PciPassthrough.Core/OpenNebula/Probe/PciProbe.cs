@@ -140,7 +140,7 @@ public sealed class PciProbe
         else
         {
             var address = $"{d.Domain}:{d.Bus}:{d.Slot}:{d.Function}";
-            var mdevBus = "/sys/class/mdev_bus/" + d.Address;
+            var mdevBus = "/sys/class/mdev_bus/" + d.PciAddress;
             var profiles = _root.ListNames(mdevBus + "/mdev_supported_types");
             values.Add(Value("DEVICE_NAME", "NVIDIA vGPU device"));
             values.Add(Value("UUID", NameBasedUuid.X500Sha1(address)));
@@ -216,7 +216,7 @@ public sealed class PciProbe
         }
     }
 
-    private static string DevicePath(PciDevice d, string name) => $"/sys/bus/pci/devices/{d.Address}/{name}";
+    private static string DevicePath(PciDevice d, string name) => $"/sys/bus/pci/devices/{d.PciAddress}/{name}";
 
     private static string Value(string name, string? value) => $" {name} = \"{value}\" ";
 }

@@ -5,7 +5,7 @@
 .EXAMPLE
     ./build.ps1                      # Build: assembles ./out/PciPassthrough, help included
 .EXAMPLE
-    ./build.ps1 -Task Test           # xunit (all of it), then Pester 5 when it is installed
+    ./build.ps1 -Task Test           # dotnet test: xunit and the Pester suite in the pinned pwsh
 .EXAMPLE
     ./build.ps1 -Task Clean
 #>
@@ -48,25 +48,8 @@ switch ($Task) {
         Write-Host "Module: $moduleDir"
     }
     'Test' {
+        # The Pester suite runs inside dotnet test, in the pinned pwsh with the pinned Pester.
         Invoke-Native dotnet @('test', $solution, '--configuration', $Configuration)
-        $pester = Get-Module -ListAvailable Pester | Where-Object { $_.Version.Major -ge 5 } | Select-Object -First 1
-        $pesterTests = @(Get-ChildItem -Path (Join-Path $PSScriptRoot 'tests') -Filter '*.Tests.ps1' -Recurse)
-        if (-not $pester) {
-            Write-Warning 'Pester 5 is not installed: the Pester tests were skipped (Install-Module Pester -MinimumVersion 5.0).'
-        }
-        elseif ($pesterTests.Count -gt 0) {
-            Import-Module $pester
-            $env:PCIPASSTHROUGH_MODULE = $moduleDir
-            $config = New-PesterConfiguration
-            $config.Run.Path = $pesterTests.FullName
-            $config.Run.Exit = $false
-            $config.Run.PassThru = $true
-            $config.Output.Verbosity = 'Detailed'
-            $result = Invoke-Pester -Configuration $config
-            if ($result.FailedCount -gt 0) {
-                throw "$($result.FailedCount) Pester test(s) failed."
-            }
-        }
     }
     'Clean' {
         Invoke-Native dotnet @('clean', $solution, '--configuration', $Configuration)

@@ -50,4 +50,17 @@ Describe 'Set-VfioHostConfiguration' {
         (Set-VfioHostConfiguration -Root $root -SoftdepDriver nvidia -SkipKernelCommandLine -Initramfs None -Confirm:$false).Action | Should -Be 'Unchanged'
         Get-Content (Join-Path $root 'etc/modprobe.d/pcipassthrough-vfio.conf') | Should -Contain 'softdep nvidia pre: vfio-pci'
     }
+
+    It 'a call with one bad address writes nothing: the other device keeps its boot binding' {
+        New-FakePciDevice -Root $root -Address '0000:02:00.0' -Vendor '10de' -Device '1eb8' -Class '030200' -Driver 'nvidia' -IommuGroup 7
+        'usr/local/bin', 'etc/systemd/system', 'etc/sysconfig', 'etc/udev/rules.d' | ForEach-Object { New-Item -ItemType Directory -Force -Path (Join-Path $root $_) | Out-Null }
+        $sysconfig = Join-Path $root 'etc/sysconfig/vfio-bind'
+        Set-VfioHostConfiguration -Root $root -Address 0000:01:00.0, 0000:02:00.0 -SkipKernelCommandLine -Initramfs None -Confirm:$false | Out-Null
+        $before = Get-Content -Raw $sysconfig
+        $before | Should -BeLike '*DEVICES="0000:01:00.0 0000:02:00.0"*'
+        # Letter O for the digit 0: the address is refused, and so is the whole call.
+        { Set-VfioHostConfiguration -Root $root -Address 0000:01:00.0, 0000:02:00.O -SkipKernelCommandLine -Initramfs None -Confirm:$false -ErrorAction SilentlyContinue } |
+            Should -Throw -ErrorId 'ConfigurationInputRejected,PciPassthrough.PowerShell.Commands.SetVfioHostConfigurationCommand'
+        Get-Content -Raw $sysconfig | Should -BeExactly $before
+    }
 }

@@ -5,7 +5,7 @@
     GUID                 = '6f0a3d51-2f4e-4d8e-9a55-0c2b7f6f3e11'
     Author               = 'PciPassthrough contributors'
     CompanyName          = 'PciPassthrough'
-    Copyright            = '(c) PciPassthrough contributors. All rights reserved.'
+    Copyright            = '(c) 2026 The PciPassthrough contributors. MIT License.'
     Description          = 'Safe, tested cmdlets for PCI passthrough (VFIO) on Linux KVM hosts: device inventory, IOMMU readiness, vfio-pci binding, persistent host configuration and OpenNebula integration.'
     PowerShellVersion    = '7.4'
     CompatiblePSEditions = @('Core')

@@ -40,5 +40,6 @@ public static class ErrorIds
     public const string InvalidHostInventory = "InvalidPciHostInventory";
     public const string ObjectFromAnotherHost = "ObjectFromAnotherHost";
     public const string ConfigurationInputRejected = "ConfigurationInputRejected";
+    public const string DeviceNamePatternTimeout = "DeviceNamePatternTimeout";
     public const string HostInventoryUnreadable = "PciHostInventoryUnreadable";
 }

@@ -211,10 +211,10 @@ public sealed class DeviceQuery
             catch (RegexMatchTimeoutException e)
             {
                 throw new PciPassthroughException(
-                    ErrorIds.InvalidDeviceNamePattern,
+                    ErrorIds.DeviceNamePatternTimeout,
                     FailureKind.InvalidArgument,
-                    $"The regular expression '{r}' took too long on '{name}'.",
-                    "Simplify the -DeviceName pattern: avoid nested repetition such as (a+)+.",
+                    $"The regular expression '{r}' took longer than {RegexBudget.TotalSeconds} s on '{name}'.",
+                    "Simplify the -DeviceName pattern: avoid nested repetition such as (a+)+ or (.*.*)*.",
                     r.ToString(),
                     e);
             }

@@ -2,6 +2,7 @@ using System.Management.Automation;
 using PciPassthrough.Filtering;
 using PciPassthrough.HostFs;
 using PciPassthrough.Ids;
+using PciPassthrough.OpenNebula.Probe;
 using PciPassthrough.PowerShell.Common;
 using PciPassthrough.PowerShell.Completion;
 using PciPassthrough.Sysfs;
@@ -68,7 +69,7 @@ public sealed class GetPciDeviceCommand : PciCmdletBase
     [ValidateNotNullOrEmpty]
     public string? PciIdsPath { get; set; }
 
-    private (PciPassthrough.OpenNebula.PciProbeFilter Filter, DeviceQuery Query)? _probe;
+    private PciPassthrough.OpenNebula.PciProbeFilter? _probeFilter;
 
     protected override void BeginProcessing()
     {
@@ -77,17 +78,11 @@ public sealed class GetPciDeviceCommand : PciCmdletBase
         if (ProbeFilterPath is not null)
         {
             var filter = Guard(() => ProbeFilterFiles.Read(GetUnresolvedProviderPathFromPSPath(ProbeFilterPath)));
-            _probe = (filter, Guard(() => new DeviceQuery().WithFilters(filter.Filter).WithShortAddresses(filter.ShortAddress).WithDeviceNames(filter.DeviceName)));
+            _ = Guard(() => new ProbeSelection(ResolveRoot(), filter)); // a bad entry or pattern ends the command here
+            _probeFilter = filter;
             WriteVerbose($"Probe filter {filter.Path}: filter {string.Join(",", filter.Filter)}; short addresses {string.Join(",", filter.ShortAddress)}; names {string.Join(",", filter.DeviceName)}.");
         }
     }
-
-    // The probe's last two rules: vGPU-capable NVIDIA parents and PFs with VFs enabled are not reported.
-    private bool ProbeReports(PciDevice device) =>
-        _probe is not { } p
-        || (p.Query.Matches(device)
-            && !(device.VendorId is string v && p.Filter.NvidiaVendors.Contains(v, StringComparer.OrdinalIgnoreCase) && device.VirtualFunctions.Length > 0)
-            && !(device.SriovRole == SriovRole.PF && device.NumVfs > 0));
 
     protected override void ProcessRecord()
     {
@@ -113,7 +108,9 @@ public sealed class GetPciDeviceCommand : PciCmdletBase
         var candidates = query.IsExactAddressesOnly
             ? query.ExactAddresses.Select(a => Guard(() => scan.Reader.Read(PciAddress.Parse(a)))).OfType<PciDevice>().Distinct().ToList()
             : scan.All(ReportProgress, Guard, StopToken);
-        foreach (var device in candidates.Where(d => query.Matches(d) && ProbeReports(d)))
+        // Matching runs user regexes, which can time out: that ends the command with its own error ID.
+        var selected = Guard(() => candidates.Where(d => query.Matches(d) && (scan.Probe?.Reports(d) ?? true)).ToList());
+        foreach (var device in selected)
         {
             found.Add(device.PciAddress);
             WriteObject(device);
@@ -159,7 +156,8 @@ public sealed class GetPciDeviceCommand : PciCmdletBase
             }
 
             WriteVerbose($"Reading PCI devices under '{root.Path}', names from '{names.SourcePath ?? "(none)"}'.");
-            _scan = new HostScan(root, new PciDeviceReader(root, names));
+            // The probe's own rules (OpenNebula.Probe.ProbeSelection), shared with Invoke-PciProbe.
+            _scan = new HostScan(root, new PciDeviceReader(root, names), _probeFilter is null ? null : Guard(() => new ProbeSelection(root, _probeFilter)));
         }
 
         return _scan;
@@ -177,7 +175,7 @@ public sealed class GetPciDeviceCommand : PciCmdletBase
     }
 
     /// <summary>One root's reader and, once a full scan was needed, its devices.</summary>
-    private sealed class HostScan(HostRoot root, PciDeviceReader reader)
+    private sealed class HostScan(HostRoot root, PciDeviceReader reader, ProbeSelection? probe)
     {
         private List<PciDevice>? _all;
         private int _diagnosticsShown;
@@ -185,6 +183,8 @@ public sealed class GetPciDeviceCommand : PciCmdletBase
         public HostRoot Root { get; } = root;
 
         public PciDeviceReader Reader { get; } = reader;
+
+        public ProbeSelection? Probe { get; } = probe;
 
         public List<PciDevice> All(Action<int, int> progress, Func<Func<List<PciDevice>>, List<PciDevice>> guard, CancellationToken cancel) =>
             _all ??= guard(() => Reader.ReadAll(progress, cancel).ToList());

@@ -12,53 +12,21 @@ namespace PciPassthrough.OpenNebula.Probe;
 /// </summary>
 public sealed class PciProbe
 {
-    private static readonly TimeSpan RegexBudget = TimeSpan.FromSeconds(2);
+    private static readonly TimeSpan RegexBudget = ProbeSelection.RegexBudget;
 
     private readonly HostRoot _root;
-    private readonly IReadOnlyList<IdFilter> _filters;
-    private readonly List<Regex> _names = [];
-    private readonly HashSet<string> _shortAddresses;
-    private readonly HashSet<string> _nvidia;
+    private readonly ProbeSelection _selection;
 
     /// <summary>Validates the filter (a bad entry throws before any device is read).</summary>
     public PciProbe(HostRoot root, PciProbeFilter filter)
     {
-        ArgumentNullException.ThrowIfNull(filter);
         _root = root;
-        _filters = IdFilter.ParseList(filter.Filter);
-        _shortAddresses = new HashSet<string>(filter.ShortAddress, StringComparer.Ordinal);
-        _nvidia = new HashSet<string>(filter.NvidiaVendors.Select(v => v.Trim().ToLowerInvariant()), StringComparer.Ordinal);
-        foreach (var p in filter.DeviceName)
-        {
-            try
-            {
-                _names.Add(new Regex(p, RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, RegexBudget));
-            }
-            catch (ArgumentException e)
-            {
-                throw new PciPassthroughException(ErrorIds.InvalidDeviceNamePattern, FailureKind.InvalidArgument, $"'{p}' is not a valid regular expression: {e.Message}", "Give :device_name: (-DeviceName) regular expressions, for example 'GK104|A100'; escape literal brackets as \\[.", p, e);
-            }
-        }
+        _selection = new ProbeSelection(root, filter);
     }
 
     /// <summary>The probe's blocks, one per reported device, each without a trailing new line.</summary>
-    public IReadOnlyList<string> Run(IEnumerable<PciDevice> devices)
-    {
-        var all = devices.ToList();
-        var blocks = new List<string>();
-        foreach (var filter in _filters)
-        {
-            foreach (var device in all.Where(d => DeviceQuery.MatchesFilter(filter, d)))
-            {
-                if (Reported(device))
-                {
-                    blocks.Add(Block(device));
-                }
-            }
-        }
-
-        return blocks;
-    }
+    public IReadOnlyList<string> Run(IEnumerable<PciDevice> devices) =>
+        _selection.Select(devices.ToList()).Select(Block).ToList();
 
     /// <summary>The probe's whole output: every block followed by a new line, as <c>puts</c> writes it.</summary>
     public static string Render(IEnumerable<string> blocks) => string.Concat(blocks.Select(b => b + "\n"));
@@ -69,26 +37,6 @@ public sealed class PciProbe
         var n = name ?? "";
         var suffix = $" [{id}]";
         return id is not null && n.EndsWith(suffix, StringComparison.Ordinal) ? n[..^suffix.Length] : n;
-    }
-
-    private bool Reported(PciDevice d)
-    {
-        if (_shortAddresses.Count > 0 && !_shortAddresses.Contains(DeviceQuery.LspciSlot(d)))
-        {
-            return false;
-        }
-
-        if (_names.Count > 0 && !_names.Exists(r => MatchesName(r, LspciName(d.DeviceName, d.DeviceId))))
-        {
-            return false;
-        }
-
-        if (_nvidia.Contains(d.VendorId ?? "") && _root.Exists(DevicePath(d, "virtfn0")))
-        {
-            return false; // a vGPU-capable parent: its VFs are listed instead
-        }
-
-        return !(int.TryParse(_root.TryReadText(DevicePath(d, "sriov_numvfs"))?.Trim(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var numVfs) && numVfs > 0);
     }
 
     private string Block(PciDevice d)
@@ -129,7 +77,7 @@ public sealed class PciProbe
             values.Add(Value("SRIOV", "no"));
         }
 
-        if (!_nvidia.Contains(d.VendorId ?? ""))
+        if (!_selection.IsNvidia(d))
         {
             values.Add(Value("DEVICE_NAME", deviceName));
         }
@@ -204,19 +152,7 @@ public sealed class PciProbe
         return profiles;
     }
 
-    private static bool MatchesName(Regex r, string name)
-    {
-        try
-        {
-            return r.IsMatch(name);
-        }
-        catch (RegexMatchTimeoutException e)
-        {
-            throw new PciPassthroughException(ErrorIds.InvalidDeviceNamePattern, FailureKind.InvalidArgument, $"The regular expression '{r}' took too long on '{name}'.", "Simplify the :device_name: pattern: avoid nested repetition such as (a+)+.", r.ToString(), e);
-        }
-    }
-
-    private static string DevicePath(PciDevice d, string name) => $"/sys/bus/pci/devices/{d.PciAddress}/{name}";
+    private static string DevicePath(PciDevice d, string name) => ProbeSelection.DevicePath(d, name);
 
     private static string Value(string name, string? value) => $" {name} = \"{value}\" ";
 }

@@ -1,0 +1,105 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using PciPassthrough.Filtering;
+using PciPassthrough.HostFs;
+
+namespace PciPassthrough.OpenNebula.Probe;
+
+/// <summary>
+/// Which devices OpenNebula's PCI probe (pci.rb) reports for a pci.conf, and in which order: the one
+/// rule set behind <c>Invoke-PciProbe</c>, the probe scripts and <c>Get-PciDevice -ProbeFilterPath</c>,
+/// so that they cannot disagree. pci.rb compares short addresses exactly and matches names as lspci
+/// prints them (without the <c>[id]</c> suffix); so does this.
+/// </summary>
+public sealed class ProbeSelection
+{
+    /// <summary>Per match; a pattern that needs longer on a device name is refused, not waited out.</summary>
+    internal static readonly TimeSpan RegexBudget = TimeSpan.FromSeconds(2);
+
+    private readonly HostRoot _root;
+    private readonly IReadOnlyList<IdFilter> _filters;
+    private readonly List<Regex> _names = [];
+    private readonly HashSet<string> _shortAddresses;
+    private readonly HashSet<string> _nvidia;
+
+    /// <summary>Validates the filter: a bad entry or pattern throws before any device is read.</summary>
+    public ProbeSelection(HostRoot root, PciProbeFilter filter)
+    {
+        ArgumentNullException.ThrowIfNull(filter);
+        _root = root;
+        _filters = IdFilter.ParseList(filter.Filter);
+        _shortAddresses = new HashSet<string>(filter.ShortAddress, StringComparer.Ordinal);
+        _nvidia = new HashSet<string>(filter.NvidiaVendors.Select(v => v.Trim().ToLowerInvariant()), StringComparer.Ordinal);
+        foreach (var p in filter.DeviceName)
+        {
+            try
+            {
+                _names.Add(new Regex(p, RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, RegexBudget));
+            }
+            catch (ArgumentException e)
+            {
+                throw new PciPassthroughException(ErrorIds.InvalidDeviceNamePattern, FailureKind.InvalidArgument, $"'{p}' is not a valid regular expression: {e.Message}", "Give :device_name: (-DeviceName) regular expressions, for example 'GK104|A100'; escape literal brackets as \\[.", p, e);
+            }
+        }
+    }
+
+    /// <summary>True for the vendor ids the probe gives NVIDIA's attributes (<c>:nvidia_vendors:</c>).</summary>
+    public bool IsNvidia(PciDevice device) => _nvidia.Contains(device.VendorId ?? "");
+
+    /// <summary>
+    /// The reported devices in the probe's order: filter entry by filter entry, each in lspci's
+    /// order, so a device that two entries match is reported twice, as pci.rb reports it.
+    /// </summary>
+    public IEnumerable<PciDevice> Select(IReadOnlyList<PciDevice> devices)
+    {
+        foreach (var filter in _filters)
+        {
+            foreach (var device in devices)
+            {
+                if (DeviceQuery.MatchesFilter(filter, device) && PassesLaterRules(device))
+                {
+                    yield return device;
+                }
+            }
+        }
+    }
+
+    /// <summary>Whether the probe reports the device at all (for listing each device once).</summary>
+    public bool Reports(PciDevice device) =>
+        _filters.Any(f => DeviceQuery.MatchesFilter(f, device)) && PassesLaterRules(device);
+
+    // pci.rb's rules after the lspci filter, in its order.
+    private bool PassesLaterRules(PciDevice d)
+    {
+        if (_shortAddresses.Count > 0 && !_shortAddresses.Contains(DeviceQuery.LspciSlot(d)))
+        {
+            return false;
+        }
+
+        if (_names.Count > 0 && !_names.Exists(r => MatchesName(r, PciProbe.LspciName(d.DeviceName, d.DeviceId))))
+        {
+            return false;
+        }
+
+        if (IsNvidia(d) && _root.Exists(DevicePath(d, "virtfn0")))
+        {
+            return false; // a vGPU-capable parent: its VFs are listed instead
+        }
+
+        return !(int.TryParse(_root.TryReadText(DevicePath(d, "sriov_numvfs"))?.Trim(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var numVfs) && numVfs > 0);
+    }
+
+    private static bool MatchesName(Regex r, string name)
+    {
+        try
+        {
+            return r.IsMatch(name);
+        }
+        catch (RegexMatchTimeoutException e)
+        {
+            throw new PciPassthroughException(ErrorIds.DeviceNamePatternTimeout, FailureKind.InvalidArgument, $"The regular expression '{r}' took longer than {RegexBudget.TotalSeconds} s on '{name}'.", "Simplify the :device_name: (-DeviceName) pattern: avoid nested repetition such as (a+)+ or (.*.*)*.", r.ToString(), e);
+        }
+    }
+
+    internal static string DevicePath(PciDevice d, string name) => $"/sys/bus/pci/devices/{d.PciAddress}/{name}";
+}

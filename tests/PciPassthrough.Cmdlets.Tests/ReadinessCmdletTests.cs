@@ -26,7 +26,7 @@ public class ReadinessCmdletTests(ReadinessHostSession session) : IClassFixture<
         Assert.Equal([false, false], r.Values("ReadyNow"));
         Assert.Equal("PciPassthrough.Readiness.PassthroughReadiness", r.Output[0].TypeNames[0]);
         var fails = session.Run("(Test-PciPassthroughReadiness -Root $root -Address 0000:02:00.0).Findings | Where-Object Status -eq 'Fail' | ForEach-Object Name");
-        Assert.Equal(["NotDefaultRouteInterface"], fails.Output.Select(o => o.ToString()));
+        Assert.Equal(["NotDefaultRouteInterface", "NoActiveVirtualFunctions"], fails.Output.Select(o => o.ToString()));
     }
 
     [Fact]

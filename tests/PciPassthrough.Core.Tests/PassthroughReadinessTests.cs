@@ -1,3 +1,4 @@
+using PciPassthrough.Binding;
 using PciPassthrough.HostFs;
 using PciPassthrough.Ids;
 using PciPassthrough.Iommu;
@@ -96,7 +97,7 @@ public class PassthroughReadinessTests
         Assert.Equal(CheckStatus.Pass, Finding(smbus, "NoMountedStorage").Status);
         var isolation = Finding(smbus, "GroupIsolation");
         Assert.Equal(CheckStatus.Fail, isolation.Status);
-        Assert.Contains("0000:00:1f.2 (holds mounted storage)", isolation.Detail);
+        Assert.Contains("0000:00:1f.2 (Mounted beneath it: / (on sda1)", isolation.Detail);
         Assert.Equal(["0000:00:1f.0", "0000:00:1f.2"], smbus.GroupMembers);
         Assert.False(smbus.ReadyNow);
     }
@@ -120,16 +121,80 @@ public class PassthroughReadinessTests
     }
 
     [Fact]
-    public void The_nic_carrying_the_default_route_fails_and_a_pf_with_vfs_warns()
+    public void The_nic_carrying_the_default_route_fails_and_so_does_a_pf_with_vfs_as_the_binder_refuses_it()
     {
         using var host = ReadinessHost.Create();
         var pf = Assess(host, "0000:02:00.0");
         var route = Finding(pf, "NotDefaultRouteInterface");
         Assert.Equal(CheckStatus.Fail, route.Status);
         Assert.Contains("enp2s0f0 carries the host's default route", route.Detail);
-        Assert.Equal(CheckStatus.Warning, Finding(pf, "Sriov").Status);
+        Assert.Equal(CheckStatus.Fail, Finding(pf, "NoActiveVirtualFunctions").Status);
+        Assert.Equal(CheckStatus.NotApplicable, Finding(pf, "Sriov").Status);
         Assert.False(pf.ReadyNow);
         Assert.False(pf.ReadyAfterReboot);
+    }
+
+    [Fact]
+    public void No_remedy_suggests_binding_or_blacklisting_a_device_the_host_keeps()
+    {
+        using var host = ReadinessHost.Create();
+        foreach (var address in new[] { "0000:02:00.0", "0000:00:1f.2" })
+        {
+            var r = Assess(host, address);
+            Assert.Contains(r.Findings, f => f.Status == CheckStatus.Fail);
+            Assert.All(r.Findings.Where(f => f.Remedy is not null), f =>
+            {
+                Assert.DoesNotContain("Set-VfioBinding -Address", f.Remedy, StringComparison.Ordinal);
+                Assert.DoesNotContain("blacklist", f.Remedy, StringComparison.Ordinal);
+            });
+            Assert.Contains("Keep it on the host", Finding(r, "BoundToVfio").Remedy);
+        }
+    }
+
+    [Fact]
+    public void The_readiness_audit_and_the_binder_judge_every_device_alike()
+    {
+        using var host = ReadinessHost.Create();
+        var root = new HostRoot(host.Root);
+        var devices = new PciDeviceReader(root, PciIdDatabaseLocator.Locate(root, null));
+        var safety = new BindingSafety(root);
+        var rules = new[] { "IommuGroup", "Endpoint", "NotBootVga", "NotDefaultRouteInterface", "NoMountedStorage", "NoActiveVirtualFunctions" };
+        var compared = 0;
+        foreach (var device in devices.ReadAll())
+        {
+            var audit = new PassthroughReadinessInspector(root, devices).Assess(device);
+            var firstFail = audit.Findings.FirstOrDefault(f => rules.Contains(f.Name) && f.Status == CheckStatus.Fail);
+            var refusal = Record.Exception(() => safety.CheckDevice(device)) as PciPassthroughException;
+            if (Finding(audit, "IommuEnabled").Status == CheckStatus.Fail)
+            {
+                continue; // the binder then refuses everything with IommuNotActive
+            }
+
+            Assert.Equal(firstFail is null, refusal is null);
+            if (refusal is not null && firstFail is not null)
+            {
+                Assert.StartsWith($"Refusing to change {device.PciAddress}", refusal.Message);
+                Assert.Contains(firstFail.Detail.TrimEnd('.')[1..], refusal.Message);
+            }
+
+            compared++;
+        }
+
+        Assert.True(compared > 5, $"only {compared} devices compared");
+    }
+
+    [Fact]
+    public void A_safety_check_whose_input_is_missing_is_unknown_not_pass()
+    {
+        using var host = ReadinessHost.Create();
+        File.Delete(Path.Combine(host.Root, "proc/net/route"));
+        File.Delete(Path.Combine(host.Root, "proc/net/ipv6_route"));
+        File.Delete(Path.Combine(host.Root, "proc/mounts"));
+        File.Delete(Path.Combine(host.Root, "proc/self/mountinfo"));
+        var nic = Assess(host, "0000:02:00.0");
+        Assert.Equal(CheckStatus.Unknown, Finding(nic, "NotDefaultRouteInterface").Status);
+        Assert.Equal(CheckStatus.Unknown, Finding(nic, "NoMountedStorage").Status);
+        Assert.Contains("cannot be read", Finding(nic, "NotDefaultRouteInterface").Detail);
     }
 
     [Fact]

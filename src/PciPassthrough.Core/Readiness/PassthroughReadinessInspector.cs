@@ -16,8 +16,7 @@ public sealed class PassthroughReadinessInspector
     private readonly PciDeviceReader _devices;
     private readonly IommuGroupReader _groups;
     private readonly Lazy<IommuSupportReport> _support;
-    private readonly Lazy<IReadOnlySet<string>> _defaultRoute;
-    private readonly Lazy<MountedStorage> _storage;
+    private readonly DeviceSafetyRules _rules;
     private readonly Lazy<ModprobeConfiguration> _modprobe;
     private readonly Lazy<ModuleAliases> _aliases;
     private readonly Lazy<QemuConfAcl> _acl;
@@ -30,8 +29,7 @@ public sealed class PassthroughReadinessInspector
         _devices = devices;
         _groups = new IommuGroupReader(root, devices);
         _support = new(() => IommuSupportInspector.Inspect(root));
-        _defaultRoute = new(() => DefaultRouteInterfaces.Find(root));
-        _storage = new(() => MountedStorage.Find(root));
+        _rules = new DeviceSafetyRules(root);
         _modprobe = new(() => ModprobeConfiguration.Read(root));
         _aliases = new(() => ModuleAliases.Read(root, _support.Value.KernelRelease));
         _acl = new(() => QemuConfAcl.Read(root));
@@ -43,18 +41,16 @@ public sealed class PassthroughReadinessInspector
     {
         var group = device.IommuGroup is int n ? _groups.Read(n) : null;
         var others = group?.Devices.Where(d => d.PciAddress != device.PciAddress && !d.IsBridge).ToArray() ?? [];
-        var findings = new List<ReadinessCheck>
-        {
-            IommuEnabled(),
-            InGroup(device, group),
-            Endpoint(device),
-            GroupIsolation(device, others),
-            NotBootVga(device),
-            NotDefaultRouteInterface(device),
-            NoMountedStorage(device),
-            BoundToVfio(device),
-            NotInUse(device),
-        };
+        // The safety rules are the binder's own (DeviceSafetyRules): what it would refuse shows as a Fail
+        // here, and no remedy below suggests binding a device that a rule keeps with the host.
+        var safety = _rules.Evaluate(device, SafetyPurpose.Assess).Where(f => f.Name is not ("IommuActive" or "NotHeldByGuest")).ToList();
+        var blockedBy = safety.Where(f => f.Status == CheckStatus.Fail).Select(f => f.Name).ToList();
+        var findings = new List<ReadinessCheck> { IommuEnabled() };
+        findings.AddRange(safety.Where(f => f.Name is "IommuGroup" or "Endpoint").Select(f => f.ToCheck()));
+        findings.Add(GroupIsolation(device, others, blockedBy));
+        findings.AddRange(safety.Where(f => f.Name is not ("IommuGroup" or "Endpoint")).Select(f => f.ToCheck()));
+        findings.Add(BoundToVfio(device, blockedBy));
+        findings.Add(NotInUse(device));
         var bootBinding = _bootBindings.Value.Find(device);
         var peersOnHostAtBoot = others.Where(o => _bootBindings.Value.Find(o) is null && (o.Driver is not null || HostDrivers(o).Count > 0)).Select(o => o.PciAddress).ToList();
         findings.Add(bootBinding is null
@@ -62,7 +58,7 @@ public sealed class PassthroughReadinessInspector
             : peersOnHostAtBoot.Count > 0
                 ? new("BindsAtBoot", CheckStatus.Warning, $"Bound at boot: {bootBinding.Description}; but its group peers {string.Join(", ", peersOnHostAtBoot)} are not, so after a reboot the group is not viable.", $"Bind the peers at boot too ({BootBindings.VfioBindConfig} DEVICES or driverctl).")
                 : new("BindsAtBoot", CheckStatus.Pass, $"Bound at boot: {bootBinding.Description}."));
-        findings.Add(HostDriverCannotWin(device, bootBinding));
+        findings.Add(HostDriverCannotWin(device, bootBinding, blockedBy));
         findings.Add(DevicePermissions(device, group));
         findings.Add(LibvirtDeviceAcl(device));
         findings.Add(LockedMemory());
@@ -79,33 +75,19 @@ public sealed class PassthroughReadinessInspector
             : new("IommuEnabled", CheckStatus.Fail, "Test-IommuSupport fails: " + string.Join(" ", failing.Select(c => $"{c.Name}: {c.Detail}")), failing[0].Remedy);
     }
 
-    private static ReadinessCheck InGroup(PciDevice device, IommuGroup? group) => group is not null
-        ? new("IommuGroup", CheckStatus.Pass, $"In IOMMU group {group.Number}.")
-        : new("IommuGroup", CheckStatus.Fail, "The device is in no IOMMU group.", "Enable the IOMMU (Test-IommuSupport says how); a device outside every group cannot be assigned.");
-
-    private static ReadinessCheck Endpoint(PciDevice device)
-    {
-        if (device.IsBridge || (device.Class?.StartsWith("06", StringComparison.Ordinal) ?? false))
-        {
-            return new("Endpoint", CheckStatus.Fail, $"A bridge ({device.ClassName}): non-endpoint PCI devices cannot be assigned to guests.", "Pass the devices behind the bridge instead.");
-        }
-
-        return device.HeaderType is null
-            ? new("Endpoint", CheckStatus.Warning, "The configuration header cannot be read, so the device may be a bridge.", "Run as root so the config space is readable, and check lspci -v.")
-            : new("Endpoint", CheckStatus.Pass, "An endpoint (header type 0).");
-    }
-
-    private ReadinessCheck GroupIsolation(PciDevice device, PciDevice[] others)
+    private ReadinessCheck GroupIsolation(PciDevice device, PciDevice[] others, List<string> blockedBy)
     {
         if (others.Length == 0)
         {
-            return new("GroupIsolation", CheckStatus.Pass, device.IommuGroup is int g ? $"Alone in IOMMU group {g}." : "No group to share.");
+            return device.IommuGroup is int g
+                ? new("GroupIsolation", CheckStatus.Pass, $"Alone in IOMMU group {g}.")
+                : new("GroupIsolation", CheckStatus.NotApplicable, "In no IOMMU group: there is no group to share.");
         }
 
-        var unsafeMembers = others.Select(o => (Device: o, Why: SafetyBlocker(o))).Where(u => u.Why is not null).ToList();
+        var unsafeMembers = others.Select(o => (Device: o, Why: _rules.HostCritical(o))).Where(u => u.Why is not null).ToList();
         if (unsafeMembers.Count > 0)
         {
-            return new("GroupIsolation", CheckStatus.Fail, $"Its group also holds {string.Join("; ", unsafeMembers.Select(u => $"{u.Device.PciAddress} ({u.Why})"))}: the whole group goes to the guest, and the host needs those.", "Move the card to a slot with its own IOMMU group (check the board's ACS support); do not pass this group through.");
+            return new("GroupIsolation", CheckStatus.Fail, $"Its group also holds {string.Join("; ", unsafeMembers.Select(u => $"{u.Device.PciAddress} ({u.Why!.Detail.TrimEnd('.')})"))}: the whole group goes to the guest, and the host needs those.", "Move the card to a slot with its own IOMMU group (check the board's ACS support); do not pass this group through.");
         }
 
         var blockers = others.Where(IommuGroup.IsBlocker).ToList();
@@ -114,55 +96,22 @@ public sealed class PassthroughReadinessInspector
             ? new("GroupIsolation", CheckStatus.Pass, $"Shares its group with {list}, which is ready to go along.")
             : new("GroupIsolation", CheckStatus.Warning, $"Shares its group with {list}: all must be on vfio-pci (or driverless) before the group can be used ('group is not viable').", blockers.Any(b => b.Class?.StartsWith("06", StringComparison.Ordinal) ?? false)
                 ? $"The group holds a bridge-class device ({string.Join(", ", blockers.Where(b => b.Class?.StartsWith("06", StringComparison.Ordinal) ?? false).Select(b => b.PciAddress))}), which Set-VfioBinding will not assign: move the card to a slot with its own group."
-                : $"Set-VfioBinding -Address {device.PciAddress} -IncludeGroup binds them together.");
+                : blockedBy.Count > 0
+                    ? $"The device itself must stay with the host ({string.Join(", ", blockedBy)} fail): do not bind the group."
+                    : $"Set-VfioBinding -Address {device.PciAddress} -IncludeGroup binds them together.");
     }
 
-    private static ReadinessCheck NotBootVga(PciDevice device)
-    {
-        if (device.BootVga)
-        {
-            return new("NotBootVga", CheckStatus.Fail, "The firmware console runs on this card: the host's framebuffer holds its memory ('BAR 0: can't reserve').", "Pass a secondary GPU, or switch the console to another card first (video=efifb:off, video=vesafb:off).");
-        }
-
-        return device.Class?.StartsWith("03", StringComparison.Ordinal) == true
-            ? new("NotBootVga", CheckStatus.Pass, "Not the boot VGA device.")
-            : new("NotBootVga", CheckStatus.NotApplicable, "Not a display device.");
-    }
-
-    private ReadinessCheck NotDefaultRouteInterface(PciDevice device)
-    {
-        if (device.NetworkInterfaces.Length == 0)
-        {
-            return new("NotDefaultRouteInterface", CheckStatus.NotApplicable, "No network interface.");
-        }
-
-        var carrying = device.NetworkInterfaces.Where(_defaultRoute.Value.Contains).ToList();
-        return carrying.Count > 0
-            ? new("NotDefaultRouteInterface", CheckStatus.Fail, $"Its interface {string.Join(", ", carrying)} carries the host's default route: detaching it cuts the host off its network.", "Pass another NIC (or a VF of it), or move the host's route to another interface first.")
-            : new("NotDefaultRouteInterface", CheckStatus.Pass, $"Its interfaces ({string.Join(", ", device.NetworkInterfaces)}) do not carry the default route.");
-    }
-
-    private ReadinessCheck NoMountedStorage(PciDevice device)
-    {
-        var mounts = _storage.Value.MountsBeneath(device);
-        if (mounts.Count > 0)
-        {
-            return new("NoMountedStorage", CheckStatus.Fail, $"Mounted beneath it: {string.Join(", ", mounts)}. Detaching it takes these away from the host.", "Unmount them (and swapoff) first, or pass another controller.");
-        }
-
-        return _storage.Value.UntraceableMounts.Count > 0 && (device.Class?.StartsWith("01", StringComparison.Ordinal) ?? false)
-            ? new("NoMountedStorage", CheckStatus.Fail, $"A storage controller, and {string.Join(", ", _storage.Value.UntraceableMounts)} is mounted: its pool's disks cannot be traced to a controller.", "Check with 'zpool status' that no pool uses disks behind it.")
-            : new("NoMountedStorage", CheckStatus.Pass, "No mounted filesystem or swap beneath it.");
-    }
-
-    private static ReadinessCheck BoundToVfio(PciDevice device)
+    private static ReadinessCheck BoundToVfio(PciDevice device, List<string> blockedBy)
     {
         var users = device.InUse.Length == 0 ? "" : " In use by " + string.Join(", ", device.InUse.Select(u => u.ToString())) + ".";
+        var remedy = blockedBy.Count > 0
+            ? $"Keep it on the host: {string.Join(", ", blockedBy)} fail, and Set-VfioBinding refuses it for the same reasons."
+            : $"Set-VfioBinding -Address {device.PciAddress}";
         return device.Driver switch
         {
             "vfio-pci" => new("BoundToVfio", CheckStatus.Pass, "Bound to vfio-pci." + users),
-            null => new("BoundToVfio", CheckStatus.Warning, "No driver holds it: vfio-pci is not bound yet." + users, $"Set-VfioBinding -Address {device.PciAddress}"),
-            var d => new("BoundToVfio", CheckStatus.Warning, $"Bound to the host driver {d}." + users, $"Set-VfioBinding -Address {device.PciAddress}"),
+            null => new("BoundToVfio", CheckStatus.Warning, "No driver holds it: vfio-pci is not bound yet." + users, remedy),
+            var d => new("BoundToVfio", CheckStatus.Warning, $"Bound to the host driver {d}." + users, remedy),
         };
     }
 
@@ -170,12 +119,18 @@ public sealed class PassthroughReadinessInspector
         ? new("NotInUse", CheckStatus.Pass, "No process holds its IOMMU group open.")
         : new("NotInUse", CheckStatus.Warning, $"Its group is open by {string.Join(", ", device.InUse.Select(u => u.ToString()))}: another guest cannot take it now.", "Stop that guest first.");
 
-    private ReadinessCheck HostDriverCannotWin(PciDevice device, BootBinding? bootBinding)
+    private ReadinessCheck HostDriverCannotWin(PciDevice device, BootBinding? bootBinding, List<string> blockedBy)
     {
         var drivers = HostDrivers(device);
         if (drivers.Count == 0)
         {
             return new("HostDriverCannotWin", CheckStatus.NotApplicable, "No host driver claims this device.");
+        }
+
+        if (blockedBy.Count > 0 && bootBinding is null)
+        {
+            // Blacklisting the driver of the host's own disk or NIC would cut the host off at boot.
+            return new("HostDriverCannotWin", CheckStatus.NotApplicable, $"The host keeps this device ({string.Join(", ", blockedBy)} fail), so its driver {string.Join(", ", drivers)} must keep it at boot.");
         }
 
         if (bootBinding?.Kind == BootBindingKind.DriverOverride)
@@ -286,10 +241,8 @@ public sealed class PassthroughReadinessInspector
     {
         switch (device.SriovRole)
         {
-            case SriovRole.PF when device.NumVfs > 0:
-                return new("Sriov", CheckStatus.Warning, $"A physical function with {device.NumVfs} VFs enabled: passing the PF takes its VFs away from the host and other guests.", "Pass one of its VFs instead, or set sriov_numvfs to 0 first.");
             case SriovRole.PF:
-                return new("Sriov", CheckStatus.Pass, $"A physical function with no VFs enabled (up to {device.TotalVfs}).");
+                return new("Sriov", CheckStatus.NotApplicable, "A physical function: NoActiveVirtualFunctions judges it.");
             case SriovRole.VF:
                 var pf = device.PhysicalFunction is string a && PciAddress.TryParse(a, out var pfa) ? _devices.Read(pfa) : null;
                 if (pf is null)
@@ -303,21 +256,5 @@ public sealed class PassthroughReadinessInspector
             default:
                 return new("Sriov", CheckStatus.NotApplicable, "Not an SR-IOV function.");
         }
-    }
-
-    // Why the host cannot give this device away, or null when it can (used for group peers).
-    private string? SafetyBlocker(PciDevice device)
-    {
-        if (device.BootVga)
-        {
-            return "the boot VGA";
-        }
-
-        if (device.NetworkInterfaces.Any(_defaultRoute.Value.Contains))
-        {
-            return "carries the default route";
-        }
-
-        return _storage.Value.MountsBeneath(device).Count > 0 ? "holds mounted storage" : null;
     }
 }

@@ -9,6 +9,10 @@ namespace PciPassthrough.Safety;
 /// </summary>
 public static class DefaultRouteInterfaces
 {
+    /// <summary>False when neither routing table can be read: no route is then no evidence of safety.</summary>
+    public static bool IsKnown(HostRoot root) =>
+        root.TryReadText("/proc/net/route") is not null || root.TryReadText("/proc/net/ipv6_route") is not null;
+
     public static IReadOnlySet<string> Find(HostRoot root)
     {
         var top = new HashSet<string>(StringComparer.Ordinal);

@@ -22,6 +22,10 @@ public sealed class MountedStorage
 
     private readonly List<string> _untraceable = [];
 
+    /// <summary>False when no mount table can be read: no mount is then no evidence of safety.</summary>
+    public static bool IsKnown(HostRoot root) =>
+        root.TryReadText("/proc/mounts") is not null || root.TryReadText("/proc/self/mountinfo") is not null;
+
     public static MountedStorage Find(HostRoot root)
     {
         var storage = new MountedStorage(root);

@@ -21,13 +21,14 @@ public sealed class ProbeFilterYaml : IProbeFilterFormat
 
     // YamlDotNet rejects a key that starts with ':' on the line after a flow list ("[...]"), which
     // Ruby's libyaml (OpenNebula's reader) accepts. A same-length stand-in for that colon keeps every
-    // position, so errors and edits still point at the original text.
-    private const char ColonStandIn = '\uE000';
+    // position, so errors and edits still point at the original text. The regex also hits continuation
+    // lines of quoted scalars, so the stand-in is a character the text does not hold, and values get
+    // their colon back.
     private static readonly Regex LeadingColon = new("(?m)^:(?=[A-Za-z_])", RegexOptions.CultureInvariant);
 
     public PciProbeFilter Parse(string text, string path)
     {
-        var values = Read(text, path);
+        var values = Read(text, path).Values;
         return new PciProbeFilter(
             Strings(values, FilterKey, path),
             Strings(values, ShortAddressKey, path),
@@ -38,80 +39,169 @@ public sealed class ProbeFilterYaml : IProbeFilterFormat
 
     public string Render(PciProbeFilter filter, string? original, string path)
     {
-        var wanted = new (string Key, string Yaml)[]
-        {
-            (FilterKey, filter.Filter.Length == 1 ? Quote(filter.Filter[0]) : List(filter.Filter)),
-            (ShortAddressKey, List(filter.ShortAddress)),
-            (DeviceNameKey, List(filter.DeviceName)),
-            (NvidiaVendorsKey, List(filter.NvidiaVendors)),
-        };
         var text = original ?? "";
-        var found = Read(text, path);
+        var document = Read(text, path);
+        // An edited or added line ends like the file's lines do, so a CRLF file stays CRLF.
+        var newLine = text.Contains("\r\n", StringComparison.Ordinal) ? "\r\n" : "\n";
+        var indent = new string(' ', document.KeyColumn);
+        var wanted = new (string Key, string[] Values)[]
+        {
+            (FilterKey, filter.Filter), (ShortAddressKey, filter.ShortAddress), (DeviceNameKey, filter.DeviceName), (NvidiaVendorsKey, filter.NvidiaVendors),
+        };
+
+        var edits = new List<(int At, int Length, string Text)>();
+        var missing = new StringBuilder();
+        foreach (var (key, values) in wanted)
+        {
+            var yaml = Yaml(key, values, newLine, indent);
+            if (!document.Values.TryGetValue(key, out var value))
+            {
+                missing.Append(indent).Append(key).Append(':').Append(yaml).Append(newLine);
+            }
+            else if (!Same(value, values))
+            {
+                // A value that already reads as wanted keeps its bytes, so keys not given keep their
+                // comments, block scalars and empty values (which Ruby reads as nil, not as []).
+                edits.Add(Replace(text, value, yaml));
+            }
+        }
+
+        if (missing.Length > 0)
+        {
+            // First, so that at a shared position (an empty last value with no final newline) the
+            // value's block list lands before the added keys.
+            edits.Insert(0, Append(text, document.End, missing.ToString(), newLine));
+        }
+
         var sb = new StringBuilder(text);
-        var missing = wanted.Where(w => !found.ContainsKey(w.Key)).Select(w => $"{w.Key}:{(w.Yaml.StartsWith('\n') ? "" : " ")}{w.Yaml}").ToList();
-        foreach (var (key, yaml) in wanted.Where(w => found.ContainsKey(w.Key)).OrderByDescending(w => found[w.Key].Start))
+        foreach (var (at, length, insert) in edits.OrderByDescending(e => e.At))
         {
-            var value = found[key];
-
-            var start = value.Start;
-            while (yaml.StartsWith('\n') && start > 0 && sb[start - 1] is ' ' or '\n')
-            {
-                start--; // a block list follows its key's colon directly: "key:\n  - a"
-            }
-
-            sb.Remove(start, value.End - start).Insert(start, yaml);
+            sb.Remove(at, length).Insert(at, insert);
         }
 
-        if (missing.Count > 0)
-        {
-            if (sb.ToString().Trim().Length == 0)
-            {
-                sb.Clear().Append("---\n");
-            }
-            else if (sb[^1] != '\n')
-            {
-                sb.Append('\n');
-            }
-
-            foreach (var line in missing)
-            {
-                sb.Append(line).Append('\n');
-            }
-        }
-
-        return sb.ToString();
+        var written = sb.ToString();
+        Verify(written, wanted, path);
+        return written;
     }
 
-    /// <summary>The top-level keys with their value's parsed form and exact span in the text.</summary>
-    private static Dictionary<string, Value> Read(string text, string path)
+    /// <summary>A value as written after its key's colon: " 'x'" or " []" inline, or a block list.</summary>
+    private static string Yaml(string key, string[] values, string newLine, string indent) =>
+        key == FilterKey && values.Length == 1 ? " " + Quote(values[0])
+        : values.Length == 0 ? " []"
+        : string.Concat(values.Select(v => newLine + indent + "  - " + Quote(v)));
+
+    private static (int, int, string) Replace(string text, Value value, string yaml)
+    {
+        var block = yaml[0] != ' ';
+        if (value.Start == value.End)
+        {
+            // An empty value is an empty span right after the colon: an inline value goes there, a
+            // block list at the end of that line, after any comment on it.
+            if (!block)
+            {
+                return (value.Start, 0, yaml);
+            }
+
+            var lineEnd = text.IndexOf('\n', value.Start);
+            lineEnd = lineEnd < 0 ? text.Length : lineEnd > 0 && text[lineEnd - 1] == '\r' ? lineEnd - 1 : lineEnd;
+            return (lineEnd, 0, yaml);
+        }
+
+        // A block scalar's span runs on to the next key; its line breaks stay.
+        var end = value.End;
+        while (end > value.Start && char.IsWhiteSpace(text[end - 1]))
+        {
+            end--;
+        }
+
+        // Back to the colon over blanks; a block list also over line breaks ("key:\n  - a"), stopping
+        // at a comment between key and list, which is kept.
+        var start = value.Start;
+        while (start > 0 && (text[start - 1] is ' ' or '\t' || (block && text[start - 1] is '\r' or '\n')))
+        {
+            start--;
+        }
+
+        return (start, end - start, yaml);
+    }
+
+    private static (int, int, string) Append(string text, int? end, string lines, string newLine)
+    {
+        if (end is { } at)
+        {
+            return (at, 0, lines); // before "..." or the next "---": keys after it are in no document the probe reads
+        }
+
+        if (text.Trim().Length == 0)
+        {
+            return (0, text.Length, "---" + newLine + lines);
+        }
+
+        return (text.Length, 0, text[^1] == '\n' ? lines : newLine + lines);
+    }
+
+    private static bool Same(Value value, string[] wanted) =>
+        value.Items is not null && (value.IsScalar && value.Items[0].Length == 0 ? [] : value.Items).SequenceEqual(wanted, StringComparer.Ordinal);
+
+    /// <summary>Refuses a rewrite that would not read back as what was asked: nothing is written then.</summary>
+    private static void Verify(string written, (string Key, string[] Values)[] wanted, string path)
+    {
+        string? wrong;
+        try
+        {
+            var back = Read(written, path).Values;
+            wrong = wanted.Where(w => !back.TryGetValue(w.Key, out var v) || !Same(v, w.Values)).Select(w => w.Key).FirstOrDefault();
+        }
+        catch (PciPassthroughException e)
+        {
+            wrong = e.Message;
+        }
+
+        if (wrong is not null)
+        {
+            throw Invalid(path, $"its layout cannot take the new values and still read back as them ({wrong})", null);
+        }
+    }
+
+    /// <summary>The first document's top-level keys, and where keys it lacks can go.</summary>
+    private static Document Read(string text, string path)
     {
         var values = new Dictionary<string, Value>(StringComparer.Ordinal);
-        var parser = new Parser(new StringReader(LeadingColon.Replace(text, ColonStandIn.ToString())));
+        var standIn = StandIn(text);
+        var parser = new Parser(new StringReader(LeadingColon.Replace(text, standIn.ToString())));
+        var column = 0;
         try
         {
             parser.Consume<StreamStart>();
-            if (parser.Accept<StreamEnd>(out _) || !parser.TryConsume<DocumentStart>(out _))
+            if (!parser.TryConsume<DocumentStart>(out _))
             {
-                return values;
+                return new Document(values, null, 0);
             }
 
-            if (parser.TryConsume<Scalar>(out var empty) && empty.Value.Length == 0)
+            if (parser.Accept<Scalar>(out var only) && only.Value.Length == 0)
             {
-                return values; // "---" alone
+                parser.MoveNext(); // "---" alone
             }
-
-            if (!parser.TryConsume<MappingStart>(out _))
+            else if (parser.TryConsume<MappingStart>(out _))
+            {
+                while (!parser.TryConsume<MappingEnd>(out _))
+                {
+                    var keyEvent = parser.Consume<Scalar>();
+                    column = values.Count == 0 ? (int)keyEvent.Start.Column - 1 : column;
+                    var key = keyEvent.Value.Replace(standIn, ':');
+                    values[key] = ReadValue(parser, key, standIn, path);
+                }
+            }
+            else
             {
                 var current = parser.Current!;
                 throw Invalid(path, $"line {current.Start.Line}: the file must be a mapping of keys such as :filter: to values", null);
             }
 
-            while (!parser.TryConsume<MappingEnd>(out _))
-            {
-                var keyEvent = parser.Consume<Scalar>();
-                var key = keyEvent.Value.Length > 0 && keyEvent.Value[0] == ColonStandIn ? ":" + keyEvent.Value[1..] : keyEvent.Value;
-                values[key] = ReadValue(parser, key, path);
-            }
+            var documentEnd = parser.Consume<DocumentEnd>();
+            var at = (int)documentEnd.Start.Index;
+            var marked = !documentEnd.IsImplicit || text.AsSpan(at).StartsWith("---", StringComparison.Ordinal);
+            return new Document(values, marked ? at : null, column);
         }
         catch (YamlException e)
         {
@@ -123,15 +213,26 @@ public sealed class ProbeFilterYaml : IProbeFilterFormat
             var at = parser.Current?.Start;
             throw Invalid(path, $"line {at?.Line}, column {at?.Column}: unexpected structure ({e.Message})", e);
         }
-
-        return values;
     }
 
-    private static Value ReadValue(Parser parser, string key, string path)
+    private static char StandIn(string text)
+    {
+        for (var c = '\uE000'; c < '\uF8FF'; c++)
+        {
+            if (!text.Contains(c, StringComparison.Ordinal))
+            {
+                return c;
+            }
+        }
+
+        return '\uF8FF';
+    }
+
+    private static Value ReadValue(Parser parser, string key, char standIn, string path)
     {
         if (parser.TryConsume<Scalar>(out var scalar))
         {
-            return new Value((int)scalar.Start.Index, (int)scalar.End.Index, [scalar.Value], IsScalar: true, Line: (int)scalar.Start.Line, Column: (int)scalar.Start.Column);
+            return new Value((int)scalar.Start.Index, (int)scalar.End.Index, [scalar.Value.Replace(standIn, ':')], IsScalar: true, Line: (int)scalar.Start.Line, Column: (int)scalar.Start.Column);
         }
 
         if (parser.TryConsume<SequenceStart>(out var sequence))
@@ -146,7 +247,7 @@ public sealed class ProbeFilterYaml : IProbeFilterFormat
                     throw Invalid(path, $"line {bad.Start.Line}, column {bad.Start.Column}: {key}: entries must be strings", null);
                 }
 
-                items.Add(item.Value);
+                items.Add(item.Value.Replace(standIn, ':'));
                 last = item;
             }
 
@@ -190,6 +291,9 @@ public sealed class ProbeFilterYaml : IProbeFilterFormat
         "Fix the file (keys are written with a leading colon, e.g. :filter: '10de:*'); nothing was changed.",
         path,
         inner);
+
+    /// <param name="End">Where keys the document lacks go when a "..." or "---" ends it; null: the end of the text.</param>
+    private sealed record Document(Dictionary<string, Value> Values, int? End, int KeyColumn);
 
     private sealed record Value(int Start, int End, IReadOnlyList<string>? Items, bool IsScalar, int Line, int Column);
 }

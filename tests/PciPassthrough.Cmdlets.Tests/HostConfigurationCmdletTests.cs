@@ -183,4 +183,22 @@ public class HostConfigurationCmdletTests(ReadinessHostSession session) : IClass
         Assert.Equal(["KernelCommandLine"], drift.Output.Select(o => o.ToString())); // written, not yet booted
         Assert.Equal([false], session.Ps.Run("Test-VfioHostConfiguration -Root $args[0] -Quiet", host.Root).Output.Select(o => o.BaseObject));
     }
+
+    [Theory]
+    [InlineData("BlacklistDriver", "nouveau")]
+    [InlineData("SoftdepDriver", "nvidia")]
+    [InlineData("VfioPciId", "10de:20b5")]
+    [InlineData("UdevOwner", "oneadmin")]
+    [InlineData("UdevGroup", "kvm")]
+    [InlineData("UdevMode", "660")]
+    public void A_value_with_a_trailing_newline_is_refused_at_binding_and_nothing_is_written(string parameter, string value)
+    {
+        using var host = Host();
+        var r = session.Ps.Run($"Set-VfioHostConfiguration -Root $args[0] -Address 0000:01:00.0 -{parameter} $args[1] -Confirm:$false", host.Root, value + "\n");
+        Assert.Equal("ParameterArgumentValidationError" + SetFqid, r.TerminatingError?.FullyQualifiedErrorId);
+        Assert.False(File.Exists(Path.Combine(host.Root, "etc/sysconfig/vfio-bind")));
+
+        var plain = session.Ps.Run($"Set-VfioHostConfiguration -Root $args[0] -Address 0000:01:00.0 -{parameter} $args[1] -WhatIf", host.Root, value);
+        Assert.Null(plain.TerminatingError);
+    }
 }

@@ -129,4 +129,14 @@ public class ProbeFilterCmdletTests(SampleHostSession session) : IClassFixture<S
         Assert.Equal("PciPassthrough.Dependencies", AssemblyLoadContext.GetLoadContext(ours)!.Name);
         Assert.Equal(16, ours.GetName().Version!.Major);
     }
+
+    [Fact]
+    public void A_vendor_id_with_a_trailing_newline_is_refused_and_the_file_is_left_alone()
+    {
+        using var host = new FakeHost();
+        var path = host.WriteFile("pci.conf", ":filter: '0:0'\n");
+        var r = session.Ps.Run("Set-PciProbeFilter -Path $args[0] -NvidiaVendors $args[1] -Confirm:$false", path, "10de\n");
+        Assert.Equal("InvalidPciFilter,PciPassthrough.PowerShell.Commands.SetPciProbeFilterCommand", r.TerminatingError?.FullyQualifiedErrorId);
+        Assert.Equal(":filter: '0:0'\n", File.ReadAllText(path));
+    }
 }

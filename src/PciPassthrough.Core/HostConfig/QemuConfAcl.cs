@@ -1,4 +1,4 @@
-using System.Text.RegularExpressions;
+using System.Text;
 using PciPassthrough.HostFs;
 
 namespace PciPassthrough.HostConfig;
@@ -15,9 +15,7 @@ public sealed class QemuConfAcl
     public static readonly IReadOnlyList<string> LibvirtDefaults =
         ["/dev/null", "/dev/full", "/dev/zero", "/dev/random", "/dev/urandom", "/dev/ptmx", "/dev/kvm", "/dev/kqemu", "/dev/rtc", "/dev/hpet"];
 
-    private static readonly Regex Setting = new(@"^[ \t]*cgroup_device_acl[ \t]*=[ \t]*\[(?<body>[^\]]*)\]", RegexOptions.Multiline | RegexOptions.CultureInvariant);
-    private static readonly Regex Opening = new(@"^[ \t]*cgroup_device_acl[ \t]*=", RegexOptions.Multiline | RegexOptions.CultureInvariant);
-    private static readonly Regex Quoted = new("\"(?<p>[^\"]*)\"", RegexOptions.CultureInvariant);
+    private const string Name = "cgroup_device_acl";
 
     private QemuConfAcl(bool exists, IReadOnlyList<string>? entries, string? error, bool unreadable = false)
     {
@@ -46,16 +44,8 @@ public sealed class QemuConfAcl
             return File.Exists(root.Resolve(Path)) ? new QemuConfAcl(true, null, null, unreadable: true) : new QemuConfAcl(false, null, null);
         }
 
-        var withoutComments = string.Join('\n', text.Split('\n').Select(l => l.TrimStart().StartsWith('#') ? "" : l));
-        var match = Setting.Match(withoutComments);
-        if (match.Success)
-        {
-            return new QemuConfAcl(true, Quoted.Matches(match.Groups["body"].Value).Select(m => m.Groups["p"].Value).ToList(), null);
-        }
-
-        return Opening.IsMatch(withoutComments)
-            ? new QemuConfAcl(true, null, "cgroup_device_acl is set but its list is not a closed [ ... ] of quoted paths")
-            : new QemuConfAcl(true, null, null);
+        var (inForce, error) = Find(VirConf.Parse(text));
+        return new QemuConfAcl(true, error is null ? inForce?.Strings : null, error);
     }
 
     /// <summary>
@@ -66,16 +56,15 @@ public sealed class QemuConfAcl
     public static string Apply(string? text, IReadOnlyCollection<int> groups, IReadOnlyCollection<int> existingGroups)
     {
         var original = text ?? "";
-        var withoutComments = string.Join('\n', original.Split('\n').Select(l => l.TrimStart().StartsWith('#') ? new string(' ', l.Length) : l));
-        var match = Setting.Match(withoutComments);
-        if (!match.Success && Opening.IsMatch(withoutComments))
+        var settings = VirConf.Parse(original);
+        var (inForce, error) = Find(settings);
+        if (error is not null)
         {
-            throw new PciPassthroughException(ErrorIds.ConfigFileInvalid, FailureKind.InvalidArgument, $"{Path}: cgroup_device_acl is set but its list is not a closed [ ... ] of quoted paths.", "Fix the list by hand; nothing was written.", Path);
+            throw Invalid(error);
         }
 
-        var current = match.Success ? Quoted.Matches(match.Groups["body"].Value).Select(m => m.Groups["p"].Value).ToList() : [];
         var entries = new List<string>(LibvirtDefaults);
-        foreach (var e in current)
+        foreach (var e in inForce?.Strings ?? [])
         {
             // With no group at all (the IOMMU not on yet) nothing can be told stale: keep every entry.
             var stale = existingGroups.Count > 0 && e.StartsWith("/dev/vfio/", StringComparison.Ordinal) && int.TryParse(e.AsSpan(10), out var g) && !existingGroups.Contains(g);
@@ -93,14 +82,62 @@ public sealed class QemuConfAcl
             }
         }
 
-        var setting = "cgroup_device_acl = [\n" + string.Join(",\n", entries.Select(e => $"    \"{e}\"")) + "\n]";
-        if (match.Success)
+        var nl = original.Contains("\r\n", StringComparison.Ordinal) ? "\r\n" : "\n";
+        var setting = Name + " = [" + nl + string.Join("," + nl, entries.Select(e => "    " + Quote(e))) + nl + "]";
+        if (inForce is null)
         {
-            return original[..match.Index] + setting + original[(match.Index + match.Length)..];
+            return original + (original.Length == 0 || original.EndsWith('\n') ? "" : nl) + nl + "# Set by PciPassthrough: libvirt's defaults, /dev/vfio/vfio and the passed-through groups." + nl + setting + nl;
         }
 
-        return original + (original.Length == 0 || original.EndsWith('\n') ? "" : "\n") + "\n# Set by PciPassthrough: libvirt's defaults, /dev/vfio/vfio and the passed-through groups.\n" + setting + "\n";
+        // libvirt reads the first cgroup_device_acl (virConfGetValue returns the first entry of that
+        // name), so that one is rewritten in place. Later ones are commented out, not removed: libvirt
+        // ignores them today, and the admin can still see what they held. Comments inside the list,
+        // which libvirt's parser refuses, move above the setting.
+        var sb = new StringBuilder(original);
+        foreach (var later in settings.Where(s => s.Name == Name && s != inForce).OrderByDescending(s => s.Start))
+        {
+            var (from, to) = WholeLines(original, later);
+            var lines = original[from..to].Split('\n');
+            var commented = string.Join('\n', lines.Select(l => l.Length == 0 || l == "\r" ? l : "#" + l));
+            sb.Remove(from, to - from).Insert(from, "# PciPassthrough: libvirt reads only the first cgroup_device_acl above." + nl + commented);
+        }
+
+        sb.Remove(inForce.Start, inForce.End - inForce.Start).Insert(inForce.Start, string.Concat(inForce.Comments.Select(c => c + nl)) + setting);
+        return sb.ToString();
     }
+
+    private static (VirConf.Setting? InForce, string? Error) Find(List<VirConf.Setting> settings)
+    {
+        var acl = settings.Where(s => s.Name == Name).ToList();
+        var broken = acl.FirstOrDefault(s => s.Error is not null || s.Strings is null);
+        return broken is null
+            ? (acl.FirstOrDefault(), null)
+            : (null, $"cgroup_device_acl is set but its list is not a closed [ ... ] of quoted paths ({broken.Error ?? "not a list of strings"})");
+    }
+
+    /// <summary>The lines a later setting spans, refused when it shares them with another statement.</summary>
+    private static (int From, int To) WholeLines(string text, VirConf.Setting setting)
+    {
+        var from = text.LastIndexOf('\n', Math.Max(setting.Start - 1, 0)) + 1;
+        var to = text.IndexOf('\n', setting.End);
+        to = to < 0 ? text.Length : to;
+        var after = text[setting.End..to].Trim();
+        if (text[from..setting.Start].Trim().Length > 0 || (after.Length > 0 && after[0] != '#'))
+        {
+            throw Invalid("cgroup_device_acl is set more than once, and a later setting shares its line with another statement");
+        }
+
+        return (from, to);
+    }
+
+    // libvirt strings have no escapes: a path holding '"' goes in single quotes, one holding both in triple quotes.
+    private static string Quote(string path) =>
+        !path.Contains('"', StringComparison.Ordinal) ? $"\"{path}\""
+        : !path.Contains('\'', StringComparison.Ordinal) ? $"'{path}'"
+        : $"\"\"\"{path}\"\"\"";
+
+    private static PciPassthroughException Invalid(string detail) =>
+        new(ErrorIds.ConfigFileInvalid, FailureKind.InvalidArgument, $"{Path}: {detail}.", "Fix the list by hand; nothing was written.", Path);
 
     /// <summary>The /dev/vfio/N group numbers listed.</summary>
     public IEnumerable<int> VfioGroups() => (Entries ?? []).Select(e => e.StartsWith("/dev/vfio/", StringComparison.Ordinal) && int.TryParse(e.AsSpan(10), out var g) ? g : -1).Where(g => g >= 0);

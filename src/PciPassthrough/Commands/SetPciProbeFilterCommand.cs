@@ -12,7 +12,7 @@ namespace PciPassthrough.PowerShell.Commands;
 [OutputType(typeof(ConfigFileChange))]
 public sealed class SetPciProbeFilterCommand : PciCmdletBase
 {
-    private static readonly Regex VendorShape = new("^[0-9a-fA-F]{4}$", RegexOptions.CultureInvariant);
+    private static readonly Regex VendorShape = new(@"\A[0-9a-fA-F]{4}\z", RegexOptions.CultureInvariant);
 
     [Parameter(Position = 0)]
     [ValidateNotNullOrEmpty]

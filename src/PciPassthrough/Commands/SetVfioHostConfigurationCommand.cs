@@ -30,19 +30,19 @@ public sealed class SetVfioHostConfigurationCommand : HostChangingCmdletBase
 
     [Parameter]
     [ValidateNotNullOrEmpty]
-    [ValidatePattern("^[A-Za-z0-9_-]+$")]
+    [ValidatePattern(@"\A[A-Za-z0-9_-]+\z")]
     public string[]? BlacklistDriver { get; set; }
 
     /// <summary>Drivers vfio-pci must load before (softdep DRIVER pre: vfio-pci).</summary>
     [Parameter]
     [ValidateNotNullOrEmpty]
-    [ValidatePattern("^[A-Za-z0-9_-]+$")]
+    [ValidatePattern(@"\A[A-Za-z0-9_-]+\z")]
     public string[]? SoftdepDriver { get; set; }
 
     /// <summary>vendor:device ids for 'options vfio-pci ids=' (claims every device with these ids).</summary>
     [Parameter]
     [ValidateNotNullOrEmpty]
-    [ValidatePattern("^[0-9a-fA-F]{4}:[0-9a-fA-F]{4}$")]
+    [ValidatePattern(@"\A[0-9a-fA-F]{4}:[0-9a-fA-F]{4}\z")]
     public string[]? VfioPciId { get; set; }
 
     [Parameter]
@@ -63,19 +63,19 @@ public sealed class SetVfioHostConfigurationCommand : HostChangingCmdletBase
     /// <summary>The kernel the initramfs modules must exist for; the running one by default.</summary>
     [Parameter]
     [ValidateNotNullOrEmpty]
-    [ValidatePattern("^[A-Za-z0-9._+-]+$")]
+    [ValidatePattern(@"\A[A-Za-z0-9._+-]+\z")]
     public string? KernelRelease { get; set; }
 
     [Parameter]
-    [ValidatePattern("^[a-z_][a-z0-9_-]*$")]
+    [ValidatePattern(@"\A[a-z_][a-z0-9_-]*\z")]
     public string UdevOwner { get; set; } = "oneadmin";
 
     [Parameter]
-    [ValidatePattern("^[a-z_][a-z0-9_-]*$")]
+    [ValidatePattern(@"\A[a-z_][a-z0-9_-]*\z")]
     public string UdevGroup { get; set; } = "kvm";
 
     [Parameter]
-    [ValidatePattern("^0?[0-7]{3}$")]
+    [ValidatePattern(@"\A0?[0-7]{3}\z")]
     public string UdevMode { get; set; } = "0660";
 
     /// <summary>Past the safety refusals for boot-bound devices.</summary>

@@ -12,7 +12,7 @@ public sealed class RemoveVfioBindingCommand : VfioBindingCmdletBase
     /// <summary>The host driver to bind; by default the one the device had before Set-VfioBinding.</summary>
     [Parameter]
     [ValidateNotNullOrEmpty]
-    [ValidatePattern("^[A-Za-z0-9_.-]+$")]
+    [ValidatePattern(@"\A[A-Za-z0-9_.-]+\z")]
     public string? Driver { get; set; }
 
     protected override string Action => Driver is null ? "Return to the host driver" : $"Bind to {Driver}";

@@ -101,7 +101,8 @@ public class HostConfigurationTests
         host.WriteFile("etc/libvirt/qemu.conf", "cgroup_device_acl = [ \"/dev/null\", \"/dev/vfio/vfio\", \"/dev/vfio/6\" ]\n");
         var root = new HostRoot(host.Root);
         var checks = HostConfigurationDrift.Check(root, new PciDeviceReader(root, PciIdDatabase.Empty));
-        Assert.Equal(["KernelCommandLine", "BootBindDevices", "BlacklistedDrivers", "InitramfsModules", "LibvirtDeviceAcl"], checks.Select(c => c.Name));
-        Assert.All(checks, c => Assert.Equal(CheckStatus.Pass, c.Status));
+        Assert.Equal(["KernelCommandLine", "BootBindDevices", "BlacklistedDrivers", "BlacklistAgreement", "InitramfsModules", "LibvirtDeviceAcl"], checks.Select(c => c.Name));
+        Assert.All(checks.Where(c => c.Name != "BlacklistAgreement"), c => Assert.Equal(CheckStatus.Pass, c.Status));
+        Assert.Equal(CheckStatus.NotApplicable, checks.Single(c => c.Name == "BlacklistAgreement").Status);
     }
 }

@@ -64,3 +64,49 @@ Describe 'Set-VfioHostConfiguration' {
         Get-Content -Raw $sysconfig | Should -BeExactly $before
     }
 }
+
+Describe 'The driver blacklist is one list' {
+    BeforeAll {
+        $script:bl = New-PciTestRoot
+        New-FakeIommuHost -Root $bl
+        New-FakePciDevice -Root $bl -Address '0000:01:00.0' -Vendor '10de' -Device '1eb8' -Class '030200' -Driver 'nouveau' -IommuGroup 6
+        'etc/modprobe.d', 'etc/default' | ForEach-Object { New-Item -ItemType Directory -Force -Path (Join-Path $bl $_) | Out-Null }
+        Set-Content -NoNewline -Path (Join-Path $bl 'etc/default/grub') -Value "GRUB_DEFAULT=0`nGRUB_CMDLINE_LINUX=`"quiet intel_iommu=sm_on`"`n"
+        function Get-Blacklist { (Get-Content (Join-Path $bl 'etc/modprobe.d/pcipassthrough-blacklist.conf') | Where-Object { $_ -match '^blacklist (\S+)$' -and $Matches[1] -ne 'lbm-nouveau' } | ForEach-Object { $_.Split(' ')[1] }) }
+        function Get-GrubLine { (Get-Content (Join-Path $bl 'etc/default/grub') | Where-Object { $_ -like 'GRUB_CMDLINE_LINUX=*' }) }
+    }
+
+    AfterAll {
+        Remove-PciTestRoot $bl
+    }
+
+    It 'a second -BlacklistDriver keeps the first, in modprobe.d and on the command line alike' {
+        Set-VfioHostConfiguration -Root $bl -BlacklistDriver nouveau -Initramfs None -Confirm:$false | Out-Null
+        Set-VfioHostConfiguration -Root $bl -BlacklistDriver radeon -Initramfs None -Confirm:$false | Out-Null
+        Get-Blacklist | Should -Be @('nouveau', 'radeon')
+        Get-GrubLine | Should -BeExactly 'GRUB_CMDLINE_LINUX="quiet intel_iommu=on,sm_on rd.driver.pre=vfio-pci rd.driver.blacklist=nouveau,radeon"'
+        (Test-VfioHostConfiguration -Root $bl | Where-Object Name -eq 'BlacklistAgreement').Status | Should -Be 'Pass'
+    }
+
+    It '-RemoveBlacklistDriver takes one off both places' {
+        Set-VfioHostConfiguration -Root $bl -RemoveBlacklistDriver nouveau -Initramfs None -Confirm:$false | Out-Null
+        Get-Blacklist | Should -Be @('radeon')
+        Get-GrubLine | Should -BeExactly 'GRUB_CMDLINE_LINUX="quiet intel_iommu=on,sm_on rd.driver.pre=vfio-pci rd.driver.blacklist=radeon"'
+    }
+
+    It 'a blacklist edited by hand on one side is reported as disagreeing' {
+        Add-Content -Path (Join-Path $bl 'etc/modprobe.d/pcipassthrough-blacklist.conf') -Value 'blacklist amdgpu'
+        $finding = Test-VfioHostConfiguration -Root $bl | Where-Object Name -eq 'BlacklistAgreement'
+        $finding.Status | Should -Be 'Warning'
+        $finding.Detail | Should -BeLike '*only in the file: amdgpu*'
+    }
+
+    It 'refuses to blacklist <Driver>, which vfio needs, and writes nothing' -TestCases @(
+        @{ Driver = 'vfio-pci' }, @{ Driver = 'vfio_iommu_type1' }, @{ Driver = 'kvm' }
+    ) {
+        $before = Get-Content -Raw (Join-Path $bl 'etc/modprobe.d/pcipassthrough-blacklist.conf')
+        { Set-VfioHostConfiguration -Root $bl -BlacklistDriver $Driver -Initramfs None -Confirm:$false } |
+            Should -Throw -ErrorId 'InvalidBlacklistDriver,PciPassthrough.PowerShell.Commands.SetVfioHostConfigurationCommand'
+        Get-Content -Raw (Join-Path $bl 'etc/modprobe.d/pcipassthrough-blacklist.conf') | Should -BeExactly $before
+    }
+}

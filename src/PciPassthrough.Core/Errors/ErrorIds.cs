@@ -41,5 +41,6 @@ public static class ErrorIds
     public const string ObjectFromAnotherHost = "ObjectFromAnotherHost";
     public const string ConfigurationInputRejected = "ConfigurationInputRejected";
     public const string DeviceNamePatternTimeout = "DeviceNamePatternTimeout";
+    public const string InvalidBlacklistDriver = "InvalidBlacklistDriver";
     public const string HostInventoryUnreadable = "PciHostInventoryUnreadable";
 }

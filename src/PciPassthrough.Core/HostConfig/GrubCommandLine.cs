@@ -9,6 +9,9 @@ namespace PciPassthrough.HostConfig;
 public static class GrubCommandLine
 {
     public const string Path = "/etc/default/grub";
+    /// <summary>Arguments whose value is a comma-separated list that several writers share.</summary>
+    private static readonly HashSet<string> ListArguments = new(StringComparer.Ordinal) { "rd.driver.blacklist", "modprobe.blacklist", "rd.driver.pre" };
+
     private static readonly Regex Line = new(@"^(?<lead>[ \t]*(?:export[ \t]+)?GRUB_CMDLINE_LINUX=)(?<value>.*)$", RegexOptions.Multiline | RegexOptions.CultureInvariant);
 
     /// <summary>The arguments of GRUB_CMDLINE_LINUX; empty when the line is missing.</summary>
@@ -20,13 +23,33 @@ public static class GrubCommandLine
 
     /// <summary>
     /// The file with <paramref name="wanted"/> arguments set: an argument with the same name (before '=')
-    /// is replaced, others appended; a list argument (rd.driver.blacklist) gains the missing items.
+    /// is replaced, others appended; a list argument (rd.driver.blacklist) gains the missing items and
+    /// loses the <paramref name="removedItems"/>; intel_iommu=/amd_iommu= keep their other sub-options
+    /// (intel_iommu=sm_on,igfx_off plus on gives on,sm_on,igfx_off).
     /// </summary>
-    public static string Apply(string? text, IReadOnlyList<string> wanted)
+    public static string Apply(string? text, IReadOnlyList<string> wanted, IReadOnlyCollection<string>? removedItems = null)
     {
         var original = text ?? "";
         var m = Line.Match(original);
         var args = m.Success ? Unquote(m.Groups["value"].Value).Split(' ', StringSplitOptions.RemoveEmptyEntries).ToList() : [];
+        var removed = removedItems ?? [];
+        for (var i = args.Count - 1; i >= 0 && removed.Count > 0; i--)
+        {
+            var name = args[i].Split('=')[0];
+            if (ListArguments.Contains(name))
+            {
+                var items = args[i].Split('=', 2).ElementAtOrDefault(1)?.Split(',', StringSplitOptions.RemoveEmptyEntries).Where(x => !removed.Contains(x)).ToList() ?? [];
+                if (items.Count == 0)
+                {
+                    args.RemoveAt(i);
+                }
+                else
+                {
+                    args[i] = $"{name}={string.Join(',', items)}";
+                }
+            }
+        }
+
         foreach (var arg in wanted)
         {
             var name = arg.Split('=')[0];
@@ -35,10 +58,21 @@ public static class GrubCommandLine
             {
                 args.Add(arg);
             }
-            else if (name is "rd.driver.blacklist" or "modprobe.blacklist" or "rd.driver.pre")
+            else if (ListArguments.Contains(name) || name is "intel_iommu" or "amd_iommu")
             {
                 var items = args[index].Split('=', 2).ElementAtOrDefault(1)?.Split(',', StringSplitOptions.RemoveEmptyEntries).ToList() ?? [];
-                items.AddRange(arg.Split('=', 2)[1].Split(',').Where(i => !items.Contains(i)));
+                var add = arg.Split('=', 2)[1].Split(',');
+                if (name is "intel_iommu" or "amd_iommu")
+                {
+                    // on and off contradict each other; every other sub-option (sm_on, igfx_off, ...) stays.
+                    items.RemoveAll(x => x is "on" or "off" && add.Any(a => a is "on" or "off"));
+                    items.InsertRange(0, add.Where(a => !items.Contains(a)));
+                }
+                else
+                {
+                    items.AddRange(add.Where(a => !items.Contains(a)));
+                }
+
                 args[index] = $"{name}={string.Join(',', items)}";
             }
             else

@@ -45,6 +45,20 @@ public static class HostConfigurationDrift
             ? new("BlacklistedDrivers", CheckStatus.Pass, config.BlacklistedDrivers.Length == 0 ? "No driver is blacklisted." : $"Blacklisted and not loaded: {string.Join(", ", config.BlacklistedDrivers)}.")
             : new("BlacklistedDrivers", CheckStatus.Warning, $"Blacklisted but loaded anyway: {string.Join(", ", loaded)} (the initramfs does not have the blacklist, or something loads it by name).", "Rebuild the initramfs (dracut --force or update-initramfs -u) and add rd.driver.blacklist=<driver> to the kernel command line."));
 
+        // The module's blacklist file and rd.driver.blacklist= come from one list: they must agree.
+        var inFile = DriverBlacklist.Current(root).Select(KernelModules.Normalize).ToHashSet(StringComparer.Ordinal);
+        var onCommandLine = config.GrubCommandLine.Where(a => a.StartsWith("rd.driver.blacklist=", StringComparison.Ordinal))
+            .SelectMany(a => a["rd.driver.blacklist=".Length..].Split(',', StringSplitOptions.RemoveEmptyEntries)).Select(KernelModules.Normalize).ToHashSet(StringComparer.Ordinal);
+        var onlyInFile = inFile.Except(onCommandLine).Order(StringComparer.Ordinal).ToList();
+        var onlyOnCommandLine = onCommandLine.Except(inFile).Order(StringComparer.Ordinal).ToList();
+        checks.Add(inFile.Count == 0 && onCommandLine.Count == 0
+            ? new("BlacklistAgreement", CheckStatus.NotApplicable, $"Neither {ModprobeFiles.BlacklistPath} nor rd.driver.blacklist= names a driver.")
+            : onlyInFile.Count == 0 && (onlyOnCommandLine.Count == 0 || inFile.Count == 0)
+                ? new("BlacklistAgreement", CheckStatus.Pass, inFile.Count == 0
+                    ? $"rd.driver.blacklist= names {string.Join(", ", onCommandLine)}; the module's blacklist file names none (set by hand)."
+                    : $"{ModprobeFiles.BlacklistPath} and rd.driver.blacklist= agree: {string.Join(", ", inFile.Order(StringComparer.Ordinal))}.")
+                : new("BlacklistAgreement", CheckStatus.Warning, $"{ModprobeFiles.BlacklistPath} and rd.driver.blacklist= disagree:{(onlyInFile.Count > 0 ? $" only in the file: {string.Join(", ", onlyInFile)};" : "")}{(onlyOnCommandLine.Count > 0 ? $" only on the command line: {string.Join(", ", onlyOnCommandLine)};" : "")} the initramfs and the booted kernel then blacklist different drivers.".Replace(";  the", "; the", StringComparison.Ordinal), $"Set-VfioHostConfiguration -BlacklistDriver {string.Join(",", inFile.Union(onCommandLine).Order(StringComparer.Ordinal))} writes both from one list (-RemoveBlacklistDriver takes one off)."));
+
         // Modules the initramfs names that the kernel lacks (vfio_virqfd on kernels >= 6.2).
         var release = root.TryReadText("/proc/sys/kernel/osrelease")?.Trim();
         var kernel = new KernelModules(root, release);

@@ -15,7 +15,11 @@ public sealed record HostConfigurationRequest
     /// <summary>Devices to bind to vfio-pci at boot (vfio-bind.service with driver_override).</summary>
     public IReadOnlyList<string> Addresses { get; init; } = [];
 
+    /// <summary>Drivers to add to the module's blacklist (earlier ones stay).</summary>
     public IReadOnlyList<string> BlacklistDrivers { get; init; } = [];
+
+    /// <summary>Drivers to take off the module's blacklist (modprobe.d and the kernel command line).</summary>
+    public IReadOnlyList<string> RemoveBlacklistDrivers { get; init; } = [];
 
     /// <summary>Drivers to order after vfio-pci (softdep DRIVER pre: vfio-pci).</summary>
     public IReadOnlyList<string> SoftdepDrivers { get; init; } = [];

@@ -14,6 +14,11 @@ public static class VfioHostConfigurator
 {
     public static IReadOnlyList<ConfigFileChange> Plan(HostRoot root, HostConfigurationRequest request, PciDeviceReader devices)
     {
+        // One blacklist for modprobe.d and the command line: this run's drivers join the earlier ones.
+        var blacklistChanges = request.BlacklistDrivers.Count > 0 || request.RemoveBlacklistDrivers.Count > 0;
+        var current = DriverBlacklist.Current(root);
+        var blacklist = DriverBlacklist.Merge(current, request.BlacklistDrivers, request.RemoveBlacklistDrivers);
+        request = request with { BlacklistDrivers = blacklistChanges ? blacklist : [] };
         var bootDevices = request.Addresses.Select(devices.Require).ToList();
         if (!request.Force)
         {
@@ -30,7 +35,8 @@ public static class VfioHostConfigurator
         var changes = new List<ConfigFileChange>();
         if (request.KernelCommandLine)
         {
-            changes.Add(ConfigFiles.Plan(root, GrubCommandLine.Path, text => GrubCommandLine.Apply(text, KernelArguments(request, support))));
+            var removed = current.Except(blacklist, StringComparer.Ordinal).Concat(request.RemoveBlacklistDrivers).ToList();
+            changes.Add(ConfigFiles.Plan(root, GrubCommandLine.Path, text => GrubCommandLine.Apply(text, KernelArguments(request, support), removed)));
         }
 
         var initramfs = request.Initramfs == InitramfsKind.Auto ? Detect(root) : request.Initramfs;
@@ -44,9 +50,9 @@ public static class VfioHostConfigurator
             changes.Add(ConfigFiles.Plan(root, ModprobeFiles.InitramfsToolsPath, text => ModprobeFiles.InitramfsTools(text, modules)));
         }
 
-        if (request.BlacklistDrivers.Count > 0)
+        if (blacklistChanges)
         {
-            changes.Add(ConfigFiles.Plan(root, ModprobeFiles.BlacklistPath, _ => ModprobeFiles.Blacklist(request.BlacklistDrivers)));
+            changes.Add(ConfigFiles.Plan(root, ModprobeFiles.BlacklistPath, _ => ModprobeFiles.Blacklist(blacklist)));
         }
 
         if (request.SoftdepDrivers.Count > 0 || request.VfioPciIds.Count > 0)

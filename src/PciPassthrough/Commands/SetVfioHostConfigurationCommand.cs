@@ -33,6 +33,12 @@ public sealed class SetVfioHostConfigurationCommand : HostChangingCmdletBase
     [ValidatePattern(@"\A[A-Za-z0-9_-]+\z")]
     public string[]? BlacklistDriver { get; set; }
 
+    /// <summary>Drivers to take off the module's blacklist, in modprobe.d and on the kernel command line.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    [ValidatePattern(@"\A[A-Za-z0-9_-]+\z")]
+    public string[]? RemoveBlacklistDriver { get; set; }
+
     /// <summary>Drivers vfio-pci must load before (softdep DRIVER pre: vfio-pci).</summary>
     [Parameter]
     [ValidateNotNullOrEmpty]
@@ -126,6 +132,7 @@ public sealed class SetVfioHostConfigurationCommand : HostChangingCmdletBase
         {
             Addresses = _addresses.Distinct().ToList(),
             BlacklistDrivers = BlacklistDriver ?? [],
+            RemoveBlacklistDrivers = RemoveBlacklistDriver ?? [],
             SoftdepDrivers = SoftdepDriver ?? [],
             VfioPciIds = (VfioPciId ?? []).Select(i => i.ToLowerInvariant()).ToList(),
             Iommu = Iommu == "Auto" ? null : Iommu.ToLowerInvariant(),

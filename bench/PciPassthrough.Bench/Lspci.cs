@@ -81,7 +81,7 @@ internal static class Lspci
     /// </summary>
     public static (int Compared, int Differences, List<string> Examples) Compare(IReadOnlyList<Dictionary<string, string>> lspci, IEnumerable<PciDevice> devices)
     {
-        var byAddress = devices.ToDictionary(d => d.Address, StringComparer.Ordinal);
+        var byAddress = devices.ToDictionary(d => d.PciAddress, StringComparer.Ordinal);
         int compared = 0, differences = 0;
         var examples = new List<string>();
         foreach (var record in lspci)

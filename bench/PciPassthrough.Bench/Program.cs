@@ -64,12 +64,16 @@ internal static class Program
             return 0;
         }
 
+        var treeDirectory = options.TempDirectory ?? DefaultTempDirectory();
+        if (options.Probe)
+        {
+            return ProbeBench.Run(options, treeDirectory);
+        }
+
         if (!Preflight())
         {
             return 2;
         }
-
-        var treeDirectory = options.TempDirectory ?? DefaultTempDirectory();
 
         Console.CancelKeyPress += (_, _) => _current?.Dispose();
         var started = DateTimeOffset.Now;
@@ -124,7 +128,7 @@ internal static class Program
     }
 
     /// <summary>FakeHost writes under the temp directory; point it at ours for the time of the writing only.</summary>
-    private static (FakeHost Host, SriovTree.Shape Shape) CreateTree(string directory, int size)
+    internal static (FakeHost Host, SriovTree.Shape Shape) CreateTree(string directory, int size)
     {
         var saved = Environment.GetEnvironmentVariable("TMPDIR");
         Environment.SetEnvironmentVariable("TMPDIR", directory);
@@ -548,6 +552,9 @@ internal sealed class Options
           --out FILE               also write the report here (default bench/PciPassthrough.Bench/results/inventory-<time>.md)
           --tmp DIR                where to write the trees (default /dev/shm when it is a tmpfs, else $TMPDIR or /tmp)
           --keep                   keep the generated trees instead of deleting them
+          --probe                  instead of the inventory: pci-probe, pci.ps1 and pci.rb as whole processes (--sizes default 4096)
+          --pci-rb FILE            OpenNebula's pci.rb for --probe (or PCI_RB); without it pci.rb is left out
+          --pwsh FILE              the pwsh for pci.ps1 (or PCIPASSTHROUGH_PWSH; default the pinned tool's, after dotnet tool restore)
         The module must be built first: dotnet build -c Release PciPassthrough.sln (PCIPASSTHROUGH_MODULE overrides its path).
         """;
 
@@ -567,6 +574,17 @@ internal sealed class Options
 
     public bool Help { get; private set; }
 
+    public bool Probe { get; private set; }
+
+    public string? PciRb { get; private set; }
+
+    public string? Pwsh { get; private set; }
+
+    private bool _sizesGiven;
+
+    /// <summary>The probe comparison's sizes: the issue's 4,096-function host unless --sizes says otherwise.</summary>
+    public IReadOnlyList<int> ProbeSizes => _sizesGiven ? Sizes : [4096];
+
     public IReadOnlyList<string> Arguments { get; private set; } = [];
 
     public static Options Parse(string[] args)
@@ -579,6 +597,7 @@ internal sealed class Options
             {
                 case "--sizes":
                     o.Sizes = Next().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(v => Positive(v, "--sizes")).ToArray();
+                    o._sizesGiven = true;
                     break;
                 case "--repeat":
                     o.Repeat = Positive(Next(), "--repeat");
@@ -594,6 +613,15 @@ internal sealed class Options
                     break;
                 case "--tmp":
                     o.TempDirectory = Directory.Exists(Next()) ? Path.GetFullPath(args[i]) : throw new ArgumentException($"--tmp: '{args[i]}' is not a directory.");
+                    break;
+                case "--probe":
+                    o.Probe = true;
+                    break;
+                case "--pci-rb":
+                    o.PciRb = Path.GetFullPath(Next());
+                    break;
+                case "--pwsh":
+                    o.Pwsh = Path.GetFullPath(Next());
                     break;
                 case "--keep":
                     o.Keep = true;

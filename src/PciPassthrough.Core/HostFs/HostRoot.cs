@@ -42,9 +42,17 @@ public sealed class HostRoot
     /// <summary>Reads a host text file; null when it is missing or unreadable (the caller says what that means).</summary>
     public string? TryReadText(string hostPath)
     {
+        // Probes ask for many files a device may lack (sriov_numvfs on every VF): a stat is far cheaper than
+        // the exception a missing file throws, above all in the NativeAOT pci-probe. The catch stays for races.
+        var full = Resolve(hostPath);
+        if (!File.Exists(full))
+        {
+            return null;
+        }
+
         try
         {
-            return File.ReadAllText(Resolve(hostPath));
+            return File.ReadAllText(full);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException)
         {
@@ -55,9 +63,16 @@ public sealed class HostRoot
     /// <summary>The names in a host directory, sorted; empty when it is missing or unreadable.</summary>
     public IReadOnlyList<string> ListNames(string hostPath)
     {
+        // As in TryReadText: most devices have no net/ folder, and a stat costs less than the exception.
+        var full = Resolve(hostPath);
+        if (!Directory.Exists(full))
+        {
+            return [];
+        }
+
         try
         {
-            var names = Directory.EnumerateFileSystemEntries(Resolve(hostPath)).Select(System.IO.Path.GetFileName).OfType<string>().ToList();
+            var names = Directory.EnumerateFileSystemEntries(full).Select(System.IO.Path.GetFileName).OfType<string>().ToList();
             names.Sort(StringComparer.Ordinal);
             return names;
         }

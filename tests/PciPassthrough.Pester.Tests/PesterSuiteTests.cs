@@ -17,6 +17,7 @@ public sealed class PesterSuiteTests(ITestOutputHelper output)
     public void Every_Pester_test_passes_in_the_pinned_pwsh()
     {
         var resultPath = Path.Combine(RepoPaths.Root, "TestResults", "pester.xml");
+        Directory.CreateDirectory(Path.GetDirectoryName(resultPath)!); // absent in a fresh clone
         File.Delete(resultPath);
         var (exitCode, text) = PinnedPwsh.Run(
             [

@@ -1,6 +1,7 @@
-using PciPassthrough.Binding;
+using PciPassthrough.Host;
 using PciPassthrough.HostFs;
 using PciPassthrough.Iommu;
+using PciPassthrough.Safety;
 using PciPassthrough.Sysfs;
 
 namespace PciPassthrough.HostConfig;
@@ -12,8 +13,12 @@ namespace PciPassthrough.HostConfig;
 /// </summary>
 public static class VfioHostConfigurator
 {
-    public static IReadOnlyList<ConfigFileChange> Plan(HostRoot root, HostConfigurationRequest request, PciDeviceReader devices)
+    public static IReadOnlyList<ConfigFileChange> Plan(HostRoot root, HostConfigurationRequest request, PciDeviceReader devices) =>
+        Plan(new HostSession(root, devices), request);
+
+    public static IReadOnlyList<ConfigFileChange> Plan(HostSession host, HostConfigurationRequest request)
     {
+        var (root, devices) = (host.Root, host.Devices);
         // One blacklist for modprobe.d and the command line: this run's drivers join the earlier ones.
         var blacklistChanges = request.BlacklistDrivers.Count > 0 || request.RemoveBlacklistDrivers.Count > 0;
         var current = DriverBlacklist.Current(root);
@@ -24,14 +29,16 @@ public static class VfioHostConfigurator
         {
             // Binding the host's disk or network at boot would strand it at every boot: check every
             // device a boot-time setting captures, not only the addresses named.
-            var safety = new BindingSafety(root);
-            foreach (var d in bootDevices.Concat(CapturedAtBoot(root, request, devices)).DistinctBy(d => d.PciAddress))
+            foreach (var d in bootDevices.Concat(CapturedAtBoot(host, request)).DistinctBy(d => d.PciAddress))
             {
-                safety.CheckDevice(d, atBoot: true);
+                if (host.Safety.FirstFailure(d, SafetyPurpose.BootBind) is { } failure)
+                {
+                    throw failure.ToRefusal(d);
+                }
             }
         }
 
-        var support = IommuSupportInspector.Inspect(root);
+        var support = host.Iommu;
         var changes = new List<ConfigFileChange>();
         if (request.KernelCommandLine)
         {
@@ -69,7 +76,7 @@ public static class VfioHostConfigurator
             if (root.Exists(QemuConfAcl.Path))
             {
                 var groups = bootDevices.Select(d => d.IommuGroup).OfType<int>().ToList();
-                var existing = new IommuGroupReader(root, devices).ListNumbers();
+                var existing = host.Groups.ListNumbers();
                 changes.Add(ConfigFiles.Plan(root, QemuConfAcl.Path, text => QemuConfAcl.Apply(text, groups, existing)));
             }
         }
@@ -81,8 +88,9 @@ public static class VfioHostConfigurator
     /// The devices that vfio-pci ids= would claim (every device with those ids) and that a blacklist
     /// would leave without their driver (every device on it now, or whose modalias names it).
     /// </summary>
-    private static IEnumerable<PciDevice> CapturedAtBoot(HostRoot root, HostConfigurationRequest request, PciDeviceReader devices)
+    private static IEnumerable<PciDevice> CapturedAtBoot(HostSession host, HostConfigurationRequest request)
     {
+        var (root, devices) = (host.Root, host.Devices);
         if (request.VfioPciIds.Count == 0 && request.BlacklistDrivers.Count == 0)
         {
             return [];
@@ -90,7 +98,7 @@ public static class VfioHostConfigurator
 
         var all = devices.ReadAll().ToList();
         var blacklisted = request.BlacklistDrivers.Select(KernelModules.Normalize).ToHashSet(StringComparer.Ordinal);
-        var aliases = ModuleAliases.Read(root, root.TryReadText("/proc/sys/kernel/osrelease")?.Trim());
+        var aliases = host.Aliases;
         return all.Where(d =>
             request.VfioPciIds.Any(id => string.Equals(id, $"{d.VendorId}:{d.DeviceId}", StringComparison.OrdinalIgnoreCase))
             || (d.Driver is string drv && blacklisted.Contains(KernelModules.Normalize(drv)))

@@ -1,3 +1,4 @@
+using PciPassthrough.Host;
 using PciPassthrough.HostConfig;
 using PciPassthrough.HostFs;
 using PciPassthrough.Iommu;
@@ -13,37 +14,31 @@ namespace PciPassthrough.Readiness;
 public sealed class PassthroughReadinessInspector
 {
     private readonly HostRoot _root;
-    private readonly PciDeviceReader _devices;
-    private readonly IommuGroupReader _groups;
-    private readonly Lazy<IommuSupportReport> _support;
-    private readonly DeviceSafetyRules _rules;
-    private readonly Lazy<ModprobeConfiguration> _modprobe;
-    private readonly Lazy<ModuleAliases> _aliases;
-    private readonly Lazy<QemuConfAcl> _acl;
+    private readonly HostSession _host;
     private readonly Lazy<BootBindings> _bootBindings;
     private readonly Lazy<(string File, string Rule)?> _udevOwnership;
 
-    public PassthroughReadinessInspector(HostRoot root, PciDeviceReader devices)
+    /// <summary>An inspector over a session: the host-wide facts are the session's, read once.</summary>
+    public PassthroughReadinessInspector(HostSession host)
     {
-        _root = root;
-        _devices = devices;
-        _groups = new IommuGroupReader(root, devices);
-        _support = new(() => IommuSupportInspector.Inspect(root));
-        _rules = new DeviceSafetyRules(root);
-        _modprobe = new(() => ModprobeConfiguration.Read(root));
-        _aliases = new(() => ModuleAliases.Read(root, _support.Value.KernelRelease));
-        _acl = new(() => QemuConfAcl.Read(root));
-        _bootBindings = new(() => BootBindings.Read(root, _modprobe.Value));
-        _udevOwnership = new(() => UdevRules.VfioOwnershipRule(root));
+        _host = host;
+        _root = host.Root;
+        _bootBindings = new(() => BootBindings.Read(_root, host.Modprobe));
+        _udevOwnership = new(() => UdevRules.VfioOwnershipRule(_root));
+    }
+
+    public PassthroughReadinessInspector(HostRoot root, PciDeviceReader devices)
+        : this(new HostSession(root, devices))
+    {
     }
 
     public PassthroughReadiness Assess(PciDevice device)
     {
-        var group = device.IommuGroup is int n ? _groups.Read(n) : null;
+        var group = device.IommuGroup is int n ? _host.Groups.Read(n) : null;
         var others = group?.Devices.Where(d => d.PciAddress != device.PciAddress && !d.IsBridge).ToArray() ?? [];
         // The safety rules are the binder's own (DeviceSafetyRules): what it would refuse shows as a Fail
         // here, and no remedy below suggests binding a device that a rule keeps with the host.
-        var safety = _rules.Evaluate(device, SafetyPurpose.Assess).Where(f => f.Name is not ("IommuActive" or "NotHeldByGuest")).ToList();
+        var safety = _host.Safety.Evaluate(device, SafetyPurpose.Assess).Where(f => f.Name is not ("IommuActive" or "NotHeldByGuest")).ToList();
         var blockedBy = safety.Where(f => f.Status == CheckStatus.Fail).Select(f => f.Name).ToList();
         var findings = new List<ReadinessCheck> { IommuEnabled() };
         findings.AddRange(safety.Where(f => f.Name is "IommuGroup" or "Endpoint").Select(f => f.ToCheck()));
@@ -68,7 +63,7 @@ public sealed class PassthroughReadinessInspector
 
     private ReadinessCheck IommuEnabled()
     {
-        var support = _support.Value;
+        var support = _host.Iommu;
         var failing = support.Checks.Where(c => c.Status == CheckStatus.Fail).ToList();
         return failing.Count == 0
             ? new("IommuEnabled", CheckStatus.Pass, $"The IOMMU is active ({support.IommuType ?? "type unknown"}) and Test-IommuSupport finds no failure.")
@@ -84,7 +79,7 @@ public sealed class PassthroughReadinessInspector
                 : new("GroupIsolation", CheckStatus.NotApplicable, "In no IOMMU group: there is no group to share.");
         }
 
-        var unsafeMembers = others.Select(o => (Device: o, Why: _rules.HostCritical(o))).Where(u => u.Why is not null).ToList();
+        var unsafeMembers = others.Select(o => (Device: o, Why: _host.Safety.HostCritical(o))).Where(u => u.Why is not null).ToList();
         if (unsafeMembers.Count > 0)
         {
             return new("GroupIsolation", CheckStatus.Fail, $"Its group also holds {string.Join("; ", unsafeMembers.Select(u => $"{u.Device.PciAddress} ({u.Why!.Detail.TrimEnd('.')})"))}: the whole group goes to the guest, and the host needs those.", "Move the card to a slot with its own IOMMU group (check the board's ACS support); do not pass this group through.");
@@ -138,7 +133,7 @@ public sealed class PassthroughReadinessInspector
             return new("HostDriverCannotWin", CheckStatus.Pass, $"A driver_override set when the device appears ({bootBinding.Description}) keeps {string.Join(", ", drivers)} off it.");
         }
 
-        var modprobe = _modprobe.Value;
+        var modprobe = _host.Modprobe;
         var racing = drivers.Where(d => !modprobe.Blacklisted.Contains(d) && !modprobe.LoadsVfioBefore(d)).ToList();
         return racing.Count == 0
             ? new("HostDriverCannotWin", CheckStatus.Pass, $"The host driver ({string.Join(", ", drivers)}) is blacklisted or loads after vfio-pci.")
@@ -149,7 +144,7 @@ public sealed class PassthroughReadinessInspector
     private List<string> HostDrivers(PciDevice device)
     {
         var modalias = _root.TryReadText($"/sys/bus/pci/devices/{device.PciAddress}/modalias")?.Trim();
-        var drivers = _aliases.Value.ModulesFor(modalias).ToList();
+        var drivers = _host.Aliases.ModulesFor(modalias).ToList();
         if (device.Driver is string current && current != "vfio-pci" && !drivers.Contains(KernelModules.Normalize(current)))
         {
             drivers.Add(KernelModules.Normalize(current));
@@ -169,7 +164,7 @@ public sealed class PassthroughReadinessInspector
 
     private ReadinessCheck LibvirtDeviceAcl(PciDevice device)
     {
-        var acl = _acl.Value;
+        var acl = _host.LibvirtAcl;
         if (!acl.FileExists)
         {
             return new("LibvirtDeviceAcl", CheckStatus.NotApplicable, $"No {QemuConfAcl.Path}: libvirt is not installed here.");
@@ -192,7 +187,7 @@ public sealed class PassthroughReadinessInspector
 
         var missingDefaults = QemuConfAcl.LibvirtDefaults.Where(d => d != "/dev/kqemu" && !acl.Entries.Contains(d)).ToList();
         var current = device.IommuGroup is int g ? $"/dev/vfio/{g}" : null;
-        var groups = _groups.ListNumbers();
+        var groups = _host.Groups.ListNumbers();
         var stale = acl.VfioGroups().Where(n => n != device.IommuGroup && !groups.Contains(n)).Select(n => $"/dev/vfio/{n}").ToList();
         var problems = new List<string>();
         if (current is not null && !acl.Entries.Contains(current))
@@ -229,7 +224,7 @@ public sealed class PassthroughReadinessInspector
             return new("LockedMemory", CheckStatus.Warning, "The locked-memory limit cannot be read.", "Guests with host devices pin all their RAM: make sure the hypervisor's memlock limit covers it.");
         }
 
-        if (soft == "unlimited" || _acl.Value.FileExists)
+        if (soft == "unlimited" || _host.LibvirtAcl.FileExists)
         {
             return new("LockedMemory", CheckStatus.Pass, $"Max locked memory is {soft}{(soft == "unlimited" ? "" : " bytes here; libvirt raises it for each guest with host devices")}.");
         }
@@ -244,7 +239,7 @@ public sealed class PassthroughReadinessInspector
             case SriovRole.PF:
                 return new("Sriov", CheckStatus.NotApplicable, "A physical function: NoActiveVirtualFunctions judges it.");
             case SriovRole.VF:
-                var pf = device.PhysicalFunction is string a && PciAddress.TryParse(a, out var pfa) ? _devices.Read(pfa) : null;
+                var pf = device.PhysicalFunction is string a && PciAddress.TryParse(a, out var pfa) ? _host.Devices.Read(pfa) : null;
                 if (pf is null)
                 {
                     return new("Sriov", CheckStatus.Warning, $"A virtual function whose PF {device.PhysicalFunction ?? "(unknown)"} cannot be read.", "Check the PF with Get-PciDevice.");

@@ -42,8 +42,14 @@ public sealed class DeviceSafetyRules
     private readonly Lazy<MountedStorage?> _storage;
 
     public DeviceSafetyRules(HostRoot root)
+        : this(root, () => IommuSupportInspector.Inspect(root))
     {
-        _support = new(() => IommuSupportInspector.Inspect(root));
+    }
+
+    /// <summary>Rules that take the IOMMU report from a session that already read it.</summary>
+    public DeviceSafetyRules(HostRoot root, Func<IommuSupportReport> support)
+    {
+        _support = new(support);
         _defaultRoute = new(() => DefaultRouteInterfaces.IsKnown(root) ? DefaultRouteInterfaces.Find(root) : null);
         _storage = new(() => MountedStorage.IsKnown(root) ? MountedStorage.Find(root) : null);
     }

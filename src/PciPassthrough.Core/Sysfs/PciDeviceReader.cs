@@ -22,6 +22,9 @@ public sealed class PciDeviceReader
     private NativeDirectory? _devicesDir;
     private (byte[] Link, string Address)? _lastPhysicalFunction;
 
+    /// <summary>The pci.ids the reader names devices from.</summary>
+    public PciIdDatabase Names => _names;
+
     public PciDeviceReader(HostRoot root, PciIdDatabase names)
     {
         _root = root;

@@ -94,9 +94,9 @@ public sealed class GetIommuGroupCommand : PciCmdletBase
     {
         if (_readers is not { } r || r.Root != root.Path)
         {
-            var devices = new PciDeviceReader(root, Guard(() => PciIdDatabaseLocator.Locate(root, null)));
-            _ = Guard(devices.ListAddresses); // a tree without sysfs is an error, as for Get-PciDevice
-            _readers = r = (root.Path, devices, new IommuGroupReader(root, devices));
+            var session = SessionFor(root);
+            _ = Guard(session.Devices.ListAddresses); // a tree without sysfs is an error, as for Get-PciDevice
+            _readers = r = (root.Path, session.Devices, session.Groups);
         }
 
         return r;

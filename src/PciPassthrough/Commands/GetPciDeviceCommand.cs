@@ -149,7 +149,8 @@ public sealed class GetPciDeviceCommand : PciCmdletBase
     {
         if (_scan is null || _scan.Root.Path != root.Path)
         {
-            var names = Guard(() => PciIdDatabaseLocator.Locate(root, PciIdsPath is null ? null : GetUnresolvedProviderPathFromPSPath(PciIdsPath)));
+            var session = SessionFor(root, PciIdsPath);
+            var names = session.Names;
             if (names.SourcePath is null)
             {
                 WriteWarning("No pci.ids file was found; device names read as lspci prints unknown ids. Install the pci.ids package or use -PciIdsPath.");
@@ -157,7 +158,7 @@ public sealed class GetPciDeviceCommand : PciCmdletBase
 
             WriteVerbose($"Reading PCI devices under '{root.Path}', names from '{names.SourcePath ?? "(none)"}'.");
             // The probe's own rules (OpenNebula.Probe.ProbeSelection), shared with Invoke-PciProbe.
-            _scan = new HostScan(root, new PciDeviceReader(root, names), _probeFilter is null ? null : Guard(() => new ProbeSelection(root, _probeFilter)));
+            _scan = new HostScan(root, session.Devices, _probeFilter is null ? null : Guard(() => new ProbeSelection(root, _probeFilter)));
         }
 
         return _scan;

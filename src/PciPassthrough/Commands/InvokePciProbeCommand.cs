@@ -57,13 +57,13 @@ public sealed class InvokePciProbeCommand : PciCmdletBase
         var filter = new PciProbeFilter(Filter ?? given.Filter, ShortAddress ?? given.ShortAddress, DeviceName ?? given.DeviceName, NvidiaVendors ?? given.NvidiaVendors);
         var root = ResolveRoot();
         var probe = Guard(() => new PciProbe(root, filter));
-        var names = Guard(() => PciIdDatabaseLocator.Locate(root, PciIdsPath is null ? null : GetUnresolvedProviderPathFromPSPath(PciIdsPath)));
-        if (names.SourcePath is null)
+        var session = SessionFor(root, PciIdsPath);
+        if (session.Names.SourcePath is null)
         {
             WriteWarning("No pci.ids file was found; names read as lspci prints unknown ids. Install the pci.ids package or use -PciIdsPath.");
         }
 
-        var reader = new PciDeviceReader(root, names);
+        var reader = session.Devices;
         var blocks = Guard(() => probe.Run(reader.ReadAll(null, StopToken)));
         foreach (var diagnostic in reader.Diagnostics)
         {

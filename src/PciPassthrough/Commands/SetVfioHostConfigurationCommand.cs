@@ -127,7 +127,7 @@ public sealed class SetVfioHostConfigurationCommand : HostChangingCmdletBase
         }
 
         var root = ResolveRoot();
-        var devices = new PciDeviceReader(root, Guard(() => PciIdDatabaseLocator.Locate(root, null)));
+        var devices = SessionFor(root).Devices;
         var request = new HostConfigurationRequest
         {
             Addresses = _addresses.Distinct().ToList(),
@@ -147,7 +147,7 @@ public sealed class SetVfioHostConfigurationCommand : HostChangingCmdletBase
         };
 
         // Everything is planned (and every refusal raised) before the first file is written.
-        var plan = Guard(() => VfioHostConfigurator.Plan(root, request, devices));
+        var plan = Guard(() => VfioHostConfigurator.Plan(SessionFor(root), request));
         if (!IsWhatIf)
         {
             Guard(() => ConfigFiles.EnsureWritable(plan));

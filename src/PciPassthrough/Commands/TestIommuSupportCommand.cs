@@ -24,7 +24,7 @@ public sealed class TestIommuSupportCommand : PciCmdletBase
             return; // objects piped in from one host share one report
         }
 
-        var report = Guard(() => IommuSupportInspector.Inspect(root));
+        var report = Guard(() => SessionFor(root).Iommu);
         foreach (var check in report.Checks)
         {
             WriteVerbose($"{check.Name}: {check.Status}. {check.Detail}");

@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using PciPassthrough.Host;
 using PciPassthrough.HostFs;
 using PciPassthrough.Ids;
 using PciPassthrough.PowerShell.Common;
@@ -13,7 +14,7 @@ namespace PciPassthrough.PowerShell.Commands;
 [OutputType(typeof(PassthroughReadiness))]
 public sealed class TestPciPassthroughReadinessCommand : PciCmdletBase
 {
-    private (string Root, PciDeviceReader Devices, PassthroughReadinessInspector Inspector)? _state;
+    private (HostSession Session, PassthroughReadinessInspector Inspector)? _audit;
 
     /// <summary>Devices to assess (addresses, or PciDevice objects by their Address); every device when omitted.</summary>
     [Parameter(Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
@@ -24,7 +25,13 @@ public sealed class TestPciPassthroughReadinessCommand : PciCmdletBase
 
     protected override void ProcessRecord()
     {
-        var (_, devices, inspector) = StateFor(ResolveRoot());
+        var session = SessionFor(ResolveRoot());
+        if (_audit is not { } audit || audit.Session != session)
+        {
+            _audit = audit = (session, new PassthroughReadinessInspector(session));
+        }
+
+        var (devices, inspector) = (session.Devices, audit.Inspector);
         if (Address is null)
         {
             foreach (var device in Guard(() => devices.ReadAll(cancel: StopToken).ToList()))
@@ -52,16 +59,5 @@ public sealed class TestPciPassthroughReadinessCommand : PciCmdletBase
             WriteVerbose($"{device.PciAddress}: ready now {readiness.ReadyNow}, after a reboot {readiness.ReadyAfterReboot}.");
             WriteObject(readiness);
         }
-    }
-
-    private (string, PciDeviceReader, PassthroughReadinessInspector) StateFor(HostRoot root)
-    {
-        if (_state is not { } s || s.Root != root.Path)
-        {
-            var devices = new PciDeviceReader(root, Guard(() => PciIdDatabaseLocator.Locate(root, null)));
-            _state = s = (root.Path, devices, new PassthroughReadinessInspector(root, devices));
-        }
-
-        return s;
     }
 }

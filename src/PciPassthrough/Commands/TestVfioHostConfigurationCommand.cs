@@ -20,8 +20,7 @@ public sealed class TestVfioHostConfigurationCommand : PciCmdletBase
     protected override void ProcessRecord()
     {
         var root = ResolveRoot();
-        var devices = new PciDeviceReader(root, Guard(() => PciIdDatabaseLocator.Locate(root, null)));
-        var checks = Guard(() => HostConfigurationDrift.Check(root, devices));
+        var checks = Guard(() => HostConfigurationDrift.Check(root, SessionFor(root).Devices));
         if (Quiet)
         {
             WriteObject(checks.All(c => c.Status is CheckStatus.Pass or CheckStatus.NotApplicable));

@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using PciPassthrough.Host;
 using PciPassthrough.HostFs;
 
 namespace PciPassthrough.PowerShell.Common;
@@ -7,6 +8,7 @@ namespace PciPassthrough.PowerShell.Common;
 public abstract class PciCmdletBase : PSCmdlet, IDisposable
 {
     private readonly CancellationTokenSource _stopping = new();
+    private HostSession? _session;
 
     /// <summary>The host filesystem root; <c>/</c> is the live host.</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
@@ -43,6 +45,21 @@ public abstract class PciCmdletBase : PSCmdlet, IDisposable
         }
 
         return Guard(() => new HostRoot(path));
+    }
+
+    /// <summary>
+    /// The host session of this call for <paramref name="root"/>: one per call and root, so that a
+    /// pipeline of devices reads the host's facts once and every core service judges the same facts.
+    /// </summary>
+    protected HostSession SessionFor(HostRoot root, string? pciIdsPath = null)
+    {
+        if (_session is null || _session.Root.Path != root.Path)
+        {
+            _session = new HostSession(root, pciIdsPath is null ? null : SessionState.Path.GetUnresolvedProviderPathFromPSPath(pciIdsPath));
+            _ = Guard(() => _session.Names); // an unreadable pci.ids is the command's error, here
+        }
+
+        return _session;
     }
 
     /// <summary>Runs core code; its failures end the command as terminating errors with stable IDs.</summary>

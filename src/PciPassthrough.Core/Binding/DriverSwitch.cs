@@ -129,7 +129,7 @@ public sealed class DriverSwitch
     {
         try
         {
-            var target = new FileInfo(_root.Resolve(hostPath)).LinkTarget;
+            var target = new FileInfo(_root.ResolveContained(hostPath)).LinkTarget;
             return target is null ? null : Path.GetFileName(target.TrimEnd('/'));
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)

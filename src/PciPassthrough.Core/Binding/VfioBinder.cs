@@ -249,10 +249,11 @@ public sealed class VfioBinder
                 progress?.Invoke(touched.Count, origins.Count);
             }
         }
-        catch (Exception e) when (e is BindingStepException or OperationCanceledException)
+        catch (Exception e) when (e is BindingStepException or OperationCanceledException or PciPassthroughException)
         {
+            // A refusal mid-way (a link out of the root) undoes the devices already moved, as a failed step does.
             RollBack(touched, log, e);
-            if (e is OperationCanceledException)
+            if (e is not BindingStepException)
             {
                 throw;
             }

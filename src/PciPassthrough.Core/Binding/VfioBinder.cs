@@ -124,8 +124,9 @@ public sealed class VfioBinder
         }
 
         // Each device came from a host driver just now: its origin is that driver, whatever an older
-        // record said. Saved before the journal is cleared, so a crash cannot lose it.
-        Transact(origins, (s, o) => s.MoveTo(o.Address, VfioDriver, VfioDriver), "bind to vfio-pci", log, progress, () =>
+        // record said. Saved before the journal is cleared, so a crash cannot lose it; and a journal whose
+        // every device is on vfio-pci with its origin saved is a finished bind, which Recover keeps.
+        Transact(origins, (s, o) => s.MoveTo(o.Address, VfioDriver, VfioDriver), "bind to vfio-pci", log, progress, beforeClear: () =>
         {
             foreach (var o in origins)
             {
@@ -199,8 +200,10 @@ public sealed class VfioBinder
             {
                 s.MoveTo(o.Address, driver, finalOverride);
             }
-        }, "return to the host driver", log, progress, () =>
+        }, "return to the host driver", log, progress, afterClear: () =>
         {
+            // After the journal is gone: a crash before this leaves a stale record (replaced at the next
+            // bind), never a recovery that returns the devices to vfio-pci without their records.
             foreach (var p in plan)
             {
                 _state.ForgetOrigin(p.Origin.Address);
@@ -215,7 +218,46 @@ public sealed class VfioBinder
         return results;
     }
 
-    /// <summary>Puts back the devices of a transaction whose process died; returns what it repaired.</summary>
+    /// <summary>The journal of an interrupted transaction, for inspection; empty when there is none.</summary>
+    public IReadOnlyList<DeviceOrigin> ReadJournal() => _state.ReadJournal();
+
+    /// <summary>The journal file under this root.</summary>
+    public string JournalFile => _state.JournalFile;
+
+    /// <summary>
+    /// Drops the journal of an interrupted transaction without touching any device, under the lock: for
+    /// an operator who has put its devices where they belong. Returns what it named (empty when it could
+    /// not be read).
+    /// </summary>
+    public IReadOnlyList<DeviceOrigin> ClearJournal(Action<string> log)
+    {
+        EnsurePrivileged();
+        using var held = BindingLock.Acquire(_root, _settings.LockTimeout, _settings.Cancel, log);
+        IReadOnlyList<DeviceOrigin> named;
+        try
+        {
+            named = _state.ReadJournal();
+        }
+        catch (PciPassthroughException e) when (e.ErrorId == ErrorIds.JournalUnreadable)
+        {
+            log(e.Message);
+            named = [];
+        }
+
+        foreach (var o in named)
+        {
+            log($"{o.Address}: the journal said to return it to {o.Driver ?? "no driver"} (driver_override '{o.Override}'); left where it is.");
+        }
+
+        _state.ClearJournal();
+        return named;
+    }
+
+    /// <summary>
+    /// Puts back the devices of a transaction whose process died; returns what it repaired. Only the
+    /// devices the journal names are touched, and only after the checks a bind makes: a device a guest
+    /// holds, or one the host needs, stops the recovery before any write (BindingJournalNeedsAttention).
+    /// </summary>
     public IReadOnlyList<DeviceOrigin> Recover(Action<string> log)
     {
         var journal = _state.ReadJournal();
@@ -224,12 +266,71 @@ public sealed class VfioBinder
             return journal;
         }
 
+        var sw = Switch(CancellationToken.None);
+        if (journal.All(o => sw.CurrentDriver(o.Address) == VfioDriver && _state.ReadOrigin(o.Address) == o))
+        {
+            log($"An earlier bind of {string.Join(", ", journal.Select(o => o.Address))} finished but did not clear its journal; nothing to undo.");
+            _state.ClearJournal();
+            return [];
+        }
+
+        foreach (var origin in journal.Where(o => sw.CurrentDriver(o.Address) != o.Driver || sw.CurrentOverride(o.Address) != o.Override))
+        {
+            CheckRecoverable(origin);
+        }
+
         log($"An earlier binding did not finish (its process died); returning {string.Join(", ", journal.Select(o => o.Address))} to where they were.");
         RollBack(journal, log, cause: null);
+
+        // A bind that died while saving its origins left records of devices that are back on them now.
+        foreach (var o in journal.Where(o => _state.ReadOrigin(o.Address) == o))
+        {
+            _state.ForgetOrigin(o.Address);
+        }
+
         return journal;
     }
 
-    private void Transact(List<DeviceOrigin> origins, Action<DriverSwitch, DeviceOrigin> move, string action, Action<string> log, Action<int, int>? progress, Action commit)
+    private void CheckRecoverable(DeviceOrigin origin)
+    {
+        var device = PciAddress.TryParse(origin.Address, out var address) ? _devices.Read(address) : null;
+        string? why = null;
+        Exception? inner = null;
+        if (device is null)
+        {
+            why = "the device no longer exists";
+        }
+        else if (device.InUse.Length > 0)
+        {
+            why = $"its group is open by {string.Join(", ", device.InUse.Select(u => u.ToString()))}";
+        }
+        else if (device.Driver is not null and not VfioDriver)
+        {
+            // Taking it off a host driver again: the refusals of a bind apply.
+            try
+            {
+                _safety.CheckDevice(device);
+            }
+            catch (PciPassthroughException e)
+            {
+                why = e.Message;
+                inner = e;
+            }
+        }
+
+        if (why is not null)
+        {
+            throw new PciPassthroughException(
+                ErrorIds.JournalNeedsAttention,
+                FailureKind.InvalidOperation,
+                $"An earlier binding did not finish, and its journal '{_state.JournalFile}' says to return {origin.Address} to {origin.Driver ?? "no driver"}, which is not safe now: {why}. No device was changed.",
+                $"Stop the guest and run the command again to let it return the devices; or, once each device the journal names is where it should be, clear the journal with 'Remove-VfioBinding -ClearJournal' (or delete '{_state.JournalFile}').",
+                origin.Address,
+                inner);
+        }
+    }
+
+    private void Transact(List<DeviceOrigin> origins, Action<DriverSwitch, DeviceOrigin> move, string action, Action<string> log, Action<int, int>? progress, Action? beforeClear = null, Action? afterClear = null)
     {
         if (origins.Count == 0)
         {
@@ -268,8 +369,9 @@ public sealed class VfioBinder
                 e);
         }
 
-        commit();
+        beforeClear?.Invoke();
         _state.ClearJournal();
+        afterClear?.Invoke();
     }
 
     // Back to each origin, newest first, on a switch that ignores cancellation: a rollback must finish.

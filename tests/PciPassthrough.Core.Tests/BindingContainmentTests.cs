@@ -66,6 +66,42 @@ public sealed class BindingContainmentTests : IDisposable
         Assert.Equal("vfio-pci\n", File.ReadAllText(Path.Combine(f.Host.DeviceDir(Nic1), "driver_override")));
     }
 
+    [Fact]
+    public void Links_planted_at_the_old_temp_names_are_not_followed()
+    {
+        using var f = new BindingFixture();
+        var journalVictim = Path.Combine(_outside, "B-journal-tmp");
+        var originVictim = Path.Combine(_outside, "B-origin-tmp");
+        File.WriteAllText(journalVictim, "untouched");
+        File.WriteAllText(originVictim, "untouched");
+        f.Host.Link("run/pcipassthrough/journal.tmp", journalVictim);
+        f.Host.Link($"run/pcipassthrough/origins/{Nic1}.tmp", originVictim);
+
+        f.Binder().Bind([Nic1], f.Log.Add);
+
+        Assert.Equal("untouched", File.ReadAllText(journalVictim));
+        Assert.Equal("untouched", File.ReadAllText(originVictim));
+        Assert.Equal(("vfio-pci", "vfio-pci"), f.State(Nic1));
+        Assert.Equal(new DeviceOrigin(Nic1, "e1000", null), new BindingState(f.Root).ReadOrigin(Nic1));
+        Assert.DoesNotContain(Directory.GetFiles(f.Root.Resolve(BindingState.Directory), "*.tmp", SearchOption.AllDirectories), p => new FileInfo(p).LinkTarget is null);
+    }
+
+    [Fact]
+    public void A_symlinked_state_directory_is_refused_even_inside_the_root()
+    {
+        using var f = new BindingFixture();
+        Directory.CreateDirectory(Path.Combine(f.Host.Root, "run/elsewhere"));
+        f.Host.Link("run/pcipassthrough", "elsewhere");
+        var e = Assert.Throws<PciPassthroughException>(() => f.Binder().Bind([Nic1], f.Log.Add));
+        Assert.Equal(ErrorIds.StateDirectoryUnsafe, e.ErrorId);
+        Assert.Empty(f.Kernel.Writes);
+        Assert.Empty(Directory.GetFileSystemEntries(Path.Combine(f.Host.Root, "run/elsewhere")));
+
+        File.Delete(Path.Combine(f.Host.Root, "run/pcipassthrough"));
+        f.Host.Link("run/pcipassthrough/origins", _outside);
+        Assert.Equal(ErrorIds.StateDirectoryUnsafe, Assert.Throws<PciPassthroughException>(() => new BindingState(f.Root).SaveOrigin(new DeviceOrigin(Nic1, "e1000", null))).ErrorId);
+    }
+
     // The finding's tree: sys/bus/pci/devices/<addr> is an absolute link to a copy of the device outside.
     private string MoveDeviceOutside(BindingFixture f, string address)
     {

@@ -71,6 +71,10 @@ public sealed class BindingState
 
     private string OriginPath(string address) => _root.Resolve($"{Directory}/origins/{address}");
 
+    private string StateDirectory => _root.Resolve(Directory);
+
+    private string OriginsDirectory => _root.Resolve(Directory + "/origins");
+
     /// <summary>The journal file under the root, for messages.</summary>
     public string JournalFile => JournalPath;
 
@@ -85,6 +89,7 @@ public sealed class BindingState
         string[] lines;
         try
         {
+            Checked(path);
             if (!File.Exists(path) && !System.IO.Directory.Exists(path) && new FileInfo(path).LinkTarget is null)
             {
                 return [];
@@ -111,23 +116,36 @@ public sealed class BindingState
         return origins;
     }
 
-    public void WriteJournal(IEnumerable<DeviceOrigin> origins)
+    public void WriteJournal(IEnumerable<DeviceOrigin> origins) => WriteAtomically(Checked(JournalPath), origins);
+
+    public void ClearJournal() => File.Delete(Checked(JournalPath));
+
+    public DeviceOrigin? ReadOrigin(string address) => ReadLines(Checked(OriginPath(address))).FirstOrDefault();
+
+    public void SaveOrigin(DeviceOrigin origin) => WriteAtomically(Checked(OriginPath(origin.Address)), [origin]);
+
+    public void ForgetOrigin(string address) => File.Delete(Checked(OriginPath(address)));
+
+    // The state directories must be real directories: through a link, a write, rename or delete would
+    // land wherever the link points (outside a captured root, or anywhere on the live host).
+    private string Checked(string path)
     {
-        _root.EnsureWithin(JournalPath);
-        WriteAtomically(JournalPath, origins);
+        foreach (var dir in new[] { StateDirectory, OriginsDirectory })
+        {
+            if (path.StartsWith(dir + "/", StringComparison.Ordinal) && new FileInfo(dir).LinkTarget is { } target)
+            {
+                throw new PciPassthroughException(
+                    ErrorIds.StateDirectoryUnsafe,
+                    FailureKind.PermissionDenied,
+                    $"Refusing to use the binding state directory '{dir}': it is a symbolic link (to '{target}'), so its files could be written anywhere. Nothing was changed.",
+                    $"Replace the link with a directory owned by root (mode 0755): rm '{dir}'; the next call creates it.",
+                    dir);
+            }
+        }
+
+        _root.EnsureWithin(path);
+        return path;
     }
-
-    public void ClearJournal() => File.Delete(JournalPath);
-
-    public DeviceOrigin? ReadOrigin(string address) => ReadLines(OriginPath(address)).FirstOrDefault();
-
-    public void SaveOrigin(DeviceOrigin origin)
-    {
-        _root.EnsureWithin(OriginPath(origin.Address));
-        WriteAtomically(OriginPath(origin.Address), [origin]);
-    }
-
-    public void ForgetOrigin(string address) => File.Delete(OriginPath(address));
 
     private static PciPassthroughException Unreadable(string path, string why, Exception? inner) => new(
         ErrorIds.JournalUnreadable,
@@ -150,23 +168,42 @@ public sealed class BindingState
     }
 
     // A temp file in the same directory, flushed to disk, then renamed over: a crash leaves the old
-    // content or the new one, never half of either.
+    // content or the new one, never half of either. The temp name is random and created exclusively
+    // (O_CREAT|O_EXCL), so a link planted at a guessable name is never followed.
     private static void WriteAtomically(string path, IEnumerable<DeviceOrigin> origins)
     {
-        System.IO.Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        var temp = path + ".tmp";
-        using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write))
-        using (var writer = new StreamWriter(stream))
+        var directory = Path.GetDirectoryName(path)!;
+        System.IO.Directory.CreateDirectory(directory);
+        var temp = Path.Combine(directory, $".{Path.GetFileName(path)}.{Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(8))}.tmp");
+        var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write);
+        try
         {
-            foreach (var o in origins)
+            using (stream)
+            using (var writer = new StreamWriter(stream))
             {
-                writer.Write(o.Serialize() + "\n");
+                foreach (var o in origins)
+                {
+                    writer.Write(o.Serialize() + "\n");
+                }
+
+                writer.Flush();
+                stream.Flush(flushToDisk: true);
             }
 
-            writer.Flush();
-            stream.Flush(flushToDisk: true);
+            File.Move(temp, path, overwrite: true);
         }
+        catch
+        {
+            try
+            {
+                File.Delete(temp);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // The write's own failure is the one to report; a stray temp file is harmless.
+            }
 
-        File.Move(temp, path, overwrite: true);
+            throw;
+        }
     }
 }

@@ -143,11 +143,12 @@ public sealed class DriverSwitch
     // The kernel binds synchronously for most drivers; some probe asynchronously, so poll briefly.
     private void Verify(string address, string step, Func<bool> condition, string failure)
     {
-        var deadline = DateTime.UtcNow + _settle;
+        // A monotonic clock: a step of the wall clock must not cut the check short or stretch it.
+        var waited = System.Diagnostics.Stopwatch.StartNew();
         while (!condition())
         {
             _cancel.ThrowIfCancellationRequested();
-            if (DateTime.UtcNow >= deadline)
+            if (waited.Elapsed >= _settle)
             {
                 throw new BindingStepException(address, step, failure);
             }

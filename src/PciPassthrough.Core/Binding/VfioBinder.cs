@@ -100,10 +100,16 @@ public sealed class VfioBinder
     /// <summary>Binds every address to vfio-pci, or returns every touched device to where it was.</summary>
     public IReadOnlyList<DeviceBindingResult> Bind(IReadOnlyList<string> addresses, Action<string> log, Action<int, int>? progress = null, Action<string>? warn = null)
     {
+        var calls = new CallerCallbacks(log, progress, warn);
+        return calls.Run(() => Bind(addresses, calls));
+    }
+
+    private List<DeviceBindingResult> Bind(IReadOnlyList<string> addresses, CallerCallbacks calls)
+    {
         EnsurePrivileged();
-        using var held = BindingLock.Acquire(_root, _settings.LockTimeout, _settings.Cancel, log);
+        using var held = BindingLock.Acquire(_root, _settings.LockTimeout, _settings.Cancel, calls.Log);
         var sw = Switch(_settings.Cancel);
-        Recover(warn ?? log);
+        Recover(calls);
         if (!sw.DriverLoaded(VfioDriver) && !(_kernel.LoadModule("vfio-pci") && sw.DriverLoaded(VfioDriver)))
         {
             throw new PciPassthroughException(ErrorIds.VfioPciUnavailable, FailureKind.InvalidOperation, "The vfio-pci driver is not loaded and 'modprobe vfio-pci' failed; no device was changed.", "Install the kernel's vfio modules and check Test-IommuSupport; then modprobe vfio-pci.", VfioDriver);
@@ -126,7 +132,7 @@ public sealed class VfioBinder
         // Each device came from a host driver just now: its origin is that driver, whatever an older
         // record said. Saved before the journal is cleared, so a crash cannot lose it; and a journal whose
         // every device is on vfio-pci with its origin saved is a finished bind, which Recover keeps.
-        Transact(origins, (s, o) => s.MoveTo(o.Address, VfioDriver, VfioDriver), "bind to vfio-pci", log, progress, beforeClear: () =>
+        Transact(origins, (s, o) => s.MoveTo(o.Address, VfioDriver, VfioDriver), "bind to vfio-pci", calls, beforeClear: () =>
         {
             foreach (var o in origins)
             {
@@ -147,10 +153,16 @@ public sealed class VfioBinder
     /// </summary>
     public IReadOnlyList<DeviceBindingResult> Unbind(IReadOnlyList<(string Address, string? Driver)> targets, Action<string> log, Action<int, int>? progress = null, Action<string>? warn = null)
     {
+        var calls = new CallerCallbacks(log, progress, warn);
+        return calls.Run(() => Unbind(targets, calls));
+    }
+
+    private List<DeviceBindingResult> Unbind(IReadOnlyList<(string Address, string? Driver)> targets, CallerCallbacks calls)
+    {
         EnsurePrivileged();
-        using var held = BindingLock.Acquire(_root, _settings.LockTimeout, _settings.Cancel, log);
+        using var held = BindingLock.Acquire(_root, _settings.LockTimeout, _settings.Cancel, calls.Log);
         var sw = Switch(_settings.Cancel);
-        Recover(warn ?? log);
+        Recover(calls);
         var results = new List<DeviceBindingResult>();
         var plan = new List<(DeviceOrigin Origin, string? Driver, string? FinalOverride, bool ToNoDriver)>();
         foreach (var (address, requestedDriver) in targets.DistinctBy(t => t.Address))
@@ -200,7 +212,7 @@ public sealed class VfioBinder
             {
                 s.MoveTo(o.Address, driver, finalOverride);
             }
-        }, "return to the host driver", log, progress, afterClear: () =>
+        }, "return to the host driver", calls, afterClear: () =>
         {
             // After the journal is gone: a crash before this leaves a stale record (replaced at the next
             // bind), never a recovery that returns the devices to vfio-pci without their records.
@@ -260,6 +272,12 @@ public sealed class VfioBinder
     /// </summary>
     public IReadOnlyList<DeviceOrigin> Recover(Action<string> log)
     {
+        var calls = new CallerCallbacks(log);
+        return calls.Run(() => Recover(calls));
+    }
+
+    private IReadOnlyList<DeviceOrigin> Recover(CallerCallbacks calls)
+    {
         var journal = _state.ReadJournal();
         if (journal.Count == 0)
         {
@@ -269,7 +287,7 @@ public sealed class VfioBinder
         var sw = Switch(CancellationToken.None);
         if (journal.All(o => sw.CurrentDriver(o.Address) == VfioDriver && _state.ReadOrigin(o.Address) == o))
         {
-            log($"An earlier bind of {string.Join(", ", journal.Select(o => o.Address))} finished but did not clear its journal; nothing to undo.");
+            calls.Warn($"An earlier bind of {string.Join(", ", journal.Select(o => o.Address))} finished but did not clear its journal; nothing to undo.");
             _state.ClearJournal();
             return [];
         }
@@ -279,8 +297,8 @@ public sealed class VfioBinder
             CheckRecoverable(origin);
         }
 
-        log($"An earlier binding did not finish (its process died); returning {string.Join(", ", journal.Select(o => o.Address))} to where they were.");
-        RollBack(journal, log, cause: null);
+        calls.Warn($"An earlier binding did not finish (its process died); returning {string.Join(", ", journal.Select(o => o.Address))} to where they were.");
+        RollBack(journal, calls, cause: null);
 
         // A bind that died while saving its origins left records of devices that are back on them now.
         foreach (var o in journal.Where(o => _state.ReadOrigin(o.Address) == o))
@@ -330,9 +348,9 @@ public sealed class VfioBinder
         }
     }
 
-    private void Transact(List<DeviceOrigin> origins, Action<DriverSwitch, DeviceOrigin> move, string action, Action<string> log, Action<int, int>? progress, Action? beforeClear = null, Action? afterClear = null)
+    private void Transact(List<DeviceOrigin> origins, Action<DriverSwitch, DeviceOrigin> move, string action, CallerCallbacks calls, Action? beforeClear = null, Action? afterClear = null)
     {
-        if (origins.Count == 0)
+        if (origins.Count == 0 || calls.Stopping)
         {
             return;
         }
@@ -344,16 +362,21 @@ public sealed class VfioBinder
         {
             foreach (var origin in origins)
             {
+                calls.Log($"{origin.Address}: {action} (from {origin.Driver ?? "no driver"}).");
+                if (calls.Stopping)
+                {
+                    throw new OperationCanceledException("The caller stopped during the transaction.");
+                }
+
                 touched.Add(origin);
-                log($"{origin.Address}: {action} (from {origin.Driver ?? "no driver"}).");
                 move(sw, origin);
-                progress?.Invoke(touched.Count, origins.Count);
+                calls.Progress(touched.Count, origins.Count);
             }
         }
         catch (Exception e) when (e is BindingStepException or OperationCanceledException or PciPassthroughException)
         {
             // A refusal mid-way (a link out of the root) undoes the devices already moved, as a failed step does.
-            RollBack(touched, log, e);
+            RollBack(touched, calls, e);
             if (e is not BindingStepException)
             {
                 throw;
@@ -375,7 +398,7 @@ public sealed class VfioBinder
     }
 
     // Back to each origin, newest first, on a switch that ignores cancellation: a rollback must finish.
-    private void RollBack(IReadOnlyList<DeviceOrigin> touched, Action<string> log, Exception? cause)
+    private void RollBack(IReadOnlyList<DeviceOrigin> touched, CallerCallbacks calls, Exception? cause)
     {
         var sw = Switch(CancellationToken.None);
         var stranded = new List<string>();
@@ -384,7 +407,7 @@ public sealed class VfioBinder
             try
             {
                 sw.MoveTo(origin.Address, origin.Driver, origin.Override);
-                log($"{origin.Address}: returned to {origin.Driver ?? "no driver"}.");
+                calls.Log($"{origin.Address}: returned to {origin.Driver ?? "no driver"}.");
             }
             catch (BindingStepException e)
             {

@@ -147,3 +147,42 @@ public class BindingRecoveryTests
         Assert.Equal(("e1000", null), f.State(Nic1));
     }
 }
+
+/// <summary>What changed between the plan and the lock still refuses the call (D14).</summary>
+public class BindingRecheckTests
+{
+    private const string Nic1 = BindingFixture.Nic1;
+
+    [Fact]
+    public void A_default_route_that_appears_after_planning_refuses_the_bind_before_any_write()
+    {
+        using var f = new BindingFixture();
+        Assert.Equal([Nic1], f.Binder().PlanBind(f.Device(Nic1), includeGroup: false, force: false).Select(d => d.PciAddress));
+        f.Host.WriteFile("proc/net/route", "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\nens1\t00000000\t0102A8C0\t0003\t0\t0\t0\t00000000\t0\t0\t0\n");
+
+        var e = Assert.Throws<PciPassthroughException>(() => f.Binder().Bind([Nic1], f.Log.Add));
+        Assert.Equal(ErrorIds.CarriesDefaultRoute, e.ErrorId);
+        Assert.Empty(f.Kernel.Writes);
+        Assert.Equal(("e1000", null), f.State(Nic1));
+
+        f.Binder().Bind([Nic1], f.Log.Add, force: true);
+        Assert.Equal("vfio-pci", f.State(Nic1).Driver);
+    }
+
+    [Fact]
+    public void A_guest_that_starts_after_planning_refuses_the_unbind_before_any_write()
+    {
+        using var f = new BindingFixture();
+        var binder = f.Binder();
+        binder.Bind([Nic1], f.Log.Add);
+        VfioBinder.PlanUnbind(f.Device(Nic1), force: false);
+        f.Host.WriteFile("dev/vfio/1", "");
+        f.Host.AddProcess(4242, "qemu-kvm-one", ["qemu", "-name", "guest=one-7"], "/dev/vfio/1");
+        f.Kernel.Writes.Clear();
+
+        var e = Assert.Throws<PciPassthroughException>(() => binder.Unbind([(Nic1, null)], f.Log.Add));
+        Assert.Equal(ErrorIds.InUse, e.ErrorId);
+        Assert.Empty(f.Kernel.Writes);
+        Assert.Equal(("vfio-pci", "vfio-pci"), f.State(Nic1));
+    }
+}

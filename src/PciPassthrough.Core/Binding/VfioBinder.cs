@@ -98,18 +98,25 @@ public sealed class VfioBinder
     }
 
     /// <summary>Binds every address to vfio-pci, or returns every touched device to where it was.</summary>
-    public IReadOnlyList<DeviceBindingResult> Bind(IReadOnlyList<string> addresses, Action<string> log, Action<int, int>? progress = null, Action<string>? warn = null)
+    /// <remarks>Unless <paramref name="force"/>, the bind's refusals are checked again under the lock.</remarks>
+    public IReadOnlyList<DeviceBindingResult> Bind(IReadOnlyList<string> addresses, Action<string> log, Action<int, int>? progress = null, Action<string>? warn = null, bool force = false)
     {
         var calls = new CallerCallbacks(log, progress, warn);
-        return calls.Run(() => Bind(addresses, calls));
+        return calls.Run(() => Bind(addresses, calls, force));
     }
 
-    private List<DeviceBindingResult> Bind(IReadOnlyList<string> addresses, CallerCallbacks calls)
+    private List<DeviceBindingResult> Bind(IReadOnlyList<string> addresses, CallerCallbacks calls, bool force)
     {
         EnsurePrivileged();
         using var held = BindingLock.Acquire(_root, _settings.LockTimeout, _settings.Cancel, calls.Log);
         var sw = Switch(_settings.Cancel);
         Recover(calls);
+        if (!force)
+        {
+            var safety = new BindingSafety(_root);
+            Recheck(addresses, d => d.Driver != VfioDriver, d => safety.CheckDevice(d));
+        }
+
         if (!sw.DriverLoaded(VfioDriver) && !(_kernel.LoadModule("vfio-pci") && sw.DriverLoaded(VfioDriver)))
         {
             throw new PciPassthroughException(ErrorIds.VfioPciUnavailable, FailureKind.InvalidOperation, "The vfio-pci driver is not loaded and 'modprobe vfio-pci' failed; no device was changed.", "Install the kernel's vfio modules and check Test-IommuSupport; then modprobe vfio-pci.", VfioDriver);
@@ -151,18 +158,24 @@ public sealed class VfioBinder
     /// Returns devices from vfio-pci to a host driver: the one given, else the one each had before it was
     /// bound here, else the kernel's own choice. All of them, or none (they stay on vfio-pci).
     /// </summary>
-    public IReadOnlyList<DeviceBindingResult> Unbind(IReadOnlyList<(string Address, string? Driver)> targets, Action<string> log, Action<int, int>? progress = null, Action<string>? warn = null)
+    /// <remarks>Unless <paramref name="force"/>, a guest's hold on a device is checked again under the lock.</remarks>
+    public IReadOnlyList<DeviceBindingResult> Unbind(IReadOnlyList<(string Address, string? Driver)> targets, Action<string> log, Action<int, int>? progress = null, Action<string>? warn = null, bool force = false)
     {
         var calls = new CallerCallbacks(log, progress, warn);
-        return calls.Run(() => Unbind(targets, calls));
+        return calls.Run(() => Unbind(targets, calls, force));
     }
 
-    private List<DeviceBindingResult> Unbind(IReadOnlyList<(string Address, string? Driver)> targets, CallerCallbacks calls)
+    private List<DeviceBindingResult> Unbind(IReadOnlyList<(string Address, string? Driver)> targets, CallerCallbacks calls, bool force)
     {
         EnsurePrivileged();
         using var held = BindingLock.Acquire(_root, _settings.LockTimeout, _settings.Cancel, calls.Log);
         var sw = Switch(_settings.Cancel);
         Recover(calls);
+        if (!force)
+        {
+            Recheck(targets.Select(t => t.Address), d => d.Driver == VfioDriver, d => PlanUnbind(d, force: false));
+        }
+
         var results = new List<DeviceBindingResult>();
         var plan = new List<(DeviceOrigin Origin, string? Driver, string? FinalOverride, bool ToNoDriver)>();
         foreach (var (address, requestedDriver) in targets.DistinctBy(t => t.Address))
@@ -309,9 +322,24 @@ public sealed class VfioBinder
         return journal;
     }
 
+    // The plan was made before the lock (and before the prompt): a filesystem mounted from a device or a
+    // guest started since must still refuse the call, before its first write (D14).
+    private void Recheck(IEnumerable<string> addresses, Func<PciDevice, bool> applies, Action<PciDevice> check)
+    {
+        var reader = _devices.Fresh();
+        foreach (var address in addresses.Distinct(StringComparer.Ordinal))
+        {
+            if (PciAddress.TryParse(address, out var a) && reader.Read(a) is { } device && applies(device))
+            {
+                check(device);
+            }
+        }
+    }
+
     private void CheckRecoverable(DeviceOrigin origin)
     {
-        var device = PciAddress.TryParse(origin.Address, out var address) ? _devices.Read(address) : null;
+        // Read now, under the lock: the caller's reader may remember which guests held what earlier.
+        var device = PciAddress.TryParse(origin.Address, out var address) ? _devices.Fresh().Read(address) : null;
         string? why = null;
         Exception? inner = null;
         if (device is null)

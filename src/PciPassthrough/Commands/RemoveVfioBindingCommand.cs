@@ -72,5 +72,5 @@ public sealed class RemoveVfioBindingCommand : VfioBindingCmdletBase
     }
 
     protected override IReadOnlyList<DeviceBindingResult> Execute(VfioBinder binder, IReadOnlyList<PciDevice> devices) =>
-        binder.Unbind(devices.Select(d => (d.PciAddress, Driver)).ToList(), WriteVerbose, Progress, WriteWarning);
+        binder.Unbind(devices.Select(d => (d.PciAddress, Driver)).ToList(), WriteVerbose, Progress, WriteWarning, Force);
 }

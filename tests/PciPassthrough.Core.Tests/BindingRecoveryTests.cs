@@ -43,6 +43,21 @@ public class BindingRecoveryTests
     }
 
     [Fact]
+    public void Recovery_that_would_take_a_device_the_host_now_needs_off_its_driver_stops_before_any_write()
+    {
+        using var f = new BindingFixture();
+        // An unbind died after returning Nic1 to e1000; since then ens1 carries the default route.
+        new BindingState(f.Root).WriteJournal([new DeviceOrigin(Nic1, "vfio-pci", "vfio-pci")]);
+        f.Host.WriteFile("proc/net/route", "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\nens1\t00000000\t0102A8C0\t0003\t0\t0\t0\t00000000\t0\t0\t0\n");
+
+        var e = Assert.Throws<PciPassthroughException>(() => f.Binder().Bind([Nic2], f.Log.Add));
+        Assert.Equal(ErrorIds.JournalNeedsAttention, e.ErrorId);
+        Assert.Equal(ErrorIds.CarriesDefaultRoute, Assert.IsType<PciPassthroughException>(e.InnerException).ErrorId);
+        Assert.Empty(f.Kernel.Writes);
+        Assert.Equal(("e1000", null), f.State(Nic1));
+    }
+
+    [Fact]
     public void A_failed_recovery_puts_driver_override_back()
     {
         using var f = new BindingFixture();

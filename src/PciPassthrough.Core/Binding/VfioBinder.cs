@@ -352,10 +352,10 @@ public sealed class VfioBinder
         }
         else if (device.Driver is not null and not VfioDriver)
         {
-            // Taking it off a host driver again: the refusals of a bind apply.
+            // Taking it off a host driver again: the refusals of a bind apply, read as the host is now.
             try
             {
-                _safety.CheckDevice(device);
+                new BindingSafety(_root).CheckDevice(device);
             }
             catch (PciPassthroughException e)
             {

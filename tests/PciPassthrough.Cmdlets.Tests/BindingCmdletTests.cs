@@ -129,6 +129,33 @@ public class BindingCmdletTests(ReadinessHostSession session) : IClassFixture<Re
     }
 
     [Fact]
+    public void A_stale_journal_naming_a_guests_device_stops_the_next_bind_until_it_is_cleared()
+    {
+        using var host = ReadinessHost.Create();
+        host.WriteFile("dev/vfio/9", "");
+        host.AddProcess(900, "qemu-kvm-one", ["qemu", "-name", "guest=one-7"], "/dev/vfio/9");
+        var journal = host.WriteFile("run/pcipassthrough/journal", "0000:02:10.4\tigbvf\t\n");
+        var before = Snapshot(host);
+
+        var r = session.Ps.Run("Set-VfioBinding -Root $args[0] -Address 0000:01:00.0 -Confirm:$false", host.Root);
+        Assert.True("BindingJournalNeedsAttention" + SetFqid == r.TerminatingError?.FullyQualifiedErrorId, r.TerminatingError?.Exception.Message);
+        Assert.Contains("one-7", r.TerminatingError!.Exception.Message);
+        Assert.Contains("-ClearJournal", r.TerminatingError.ErrorDetails.RecommendedAction);
+        Assert.Equal(before, Snapshot(host));
+
+        var preview = session.Ps.Run("Remove-VfioBinding -Root $args[0] -ClearJournal -WhatIf", host.Root);
+        Assert.Null(preview.TerminatingError);
+        Assert.Contains("0000:02:10.4 to igbvf", preview.HostText);
+        Assert.True(File.Exists(journal));
+
+        var clear = session.Ps.Run("Remove-VfioBinding -Root $args[0] -ClearJournal -Confirm:$false", host.Root);
+        Assert.Null(clear.TerminatingError);
+        Assert.Empty(clear.Errors);
+        Assert.False(File.Exists(journal));
+        Assert.Equal("vfio-pci", session.Ps.Run("(Get-PciDevice -Root $args[0] -Address 0000:02:10.4).Driver", host.Root).Output.Single().BaseObject);
+    }
+
+    [Fact]
     public void Both_cmdlets_confirm_at_high_impact()
     {
         var r = session.Ps.Run("Get-Command Set-VfioBinding, Remove-VfioBinding | ForEach-Object { '{0}:{1}:{2}' -f $_.Name, $_.ImplementingType.GetCustomAttributes([System.Management.Automation.CmdletAttribute], $false)[0].ConfirmImpact, $_.Parameters.ContainsKey('WhatIf') }");

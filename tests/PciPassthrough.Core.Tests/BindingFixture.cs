@@ -36,8 +36,8 @@ internal sealed class BindingFixture : IDisposable
 
     public List<string> Log { get; } = [];
 
-    public VfioBinder Binder(bool requireRoot = false, TimeSpan? lockTimeout = null) =>
-        new(Root, Kernel, new PciDeviceReader(Root, PciIdDatabase.Empty), new BinderSettings(lockTimeout ?? TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(200), requireRoot, CancellationToken.None));
+    public VfioBinder Binder(bool requireRoot = false, TimeSpan? lockTimeout = null, IKernel? kernel = null) =>
+        new(Root, kernel ?? Kernel, new PciDeviceReader(Root, PciIdDatabase.Empty), new BinderSettings(lockTimeout ?? TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(200), requireRoot, CancellationToken.None));
 
     public PciDevice Device(string address) => new PciDeviceReader(Root, PciIdDatabase.Empty).Read(PciAddress.Parse(address))!;
 

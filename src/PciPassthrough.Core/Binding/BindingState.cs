@@ -5,14 +5,52 @@ namespace PciPassthrough.Binding;
 /// <summary>Where a device was before the module moved it: its driver and driver_override (null when none).</summary>
 public sealed record DeviceOrigin(string Address, string? Driver, string? Override)
 {
-    internal string Serialize() => $"{Address}\t{Driver}\t{Override}";
+    // Fields are escaped: a driver_override holding a tab or a newline must not break its line.
+    internal string Serialize() => $"{Escape(Address)}\t{Escape(Driver)}\t{Escape(Override)}";
 
     internal static DeviceOrigin? Parse(string line)
     {
         var f = line.Split('\t');
-        return f.Length == 3 && PciAddress.TryParse(f[0], out var a) && a.ToString() == f[0]
-            ? new DeviceOrigin(f[0], f[1].Length == 0 ? null : f[1], f[2].Length == 0 ? null : f[2])
+        if (f.Length != 3 || Unescape(f[1]) is not { } driver || Unescape(f[2]) is not { } over)
+        {
+            return null;
+        }
+
+        return PciAddress.TryParse(f[0], out var a) && a.ToString() == f[0]
+            ? new DeviceOrigin(f[0], driver.Length == 0 ? null : driver, over.Length == 0 ? null : over)
             : null;
+    }
+
+    private static string Escape(string? value) =>
+        (value ?? "").Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\t", "\\t", StringComparison.Ordinal).Replace("\n", "\\n", StringComparison.Ordinal).Replace("\r", "\\r", StringComparison.Ordinal);
+
+    private static string? Unescape(string value)
+    {
+        var sb = new System.Text.StringBuilder(value.Length);
+        for (var i = 0; i < value.Length; i++)
+        {
+            if (value[i] != '\\')
+            {
+                sb.Append(value[i]);
+                continue;
+            }
+
+            if (++i == value.Length)
+            {
+                return null;
+            }
+
+            switch (value[i])
+            {
+                case '\\': sb.Append('\\'); break;
+                case 't': sb.Append('\t'); break;
+                case 'n': sb.Append('\n'); break;
+                case 'r': sb.Append('\r'); break;
+                default: return null;
+            }
+        }
+
+        return sb.ToString();
     }
 }
 
@@ -33,26 +71,89 @@ public sealed class BindingState
 
     private string OriginPath(string address) => _root.Resolve($"{Directory}/origins/{address}");
 
-    /// <summary>The devices of an unfinished transaction; empty when the last one finished.</summary>
-    public IReadOnlyList<DeviceOrigin> ReadJournal() => ReadLines(JournalPath);
+    private string StateDirectory => _root.Resolve(Directory);
 
-    public void WriteJournal(IEnumerable<DeviceOrigin> origins)
+    private string OriginsDirectory => _root.Resolve(Directory + "/origins");
+
+    /// <summary>The journal file under the root, for messages.</summary>
+    public string JournalFile => JournalPath;
+
+    /// <summary>
+    /// The devices of an unfinished transaction; empty when the last one finished. A journal that cannot
+    /// be read, or has a line that is not a device's origin, is an error naming the file: skipping it
+    /// would leave that transaction's devices wherever it died.
+    /// </summary>
+    public IReadOnlyList<DeviceOrigin> ReadJournal()
     {
-        _root.EnsureWithin(JournalPath);
-        WriteAtomically(JournalPath, origins);
+        var path = JournalPath;
+        string[] lines;
+        try
+        {
+            Checked(path);
+            if (!File.Exists(path) && !System.IO.Directory.Exists(path) && new FileInfo(path).LinkTarget is null)
+            {
+                return [];
+            }
+
+            lines = File.ReadAllText(path).Split('\n');
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw Unreadable(path, e.Message, e);
+        }
+
+        var origins = new List<DeviceOrigin>();
+        for (var i = 0; i < lines.Length; i++)
+        {
+            if (lines[i].Length == 0)
+            {
+                continue;
+            }
+
+            origins.Add(DeviceOrigin.Parse(lines[i]) ?? throw Unreadable(path, $"line {i + 1} is not '<address>TAB<driver>TAB<driver_override>': '{lines[i]}'", null));
+        }
+
+        return origins;
     }
 
-    public void ClearJournal() => File.Delete(JournalPath);
+    public void WriteJournal(IEnumerable<DeviceOrigin> origins) => WriteAtomically(Checked(JournalPath), origins);
 
-    public DeviceOrigin? ReadOrigin(string address) => ReadLines(OriginPath(address)).FirstOrDefault();
+    public void ClearJournal() => File.Delete(Checked(JournalPath));
 
-    public void SaveOrigin(DeviceOrigin origin)
+    public DeviceOrigin? ReadOrigin(string address) => ReadLines(Checked(OriginPath(address))).FirstOrDefault();
+
+    public void SaveOrigin(DeviceOrigin origin) => WriteAtomically(Checked(OriginPath(origin.Address)), [origin]);
+
+    public void ForgetOrigin(string address) => File.Delete(Checked(OriginPath(address)));
+
+    // The state directories must be real directories: through a link, a write, rename or delete would
+    // land wherever the link points (outside a captured root, or anywhere on the live host).
+    private string Checked(string path)
     {
-        _root.EnsureWithin(OriginPath(origin.Address));
-        WriteAtomically(OriginPath(origin.Address), [origin]);
+        foreach (var dir in new[] { StateDirectory, OriginsDirectory })
+        {
+            if (path.StartsWith(dir + "/", StringComparison.Ordinal) && new FileInfo(dir).LinkTarget is { } target)
+            {
+                throw new PciPassthroughException(
+                    ErrorIds.StateDirectoryUnsafe,
+                    FailureKind.PermissionDenied,
+                    $"Refusing to use the binding state directory '{dir}': it is a symbolic link (to '{target}'), so its files could be written anywhere. Nothing was changed.",
+                    $"Replace the link with a directory owned by root (mode 0755): rm '{dir}'; the next call creates it.",
+                    dir);
+            }
+        }
+
+        _root.EnsureWithin(path);
+        return path;
     }
 
-    public void ForgetOrigin(string address) => File.Delete(OriginPath(address));
+    private static PciPassthroughException Unreadable(string path, string why, Exception? inner) => new(
+        ErrorIds.JournalUnreadable,
+        FailureKind.ReadError,
+        $"The binding journal '{path}' cannot be read ({why}), so the devices of an interrupted binding are unknown; no device was changed.",
+        $"Look at the file, put each device it names where it belongs by hand, then clear it with 'Remove-VfioBinding -ClearJournal' (or delete '{path}').",
+        path,
+        inner);
 
     private static List<DeviceOrigin> ReadLines(string path)
     {
@@ -67,23 +168,42 @@ public sealed class BindingState
     }
 
     // A temp file in the same directory, flushed to disk, then renamed over: a crash leaves the old
-    // content or the new one, never half of either.
+    // content or the new one, never half of either. The temp name is random and created exclusively
+    // (O_CREAT|O_EXCL), so a link planted at a guessable name is never followed.
     private static void WriteAtomically(string path, IEnumerable<DeviceOrigin> origins)
     {
-        System.IO.Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        var temp = path + ".tmp";
-        using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write))
-        using (var writer = new StreamWriter(stream))
+        var directory = Path.GetDirectoryName(path)!;
+        System.IO.Directory.CreateDirectory(directory);
+        var temp = Path.Combine(directory, $".{Path.GetFileName(path)}.{Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(8))}.tmp");
+        var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write);
+        try
         {
-            foreach (var o in origins)
+            using (stream)
+            using (var writer = new StreamWriter(stream))
             {
-                writer.Write(o.Serialize() + "\n");
+                foreach (var o in origins)
+                {
+                    writer.Write(o.Serialize() + "\n");
+                }
+
+                writer.Flush();
+                stream.Flush(flushToDisk: true);
             }
 
-            writer.Flush();
-            stream.Flush(flushToDisk: true);
+            File.Move(temp, path, overwrite: true);
         }
+        catch
+        {
+            try
+            {
+                File.Delete(temp);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // The write's own failure is the one to report; a stray temp file is harmless.
+            }
 
-        File.Move(temp, path, overwrite: true);
+            throw;
+        }
     }
 }

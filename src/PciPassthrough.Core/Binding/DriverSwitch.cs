@@ -47,9 +47,40 @@ public sealed class DriverSwitch
 
     /// <summary>
     /// Moves the device to <paramref name="driver"/> (null: to no driver), then leaves driver_override as
-    /// <paramref name="finalOverride"/> (null: cleared). A no-op for each step already in place.
+    /// <paramref name="finalOverride"/> (null: cleared). A no-op for each step already in place. When a
+    /// step fails, driver_override is put back as it was (best effort): a stale override would send the
+    /// device to the wrong driver at its next probe.
     /// </summary>
     public void MoveTo(string address, string? driver, string? finalOverride)
+    {
+        var before = CurrentOverride(address);
+        try
+        {
+            Move(address, driver, finalOverride);
+        }
+        catch (BindingStepException)
+        {
+            RestoreOverride(address, before);
+            throw;
+        }
+    }
+
+    private void RestoreOverride(string address, string? value)
+    {
+        try
+        {
+            if (CurrentOverride(address) != value)
+            {
+                _kernel.Write($"{PciDeviceReader.DevicesPath}/{address}/driver_override", (value ?? "") + "\n");
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // The step's own failure is what the caller reports; this one only means the override stays.
+        }
+    }
+
+    private void Move(string address, string? driver, string? finalOverride)
     {
         if (driver is not null)
         {
@@ -112,11 +143,12 @@ public sealed class DriverSwitch
     // The kernel binds synchronously for most drivers; some probe asynchronously, so poll briefly.
     private void Verify(string address, string step, Func<bool> condition, string failure)
     {
-        var deadline = DateTime.UtcNow + _settle;
+        // A monotonic clock: a step of the wall clock must not cut the check short or stretch it.
+        var waited = System.Diagnostics.Stopwatch.StartNew();
         while (!condition())
         {
             _cancel.ThrowIfCancellationRequested();
-            if (DateTime.UtcNow >= deadline)
+            if (waited.Elapsed >= _settle)
             {
                 throw new BindingStepException(address, step, failure);
             }
@@ -129,7 +161,7 @@ public sealed class DriverSwitch
     {
         try
         {
-            var target = new FileInfo(_root.Resolve(hostPath)).LinkTarget;
+            var target = new FileInfo(_root.ResolveContained(hostPath)).LinkTarget;
             return target is null ? null : Path.GetFileName(target.TrimEnd('/'));
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)

@@ -20,7 +20,8 @@ public interface IKernel
 /// <summary>
 /// The real kernel. Attributes are opened as a shell's "echo value > attribute" opens them (write-only,
 /// truncated, never created), written in one call and closed, so the kernel's answer (EBUSY, ENODEV,
-/// EINVAL) surfaces as an IOException.
+/// EINVAL) surfaces as an IOException. Under a captured tree, a path whose directories lead out of it
+/// is refused, and a final component that is a link is never followed (sysfs attributes are not links).
 /// </summary>
 public sealed class LiveKernel : IKernel
 {
@@ -30,10 +31,9 @@ public sealed class LiveKernel : IKernel
 
     public void Write(string hostPath, string value)
     {
-        var bytes = Encoding.ASCII.GetBytes(value);
-        using var stream = new FileStream(_root.Resolve(hostPath), FileMode.Truncate, FileAccess.Write, FileShare.ReadWrite, bufferSize: 1);
-        stream.Write(bytes, 0, bytes.Length);
-        stream.Flush();
+        var path = _root.ResolveContained(hostPath);
+        using var handle = NativeFile.Open(path, NativeFile.WriteOnly | NativeFile.Truncate);
+        NativeFile.Write(handle, Encoding.ASCII.GetBytes(value), path);
     }
 
     /// <summary>Runs modprobe, but only for the live host: a captured tree has no kernel to load into.</summary>

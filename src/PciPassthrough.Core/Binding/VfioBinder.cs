@@ -98,12 +98,25 @@ public sealed class VfioBinder
     }
 
     /// <summary>Binds every address to vfio-pci, or returns every touched device to where it was.</summary>
-    public IReadOnlyList<DeviceBindingResult> Bind(IReadOnlyList<string> addresses, Action<string> log, Action<int, int>? progress = null, Action<string>? warn = null)
+    /// <remarks>Unless <paramref name="force"/>, the bind's refusals are checked again under the lock.</remarks>
+    public IReadOnlyList<DeviceBindingResult> Bind(IReadOnlyList<string> addresses, Action<string> log, Action<int, int>? progress = null, Action<string>? warn = null, bool force = false)
+    {
+        var calls = new CallerCallbacks(log, progress, warn);
+        return calls.Run(() => Bind(addresses, calls, force));
+    }
+
+    private List<DeviceBindingResult> Bind(IReadOnlyList<string> addresses, CallerCallbacks calls, bool force)
     {
         EnsurePrivileged();
-        using var held = BindingLock.Acquire(_root, _settings.LockTimeout, _settings.Cancel, log);
+        using var held = BindingLock.Acquire(_root, _settings.LockTimeout, _settings.Cancel, calls.Log);
         var sw = Switch(_settings.Cancel);
-        Recover(warn ?? log);
+        Recover(calls);
+        if (!force)
+        {
+            var safety = new BindingSafety(_root);
+            Recheck(addresses, d => d.Driver != VfioDriver, d => safety.CheckDevice(d));
+        }
+
         if (!sw.DriverLoaded(VfioDriver) && !(_kernel.LoadModule("vfio-pci") && sw.DriverLoaded(VfioDriver)))
         {
             throw new PciPassthroughException(ErrorIds.VfioPciUnavailable, FailureKind.InvalidOperation, "The vfio-pci driver is not loaded and 'modprobe vfio-pci' failed; no device was changed.", "Install the kernel's vfio modules and check Test-IommuSupport; then modprobe vfio-pci.", VfioDriver);
@@ -124,8 +137,9 @@ public sealed class VfioBinder
         }
 
         // Each device came from a host driver just now: its origin is that driver, whatever an older
-        // record said. Saved before the journal is cleared, so a crash cannot lose it.
-        Transact(origins, (s, o) => s.MoveTo(o.Address, VfioDriver, VfioDriver), "bind to vfio-pci", log, progress, () =>
+        // record said. Saved before the journal is cleared, so a crash cannot lose it; and a journal whose
+        // every device is on vfio-pci with its origin saved is a finished bind, which Recover keeps.
+        Transact(origins, (s, o) => s.MoveTo(o.Address, VfioDriver, VfioDriver), "bind to vfio-pci", calls, beforeClear: () =>
         {
             foreach (var o in origins)
             {
@@ -144,12 +158,24 @@ public sealed class VfioBinder
     /// Returns devices from vfio-pci to a host driver: the one given, else the one each had before it was
     /// bound here, else the kernel's own choice. All of them, or none (they stay on vfio-pci).
     /// </summary>
-    public IReadOnlyList<DeviceBindingResult> Unbind(IReadOnlyList<(string Address, string? Driver)> targets, Action<string> log, Action<int, int>? progress = null, Action<string>? warn = null)
+    /// <remarks>Unless <paramref name="force"/>, a guest's hold on a device is checked again under the lock.</remarks>
+    public IReadOnlyList<DeviceBindingResult> Unbind(IReadOnlyList<(string Address, string? Driver)> targets, Action<string> log, Action<int, int>? progress = null, Action<string>? warn = null, bool force = false)
+    {
+        var calls = new CallerCallbacks(log, progress, warn);
+        return calls.Run(() => Unbind(targets, calls, force));
+    }
+
+    private List<DeviceBindingResult> Unbind(IReadOnlyList<(string Address, string? Driver)> targets, CallerCallbacks calls, bool force)
     {
         EnsurePrivileged();
-        using var held = BindingLock.Acquire(_root, _settings.LockTimeout, _settings.Cancel, log);
+        using var held = BindingLock.Acquire(_root, _settings.LockTimeout, _settings.Cancel, calls.Log);
         var sw = Switch(_settings.Cancel);
-        Recover(warn ?? log);
+        Recover(calls);
+        if (!force)
+        {
+            Recheck(targets.Select(t => t.Address), d => d.Driver == VfioDriver, d => PlanUnbind(d, force: false));
+        }
+
         var results = new List<DeviceBindingResult>();
         var plan = new List<(DeviceOrigin Origin, string? Driver, string? FinalOverride, bool ToNoDriver)>();
         foreach (var (address, requestedDriver) in targets.DistinctBy(t => t.Address))
@@ -199,8 +225,10 @@ public sealed class VfioBinder
             {
                 s.MoveTo(o.Address, driver, finalOverride);
             }
-        }, "return to the host driver", log, progress, () =>
+        }, "return to the host driver", calls, afterClear: () =>
         {
+            // After the journal is gone: a crash before this leaves a stale record (replaced at the next
+            // bind), never a recovery that returns the devices to vfio-pci without their records.
             foreach (var p in plan)
             {
                 _state.ForgetOrigin(p.Origin.Address);
@@ -215,8 +243,53 @@ public sealed class VfioBinder
         return results;
     }
 
-    /// <summary>Puts back the devices of a transaction whose process died; returns what it repaired.</summary>
+    /// <summary>The journal of an interrupted transaction, for inspection; empty when there is none.</summary>
+    public IReadOnlyList<DeviceOrigin> ReadJournal() => _state.ReadJournal();
+
+    /// <summary>The journal file under this root.</summary>
+    public string JournalFile => _state.JournalFile;
+
+    /// <summary>
+    /// Drops the journal of an interrupted transaction without touching any device, under the lock: for
+    /// an operator who has put its devices where they belong. Returns what it named (empty when it could
+    /// not be read).
+    /// </summary>
+    public IReadOnlyList<DeviceOrigin> ClearJournal(Action<string> log)
+    {
+        EnsurePrivileged();
+        using var held = BindingLock.Acquire(_root, _settings.LockTimeout, _settings.Cancel, log);
+        IReadOnlyList<DeviceOrigin> named;
+        try
+        {
+            named = _state.ReadJournal();
+        }
+        catch (PciPassthroughException e) when (e.ErrorId == ErrorIds.JournalUnreadable)
+        {
+            log(e.Message);
+            named = [];
+        }
+
+        foreach (var o in named)
+        {
+            log($"{o.Address}: the journal said to return it to {o.Driver ?? "no driver"} (driver_override '{o.Override}'); left where it is.");
+        }
+
+        _state.ClearJournal();
+        return named;
+    }
+
+    /// <summary>
+    /// Puts back the devices of a transaction whose process died; returns what it repaired. Only the
+    /// devices the journal names are touched, and only after the checks a bind makes: a device a guest
+    /// holds, or one the host needs, stops the recovery before any write (BindingJournalNeedsAttention).
+    /// </summary>
     public IReadOnlyList<DeviceOrigin> Recover(Action<string> log)
+    {
+        var calls = new CallerCallbacks(log);
+        return calls.Run(() => Recover(calls));
+    }
+
+    private IReadOnlyList<DeviceOrigin> Recover(CallerCallbacks calls)
     {
         var journal = _state.ReadJournal();
         if (journal.Count == 0)
@@ -224,14 +297,88 @@ public sealed class VfioBinder
             return journal;
         }
 
-        log($"An earlier binding did not finish (its process died); returning {string.Join(", ", journal.Select(o => o.Address))} to where they were.");
-        RollBack(journal, log, cause: null);
+        var sw = Switch(CancellationToken.None);
+        if (journal.All(o => sw.CurrentDriver(o.Address) == VfioDriver && _state.ReadOrigin(o.Address) == o))
+        {
+            calls.Warn($"An earlier bind of {string.Join(", ", journal.Select(o => o.Address))} finished but did not clear its journal; nothing to undo.");
+            _state.ClearJournal();
+            return [];
+        }
+
+        foreach (var origin in journal.Where(o => sw.CurrentDriver(o.Address) != o.Driver || sw.CurrentOverride(o.Address) != o.Override))
+        {
+            CheckRecoverable(origin);
+        }
+
+        calls.Warn($"An earlier binding did not finish (its process died); returning {string.Join(", ", journal.Select(o => o.Address))} to where they were.");
+        RollBack(journal, calls, cause: null);
+
+        // A bind that died while saving its origins left records of devices that are back on them now.
+        foreach (var o in journal.Where(o => _state.ReadOrigin(o.Address) == o))
+        {
+            _state.ForgetOrigin(o.Address);
+        }
+
         return journal;
     }
 
-    private void Transact(List<DeviceOrigin> origins, Action<DriverSwitch, DeviceOrigin> move, string action, Action<string> log, Action<int, int>? progress, Action commit)
+    // The plan was made before the lock (and before the prompt): a filesystem mounted from a device or a
+    // guest started since must still refuse the call, before its first write (D14).
+    private void Recheck(IEnumerable<string> addresses, Func<PciDevice, bool> applies, Action<PciDevice> check)
     {
-        if (origins.Count == 0)
+        var reader = _devices.Fresh();
+        foreach (var address in addresses.Distinct(StringComparer.Ordinal))
+        {
+            if (PciAddress.TryParse(address, out var a) && reader.Read(a) is { } device && applies(device))
+            {
+                check(device);
+            }
+        }
+    }
+
+    private void CheckRecoverable(DeviceOrigin origin)
+    {
+        // Read now, under the lock: the caller's reader may remember which guests held what earlier.
+        var device = PciAddress.TryParse(origin.Address, out var address) ? _devices.Fresh().Read(address) : null;
+        string? why = null;
+        Exception? inner = null;
+        if (device is null)
+        {
+            why = "the device no longer exists";
+        }
+        else if (device.InUse.Length > 0)
+        {
+            why = $"its group is open by {string.Join(", ", device.InUse.Select(u => u.ToString()))}";
+        }
+        else if (device.Driver is not null and not VfioDriver)
+        {
+            // Taking it off a host driver again: the refusals of a bind apply, read as the host is now.
+            try
+            {
+                new BindingSafety(_root).CheckDevice(device);
+            }
+            catch (PciPassthroughException e)
+            {
+                why = e.Message;
+                inner = e;
+            }
+        }
+
+        if (why is not null)
+        {
+            throw new PciPassthroughException(
+                ErrorIds.JournalNeedsAttention,
+                FailureKind.InvalidOperation,
+                $"An earlier binding did not finish, and its journal '{_state.JournalFile}' says to return {origin.Address} to {origin.Driver ?? "no driver"}, which is not safe now: {why}. No device was changed.",
+                $"Stop the guest and run the command again to let it return the devices; or, once each device the journal names is where it should be, clear the journal with 'Remove-VfioBinding -ClearJournal' (or delete '{_state.JournalFile}').",
+                origin.Address,
+                inner);
+        }
+    }
+
+    private void Transact(List<DeviceOrigin> origins, Action<DriverSwitch, DeviceOrigin> move, string action, CallerCallbacks calls, Action? beforeClear = null, Action? afterClear = null)
+    {
+        if (origins.Count == 0 || calls.Stopping)
         {
             return;
         }
@@ -243,16 +390,22 @@ public sealed class VfioBinder
         {
             foreach (var origin in origins)
             {
+                calls.Log($"{origin.Address}: {action} (from {origin.Driver ?? "no driver"}).");
+                if (calls.Stopping)
+                {
+                    throw new OperationCanceledException("The caller stopped during the transaction.");
+                }
+
                 touched.Add(origin);
-                log($"{origin.Address}: {action} (from {origin.Driver ?? "no driver"}).");
                 move(sw, origin);
-                progress?.Invoke(touched.Count, origins.Count);
+                calls.Progress(touched.Count, origins.Count);
             }
         }
-        catch (Exception e) when (e is BindingStepException or OperationCanceledException)
+        catch (Exception e) when (e is BindingStepException or OperationCanceledException or PciPassthroughException)
         {
-            RollBack(touched, log, e);
-            if (e is OperationCanceledException)
+            // A refusal mid-way (a link out of the root) undoes the devices already moved, as a failed step does.
+            RollBack(touched, calls, e);
+            if (e is not BindingStepException)
             {
                 throw;
             }
@@ -267,12 +420,13 @@ public sealed class VfioBinder
                 e);
         }
 
-        commit();
+        beforeClear?.Invoke();
         _state.ClearJournal();
+        afterClear?.Invoke();
     }
 
     // Back to each origin, newest first, on a switch that ignores cancellation: a rollback must finish.
-    private void RollBack(IReadOnlyList<DeviceOrigin> touched, Action<string> log, Exception? cause)
+    private void RollBack(IReadOnlyList<DeviceOrigin> touched, CallerCallbacks calls, Exception? cause)
     {
         var sw = Switch(CancellationToken.None);
         var stranded = new List<string>();
@@ -281,7 +435,7 @@ public sealed class VfioBinder
             try
             {
                 sw.MoveTo(origin.Address, origin.Driver, origin.Override);
-                log($"{origin.Address}: returned to {origin.Driver ?? "no driver"}.");
+                calls.Log($"{origin.Address}: returned to {origin.Driver ?? "no driver"}.");
             }
             catch (BindingStepException e)
             {

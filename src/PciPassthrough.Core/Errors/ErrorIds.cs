@@ -43,4 +43,10 @@ public static class ErrorIds
     public const string DeviceNamePatternTimeout = "DeviceNamePatternTimeout";
     public const string InvalidBlacklistDriver = "InvalidBlacklistDriver";
     public const string HostInventoryUnreadable = "PciHostInventoryUnreadable";
+
+    // The binding journal, lock and state directory (crash safety of Binding/*).
+    public const string JournalNeedsAttention = "BindingJournalNeedsAttention";
+    public const string JournalUnreadable = "BindingJournalUnreadable";
+    public const string LockUnavailable = "BindingLockUnavailable";
+    public const string StateDirectoryUnsafe = "BindingStateDirectoryUnsafe";
 }

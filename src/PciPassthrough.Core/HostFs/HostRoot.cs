@@ -120,6 +120,25 @@ public sealed class HostRoot
         }
     }
 
+    /// <summary>
+    /// A host path to write or to read a link at, with its directories resolved: refused (PathOutsideRoot)
+    /// when they lead out of this root, as an absolute link in a captured tree would lead to the live
+    /// host's sysfs. The final component is left for the caller to open without following it.
+    /// </summary>
+    public string ResolveContained(string hostPath)
+    {
+        var full = Resolve(hostPath);
+        if (IsLiveHost)
+        {
+            return full;
+        }
+
+        var parent = System.IO.Path.GetDirectoryName(full) ?? Path;
+        EnsureWithin(parent);
+        var real = RealPath(parent);
+        return real is null ? full : (real == "/" ? "/" : real + "/") + System.IO.Path.GetFileName(full);
+    }
+
     private static unsafe string? RealPath(string path)
     {
         var bytes = System.Text.Encoding.UTF8.GetBytes(path + "\0");

@@ -31,6 +31,9 @@ public sealed class PciDeviceReader
         _names = names;
     }
 
+    /// <summary>A reader of the same tree and names that has cached nothing yet (which guests hold which group).</summary>
+    public PciDeviceReader Fresh() => new(_root, _names);
+
     /// <summary>What could not be read, one sentence per problem, for verbose or warning output.</summary>
     public IReadOnlyList<string> Diagnostics => _diagnostics;
 

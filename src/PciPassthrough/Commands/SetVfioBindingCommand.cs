@@ -23,5 +23,5 @@ public sealed class SetVfioBindingCommand : VfioBindingCmdletBase
     protected override IEnumerable<PciDevice> Plan(VfioBinder binder, PciDevice device) => binder.PlanBind(device, IncludeGroup, Force);
 
     protected override IReadOnlyList<DeviceBindingResult> Execute(VfioBinder binder, IReadOnlyList<PciDevice> devices) =>
-        binder.Bind(devices.Select(d => d.PciAddress).ToList(), WriteVerbose, Progress, WriteWarning);
+        binder.Bind(devices.Select(d => d.PciAddress).ToList(), WriteVerbose, Progress, WriteWarning, Force);
 }

@@ -19,19 +19,22 @@ public abstract class VfioBindingCmdletBase : HostChangingCmdletBase
     private HostRoot? _root;
     private PciDeviceReader? _reader;
 
+    /// <summary>The parameter set of the device parameters (Remove-VfioBinding also has -ClearJournal).</summary>
+    protected const string DevicesSet = "Address";
+
     /// <summary>Addresses, or PciDevice objects (live or deserialized) bound by their Address.</summary>
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true, ParameterSetName = DevicesSet)]
     [ArgumentCompleter(typeof(PciAddressCompleter))]
     [ValidateNotNullOrEmpty]
     [Alias("PciAddress")]
     public string[] Address { get; set; } = [];
 
     /// <summary>Past every safety refusal. Only for someone who knows what the host will lose.</summary>
-    [Parameter]
+    [Parameter(ParameterSetName = DevicesSet)]
     public SwitchParameter Force { get; set; }
 
     /// <summary>Return the refreshed devices.</summary>
-    [Parameter]
+    [Parameter(ParameterSetName = DevicesSet)]
     public SwitchParameter PassThru { get; set; }
 
     /// <summary>How long to wait for another binding call to finish, in seconds.</summary>
@@ -140,6 +143,8 @@ public abstract class VfioBindingCmdletBase : HostChangingCmdletBase
     protected void Progress(int done, int total) =>
         WriteProgress(new ProgressRecord(2, Action, $"Device {done} of {total}") { PercentComplete = done * 100 / total });
 
-    private VfioBinder Binder() =>
-        new(_root!, new LiveKernel(_root!), _reader!, BinderSettings.For(_root!, StopToken) with { LockTimeout = TimeSpan.FromSeconds(LockTimeout) });
+    protected VfioBinder Binder(HostRoot root, PciDeviceReader reader) =>
+        new(root, new LiveKernel(root), reader, BinderSettings.For(root, StopToken) with { LockTimeout = TimeSpan.FromSeconds(LockTimeout) });
+
+    private VfioBinder Binder() => Binder(_root!, _reader!);
 }

@@ -8,9 +8,15 @@ namespace PciPassthrough.Binding;
 /// naming the device, and <c>-Force</c> is the only way past it. Unknown verdicts (inputs missing under
 /// a captured root) do not refuse; the readiness audit shows them.
 /// </summary>
-public sealed class BindingSafety(HostRoot root)
+public sealed class BindingSafety(DeviceSafetyRules rules)
 {
-    public DeviceSafetyRules Rules { get; } = new(root);
+    /// <summary>Rules with fresh host facts (under the lock, where planning's may have gone stale).</summary>
+    public BindingSafety(HostRoot root)
+        : this(new DeviceSafetyRules(root))
+    {
+    }
+
+    public DeviceSafetyRules Rules { get; } = rules;
 
     /// <summary>
     /// Throws the first reason the device must not leave the host, or returns when there is none. For a

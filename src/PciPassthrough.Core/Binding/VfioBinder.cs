@@ -1,4 +1,5 @@
 using PciPassthrough.HostConfig;
+using PciPassthrough.Host;
 using PciPassthrough.HostFs;
 using PciPassthrough.Iommu;
 using PciPassthrough.Sysfs;
@@ -28,14 +29,20 @@ public sealed class VfioBinder
     private readonly Lazy<ModuleAliases> _aliases;
 
     public VfioBinder(HostRoot root, IKernel kernel, PciDeviceReader devices, BinderSettings settings)
+        : this(new HostSession(root, devices), kernel, settings)
     {
-        _root = root;
+    }
+
+    /// <summary>A binder over a cmdlet call's session: planning judges the session's facts, read once.</summary>
+    public VfioBinder(HostSession host, IKernel kernel, BinderSettings settings)
+    {
+        _root = host.Root;
         _kernel = kernel;
-        _devices = devices;
+        _devices = host.Devices;
         _settings = settings;
-        _state = new BindingState(root);
-        _safety = new BindingSafety(root);
-        _aliases = new(() => ModuleAliases.Read(root, root.TryReadText("/proc/sys/kernel/osrelease")?.Trim()));
+        _state = new BindingState(_root);
+        _safety = new BindingSafety(host.Safety);
+        _aliases = new(() => host.Aliases);
     }
 
     /// <summary>Refuses a caller that is not root before anything is read or written.</summary>

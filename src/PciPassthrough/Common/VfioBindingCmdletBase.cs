@@ -18,6 +18,7 @@ public abstract class VfioBindingCmdletBase : HostChangingCmdletBase
     private readonly List<PciDevice> _unchanged = [];
     private HostRoot? _root;
     private PciDeviceReader? _reader;
+    private VfioBinder? _binder;
 
     /// <summary>The parameter set of the device parameters (Remove-VfioBinding also has -ClearJournal).</summary>
     protected const string DevicesSet = "Address";
@@ -65,7 +66,7 @@ public abstract class VfioBindingCmdletBase : HostChangingCmdletBase
         }
 
         _root = root;
-        _reader ??= new PciDeviceReader(root, Guard(() => PciIdDatabaseLocator.Locate(root, null)));
+        _reader ??= SessionFor(root).Devices;
         var binder = Binder();
         foreach (var text in Address)
         {
@@ -146,5 +147,8 @@ public abstract class VfioBindingCmdletBase : HostChangingCmdletBase
     protected VfioBinder Binder(HostRoot root, PciDeviceReader reader) =>
         new(root, new LiveKernel(root), reader, BinderSettings.For(root, StopToken) with { LockTimeout = TimeSpan.FromSeconds(LockTimeout) });
 
-    private VfioBinder Binder() => Binder(_root!, _reader!);
+    // One binder per call: piped devices share the session's facts instead of re-reading the host
+    // for each item (the binder reads them afresh under the lock before it writes).
+    private VfioBinder Binder() =>
+        _binder ??= new(SessionFor(_root!), new LiveKernel(_root!), BinderSettings.For(_root!, StopToken) with { LockTimeout = TimeSpan.FromSeconds(LockTimeout) });
 }

@@ -301,3 +301,37 @@ public class VfioBinderTests
         Assert.Equal(("e1000", "e1000"), f.State(Nic2));
     }
 }
+
+public class DriverModuleTests
+{
+    [Fact]
+    public void Returning_a_device_loads_the_module_that_provides_its_driver_not_the_drivers_name()
+    {
+        using var f = new BindingFixture();
+        const string Smbus = "0000:00:1f.3";
+        f.Binder().Bind([Smbus], f.Log.Add);
+        Assert.Equal("vfio-pci", f.State(Smbus).Driver);
+
+        // i801_smbus is the driver of the module i2c_i801; it is not loaded now.
+        Directory.Delete(Path.Combine(f.Host.Root, "sys/bus/pci/drivers/i801_smbus"), recursive: true);
+        f.Host.WriteFile($"lib/modules/{IommuHostFiles.Release}/modules.dep", "kernel/drivers/i2c/busses/i2c-i801.ko:\n");
+        f.Host.WriteFile($"lib/modules/{IommuHostFiles.Release}/modules.alias", "alias pci:v00008086d00002930sv*sd*bc*sc*i* i2c_i801\n");
+        f.Host.WriteFile($"sys/bus/pci/devices/{Smbus}/modalias", "pci:v00008086d00002930sv00008086sd00002930bc0Csc05i00\n");
+
+        var e = Assert.Throws<PciPassthroughException>(() => f.Binder().Unbind([(Smbus, null)], f.Log.Add));
+        Assert.Equal(ErrorIds.DriverUnavailable, e.ErrorId);
+        Assert.Contains("i2c_i801", f.Kernel.LoadedModules);
+        Assert.DoesNotContain("i801_smbus", f.Kernel.LoadedModules);
+        Assert.Contains("'modprobe i2c_i801' failed", e.Message);
+    }
+
+    [Fact]
+    public void A_driver_that_exists_nowhere_is_refused_at_planning()
+    {
+        using var f = new BindingFixture();
+        f.Host.WriteFile($"lib/modules/{IommuHostFiles.Release}/modules.dep", "kernel/drivers/net/ethernet/intel/e1000/e1000.ko:\n");
+        var e = Assert.Throws<PciPassthroughException>(() => f.Binder().CheckDriverAvailable("nosuchdrv", BindingFixture.Nic1));
+        Assert.Equal(ErrorIds.DriverUnavailable, e.ErrorId);
+        f.Binder().CheckDriverAvailable("e1000", BindingFixture.Nic1); // loaded: no refusal
+    }
+}

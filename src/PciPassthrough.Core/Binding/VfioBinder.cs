@@ -203,9 +203,9 @@ public sealed class VfioBinder
             }
 
             var driver = requestedDriver ?? record?.Driver;
-            if (driver is not null && !sw.DriverLoaded(driver) && !(_kernel.LoadModule(driver) && sw.DriverLoaded(driver)))
+            if (driver is not null && !sw.DriverLoaded(driver) && !(_kernel.LoadModule(ModuleProviding(driver, address)) && sw.DriverLoaded(driver)))
             {
-                throw new PciPassthroughException(ErrorIds.DriverUnavailable, FailureKind.InvalidOperation, $"The driver {driver} for {address} is not loaded and 'modprobe {driver}' failed; no device was changed.", "Load the driver, or name another with -Driver.", address);
+                throw new PciPassthroughException(ErrorIds.DriverUnavailable, FailureKind.InvalidOperation, $"The driver {driver} for {address} is not loaded and 'modprobe {ModuleProviding(driver, address)}' failed; no device was changed.", "Load the driver, or name another with -Driver.", address);
             }
 
             if (driver is null && !HasHostDriverCandidate(address))
@@ -469,6 +469,36 @@ public sealed class VfioBinder
     {
         var sw = Switch(CancellationToken.None);
         return string.Join(", ", origins.Select(o => $"{o.Address} on {sw.CurrentDriver(o.Address) ?? "no driver"}"));
+    }
+
+    /// <summary>
+    /// Refuses at planning (so -WhatIf says so too) a driver that is neither loaded nor loadable: no
+    /// module of that name, and no module that the device's modalias names.
+    /// </summary>
+    public void CheckDriverAvailable(string driver, string address)
+    {
+        var loaded = _root.Exists($"/sys/bus/pci/drivers/{driver}");
+        var modules = new KernelModules(_root, _root.TryReadText("/proc/sys/kernel/osrelease")?.Trim());
+        if (!loaded && modules.HasModuleTree && !modules.IsAvailable(driver) && !modules.IsBuiltin(driver) && ModuleProviding(driver, address) == driver)
+        {
+            throw new PciPassthroughException(ErrorIds.DriverUnavailable, FailureKind.InvalidOperation, $"There is no driver {driver} for {address}: it is not loaded, and no kernel module of that name or for this device exists.", "Name a driver that 'modinfo' knows, or leave -Driver out to return the device to the driver it had.", address);
+        }
+    }
+
+    /// <summary>
+    /// The module to modprobe for a driver: the driver's own name when a module has it, else the one
+    /// module the device's modalias names (i801_smbus is the driver of the module i2c_i801).
+    /// </summary>
+    private string ModuleProviding(string driver, string address)
+    {
+        var modules = new KernelModules(_root, _root.TryReadText("/proc/sys/kernel/osrelease")?.Trim());
+        if (!modules.HasModuleTree || modules.IsAvailable(driver))
+        {
+            return driver;
+        }
+
+        var candidates = _aliases.Value.ModulesFor(_root.TryReadText($"{PciDeviceReader.DevicesPath}/{address}/modalias")?.Trim());
+        return candidates.Count == 1 ? candidates[0] : driver;
     }
 
     private bool HasHostDriverCandidate(string address) =>

@@ -34,6 +34,11 @@ public sealed class RemoveVfioBindingCommand : VfioBindingCmdletBase
     protected override IEnumerable<PciDevice> Plan(VfioBinder binder, PciDevice device)
     {
         VfioBinder.PlanUnbind(device, Force);
+        if (Driver is not null)
+        {
+            binder.CheckDriverAvailable(Driver, device.PciAddress);
+        }
+
         return [device];
     }
 

@@ -22,6 +22,15 @@ Describe 'Set-PciProbeFilter and Get-PciProbeFilter' {
         (Get-PciProbeFilter -Path $conf).Filter | Should -Be '0:0'
     }
 
+    It 'refuses to create a missing probe folder, also under -WhatIf' {
+        $missing = Join-Path $TestDrive 'no-such-folder' 'pci.conf'
+        foreach ($preview in $true, $false) {
+            { Set-PciProbeFilter -Path $missing -Filter '10de:*' -WhatIf:$preview -Confirm:$false } |
+                Should -Throw -ErrorId 'ConfigurationWriteFailed,PciPassthrough.PowerShell.Commands.SetPciProbeFilterCommand'
+        }
+        Split-Path $missing | Should -Not -Exist
+    }
+
     It 'refuses a malformed filter with InvalidPciFilter' {
         { Set-PciProbeFilter -Path $conf -Filter '10de' -Confirm:$false } |
             Should -Throw -ErrorId 'InvalidPciFilter,PciPassthrough.PowerShell.Commands.SetPciProbeFilterCommand'

@@ -54,6 +54,21 @@ public sealed class SetPciProbeFilterCommand : PciCmdletBase
             return format.Render(updated, current, fullPath);
         }));
 
+        // A missing probe folder means no OpenNebula install where one was expected (a wrong -Root or
+        // -Path): say so rather than create OpenNebula's tree. Checked before -WhatIf, like every check.
+        var folder = System.IO.Path.GetDirectoryName(fullPath)!;
+        if (!Directory.Exists(folder))
+        {
+            ThrowTerminatingError(ErrorRecords.From(new PciPassthroughException(
+                ErrorIds.ConfigWriteFailed,
+                FailureKind.WriteError,
+                $"Cannot write {displayPath}: its folder {folder} does not exist.",
+                "Check -Root or -Path: on an OpenNebula front-end the folder is /var/lib/one/remotes/etc/im/kvm-probes.d; create it only if you mean to.",
+                fullPath)));
+        }
+
+        // -WhatIf runs the write checks a real run runs: a preview must not pass where the write fails.
+        Guard(() => ConfigFiles.EnsureWritable([change]));
         if (change.Action == FileAction.Unchanged)
         {
             WriteVerbose($"{fullPath} already says this; nothing to do.");
@@ -63,7 +78,6 @@ public sealed class SetPciProbeFilterCommand : PciCmdletBase
 
         if (ShouldProcess($"{fullPath}:\n{change.Diff}", $"Write {fullPath}?", $"{change.Action} {fullPath}"))
         {
-            Guard(() => ConfigFiles.EnsureWritable([change]));
             WriteObject(Guard(() => ConfigFiles.Apply(change, DateTime.UtcNow)));
         }
     }

@@ -148,10 +148,8 @@ public sealed class SetVfioHostConfigurationCommand : HostChangingCmdletBase
 
         // Everything is planned (and every refusal raised) before the first file is written.
         var plan = Guard(() => VfioHostConfigurator.Plan(SessionFor(root), request));
-        if (!IsWhatIf)
-        {
-            Guard(() => ConfigFiles.EnsureWritable(plan));
-        }
+        // -WhatIf runs every check the real run runs: a preview must not pass where the write fails.
+        Guard(() => ConfigFiles.EnsureWritable(plan));
 
         var written = new List<ConfigFileChange>();
         var now = DateTime.UtcNow;

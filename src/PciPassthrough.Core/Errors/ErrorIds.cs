@@ -42,4 +42,12 @@ public static class ErrorIds
     public const string ConfigurationInputRejected = "ConfigurationInputRejected";
     public const string DeviceNamePatternTimeout = "DeviceNamePatternTimeout";
     public const string HostInventoryUnreadable = "PciHostInventoryUnreadable";
+
+    // Issue 16: topology, isolation and reset.
+    public const string HostCritical = "DeviceIsHostCritical";
+    public const string ResetNotSupported = "ResetNotSupported";
+    public const string BusResetAffectsOthers = "BusResetAffectsOthers";
+    public const string ResetMethodUnsupported = "ResetMethodUnsupported";
+    public const string ResetFailed = "ResetFailed";
+    public const string ResetTimedOut = "ResetTimedOut";
 }

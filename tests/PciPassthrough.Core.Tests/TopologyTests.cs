@@ -31,7 +31,7 @@ public class ConfigSpaceTests
     [Fact]
     public void Only_the_header_is_readable_without_root_and_nothing_is_guessed()
     {
-        var c = PciConfigSpace.Parse(ConfigBytes.Pcie(4, headerType: 1, acsCap: 0x1f, acsCtl: 0x1f)[..64]);
+        var c = PciConfigSpace.Parse(ConfigBytes.Pcie(4, headerType: 1, acsCap: 0x1f, acsCtl: 0x1f).AsSpan(0, 64));
         Assert.Equal(ConfigSpaceAccess.HeaderOnly, c.Access);
         Assert.Equal(1, c.HeaderType);
         Assert.Null(c.PortType);

@@ -96,6 +96,11 @@ public sealed class GetIommuGroupCommand : PciCmdletBase
         {
             var devices = new PciDeviceReader(root, Guard(() => PciIdDatabaseLocator.Locate(root, null)));
             _ = Guard(devices.ListAddresses); // a tree without sysfs is an error, as for Get-PciDevice
+            if (Topology.AcsOverrideParameters.Warning(Topology.AcsOverrideParameters.Find(root)) is string warning)
+            {
+                WriteWarning(warning);
+            }
+
             _readers = r = (root.Path, devices, new IommuGroupReader(root, devices));
         }
 

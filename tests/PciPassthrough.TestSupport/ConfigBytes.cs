@@ -1,9 +1,9 @@
 using System.Buffers.Binary;
 
-namespace PciPassthrough.Core.Tests;
+namespace PciPassthrough.TestSupport;
 
 /// <summary>Builds config-space byte fixtures laid out as QEMU's devices lay them out (as lspci -xxxx shows them).</summary>
-internal static class ConfigBytes
+public static class ConfigBytes
 {
     /// <summary>A PCIe function: PM capability at 0x40, PCIe capability at 0x60, optional ACS at 0x148.</summary>
     public static byte[] Pcie(int portType, int headerType = 0, bool multiFunction = false, int? acsCap = null, int? acsCtl = null, bool flr = false, bool pmNoSoftReset = false,

@@ -14,6 +14,9 @@
     CmdletsToExport      = @(
         'Get-PciDevice'
         'Get-IommuGroup'
+        'Get-PciTopology'
+        'Reset-PciDevice'
+        'Set-PciResetMethod'
         'Test-IommuSupport'
         'Test-PciPassthroughReadiness'
         'Set-VfioBinding'

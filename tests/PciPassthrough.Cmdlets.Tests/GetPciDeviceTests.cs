@@ -260,7 +260,7 @@ public class GetPciDeviceTests(SampleHostSession session) : IClassFixture<Sample
         var exported = ((System.Collections.IDictionary)module.Properties["ExportedCmdlets"].Value).Keys.Cast<string>().Order().ToList();
         var inAssembly = session.Ps.Run("Get-Command -Module PciPassthrough -CommandType Cmdlet | ForEach-Object Name").Output.Select(o => o.ToString()).Order().ToList();
         Assert.Equal(inAssembly, exported);
-        Assert.Equal(["ConvertFrom-PciTemplateSection", "ConvertTo-PciHostdevXml", "Find-PciPlacement", "Get-IommuGroup", "Get-PciDevice", "Get-PciProbeFilter", "Get-VfioHostConfiguration", "Import-PciHostInventory", "Invoke-PciProbe", "New-PciTemplateSection", "Remove-VfioBinding", "Set-PciProbeFilter", "Set-VfioBinding", "Set-VfioHostConfiguration", "Test-IommuSupport", "Test-PciPassthroughReadiness", "Test-VfioHostConfiguration"], exported);
+        Assert.Equal(["ConvertFrom-PciTemplateSection", "ConvertTo-PciHostdevXml", "Find-PciPlacement", "Get-IommuGroup", "Get-PciDevice", "Get-PciProbeFilter", "Get-PciTopology", "Get-VfioHostConfiguration", "Import-PciHostInventory", "Invoke-PciProbe", "New-PciTemplateSection", "Remove-VfioBinding", "Reset-PciDevice", "Set-PciProbeFilter", "Set-PciResetMethod", "Set-VfioBinding", "Set-VfioHostConfiguration", "Test-IommuSupport", "Test-PciPassthroughReadiness", "Test-VfioHostConfiguration"], exported);
         Assert.Empty((System.Collections.IDictionary)module.Properties["ExportedFunctions"].Value);
         var manifest = File.ReadAllText(Path.Combine(RepoPaths.Root, "PciPassthrough.psd1"));
         Assert.Contains($"ModuleVersion        = '{module.Properties["Version"].Value}'", manifest);

@@ -118,8 +118,8 @@ public class IommuCmdletTests(IommuHostSession session) : IClassFixture<IommuHos
     public void The_group_view_shows_viability_node_and_members_with_drivers()
     {
         var text = session.Run("Get-IommuGroup -Root $root -Number 5 | Out-Host").HostText;
-        Assert.Matches(@"Group Viable DevicePath\s+Devices", text);
-        Assert.Matches(@"\s+5 False\s+0000:00:1f\.0 \(lpc_ich\), 0000:00:1f\.2 \(ahci\), 0000:00:1f\.3 \(i801_smbus\)", text);
+        Assert.Matches(@"Group Viable DevicePath\s+Isolation\s+Devices", text);
+        Assert.Matches(@"\s+5 False\s+SharedMultifunction\s+0000:00:1f\.0 \(lpc_ich\), 0000:00:1f\.2 \(ahci\), 0000:00:1f\.3 \(i801_smbus\)", text);
     }
 
     [Fact]
@@ -131,5 +131,56 @@ public class IommuCmdletTests(IommuHostSession session) : IClassFixture<IommuHos
             $copy.Blockers.Count
             """);
         Assert.Equal(["0000:00:1f.2", 3], r.Output.Select(o => o.BaseObject));
+    }
+}
+
+public sealed class TopologyCmdletTests : IDisposable
+{
+    private readonly FakeHost _host = TopologyHost.Create();
+    private readonly PowerShellSession _ps = new();
+
+    public void Dispose()
+    {
+        _ps.Dispose();
+        _host.Dispose();
+    }
+
+    private ScriptResult Run(string script) => _ps.Run("param($root) " + script, [_host.Root]);
+
+    [Fact]
+    public void Get_PciTopology_draws_the_tree_with_groups_and_acs_markers()
+    {
+        var r = Run("Get-PciTopology -Root $root | Out-Host");
+        Assert.Null(r.TerminatingError);
+        var text = r.HostText;
+        Assert.Contains("[0000:00]", text);
+        Assert.Matches(@"00:05\.0\s+5 ACS\+ \[01\]", text);
+        Assert.Matches(@"    \\-04:00\.0\s+10\s", text);
+        Assert.Matches(@"03:00\.0\s+10 ACS- \[04\]", text);
+    }
+
+    [Fact]
+    public void Get_PciTopology_with_an_address_gives_the_path_and_the_subtree()
+    {
+        var r = Run("(Get-PciTopology -Root $root -Address 0000:04:00.0 -IncludeAcs).PciAddress");
+        Assert.Equal(["0000:00:07.0", "0000:02:00.0", "0000:03:00.0", "0000:04:00.0"], r.Output.Select(o => o.ToString()));
+        var acs = Run("(Get-PciTopology -Root $root -Address 0000:00:0a.0 -IncludeAcs -Depth 0).Acs | ForEach-Object { '{0}|{1}|{2}' -f $_.Present, $_.Control, $_.EffectiveIsolation }");
+        Assert.Equal(["True|SrcValid|False"], acs.Output.Select(o => o.ToString()));
+    }
+
+    [Fact]
+    public void Get_IommuGroup_shows_the_isolation_reason()
+    {
+        var r = Run("Get-IommuGroup -Root $root -Number 11, 13 | ForEach-Object { '{0}|{1}|{2}' -f $_.Number, $_.IsolationReason, $_.UpstreamBlocker }");
+        Assert.Equal(["11|BehindConventionalPciBridge|0000:00:08.0", "13|AcsDisabledOnPort|0000:00:0a.0"], r.Output.Select(o => o.ToString()));
+    }
+
+    [Fact]
+    public void Reset_PciDevice_refuses_with_stable_ids_and_whatif_writes_nothing()
+    {
+        var r = Run("Reset-PciDevice -Root $root -Address 0000:00:05.0, 0000:00:02.0, 0000:05:01.0 -Confirm:$false -ErrorVariable e -ErrorAction SilentlyContinue; $e | ForEach-Object { $_.FullyQualifiedErrorId.Split(',')[0] }");
+        Assert.Equal(["DeviceIsNotAnEndpoint", "ResetNotSupported", "BusResetAffectsOthers"], r.Output.Select(o => o.ToString()));
+        var whatIf = Run("Set-PciResetMethod -Root $root -Address 0000:01:00.0 -Method bus -WhatIf; (Get-PciDevice -Root $root -Address 0000:01:00.0).ResetMethods -join ' '");
+        Assert.Equal(["pm bus"], whatIf.Output.Select(o => o.ToString()));
     }
 }

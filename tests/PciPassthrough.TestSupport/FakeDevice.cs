@@ -23,4 +23,10 @@ public sealed record FakeDevice(string Address)
     public int VfIndex { get; init; }
     public string[] NetworkInterfaces { get; init; } = [];
     public bool? BootVga { get; init; }
+    /// <summary>The reset_method content ("flr", "pm bus"); null writes neither reset nor reset_method.</summary>
+    public string? ResetMethods { get; init; } = "flr";
+    /// <summary>The upstream bridge, added before this device: the sysfs path nests under it.</summary>
+    public string? Parent { get; init; }
+    /// <summary>Config space bytes to write instead of the generated 256 bytes.</summary>
+    public byte[]? ConfigBytes { get; init; }
 }

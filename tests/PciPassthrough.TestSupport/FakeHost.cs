@@ -21,6 +21,8 @@ public sealed class FakeHost : IDisposable
 
     public string Root { get; }
 
+    private readonly Dictionary<string, string> _placed = new(StringComparer.Ordinal);
+
     /// <summary>The lspci sysfs.path equivalent of this tree.</summary>
     public string SysBusPci => Path.Combine(Root, "sys/bus/pci");
 
@@ -29,9 +31,16 @@ public sealed class FakeHost : IDisposable
     public FakeHost Add(FakeDevice d)
     {
         var domainBus = d.Address[..7];
-        var real = Path.Combine(Root, "sys/devices", "pci" + domainBus, d.Address);
+        var relative = d.Parent is string parent && _placed.TryGetValue(parent, out var parentPath) ? parentPath + "/" + d.Address : $"pci{domainBus}/{d.Address}";
+        _placed[d.Address] = relative;
+        var real = Path.Combine(Root, "sys/devices", relative);
         Directory.CreateDirectory(real);
-        File.CreateSymbolicLink(DeviceDir(d.Address), $"../../../devices/pci{domainBus}/{d.Address}");
+        File.CreateSymbolicLink(DeviceDir(d.Address), $"../../../devices/{relative}");
+        if (d.ResetMethods is string methods)
+        {
+            Write(real, "reset", "");
+            Write(real, "reset_method", methods);
+        }
 
         Write(real, "vendor", Hex(d.Vendor, 4));
         Write(real, "device", Hex(d.Device, 4));
@@ -45,7 +54,7 @@ public sealed class FakeHost : IDisposable
         if (d.LocalCpuList is not null) Write(real, "local_cpulist", d.LocalCpuList);
         Write(real, "driver_override", d.DriverOverride ?? "(null)");
         if (d.BootVga is bool vga) Write(real, "boot_vga", vga ? "1" : "0");
-        File.WriteAllBytes(Path.Combine(real, "config"), Config(d));
+        File.WriteAllBytes(Path.Combine(real, "config"), d.ConfigBytes ?? Config(d));
 
         if (d.Driver is not null)
         {
@@ -53,7 +62,7 @@ public sealed class FakeHost : IDisposable
             Directory.CreateDirectory(driverDir);
             File.CreateSymbolicLink(Path.Combine(real, "driver"), $"../../../bus/pci/drivers/{d.Driver}");
             var back = Path.Combine(driverDir, d.Address);
-            if (!File.Exists(back)) File.CreateSymbolicLink(back, $"../../../../devices/pci{domainBus}/{d.Address}");
+            if (!File.Exists(back)) File.CreateSymbolicLink(back, $"../../../../devices/{relative}");
         }
 
         if (d.IommuGroup is int g)
@@ -61,7 +70,7 @@ public sealed class FakeHost : IDisposable
             var groupDevices = Path.Combine(Root, "sys/kernel/iommu_groups", g.ToString(CultureInfo.InvariantCulture), "devices");
             Directory.CreateDirectory(groupDevices);
             File.CreateSymbolicLink(Path.Combine(real, "iommu_group"), $"../../../kernel/iommu_groups/{g}");
-            File.CreateSymbolicLink(Path.Combine(groupDevices, d.Address), $"../../../../devices/pci{domainBus}/{d.Address}");
+            File.CreateSymbolicLink(Path.Combine(groupDevices, d.Address), $"../../../../devices/{relative}");
         }
 
         if (d.TotalVfs is int total)

@@ -15,7 +15,9 @@ function New-FakePciDevice {
         [string] $Device = '100e',
         [string] $Class = '020000',
         [string] $Driver,
-        [int] $IommuGroup = -1
+        [int] $IommuGroup = -1,
+        # The kernel's reset_method; an empty string writes neither reset nor reset_method (no reset).
+        [string] $ResetMethod = 'flr'
     )
     $bus = $Address.Substring(0, 7)
     $real = Join-Path $Root "sys/devices/pci$bus/$Address"
@@ -25,6 +27,10 @@ function New-FakePciDevice {
     Set-Content -Path (Join-Path $real 'device') -Value "0x$Device"
     Set-Content -Path (Join-Path $real 'class') -Value "0x$Class"
     Set-Content -Path (Join-Path $real 'numa_node') -Value '-1'
+    if ($ResetMethod) {
+        Set-Content -Path (Join-Path $real 'reset') -Value ''
+        Set-Content -Path (Join-Path $real 'reset_method') -Value $ResetMethod
+    }
     if ($Driver) {
         New-Item -ItemType Directory -Force -Path (Join-Path $Root "sys/bus/pci/drivers/$Driver") | Out-Null
         New-Item -ItemType SymbolicLink -Path (Join-Path $real 'driver') -Target "../../../bus/pci/drivers/$Driver" | Out-Null

@@ -92,6 +92,10 @@ APPEND="console=ttyS0 intel_iommu=on quiet panic=1 pcipt.script=$SCRIPT pcipt.no
 # Device layout (addresses fixed so tests can rely on them):
 #   00:00.0 host bridge, 00:01.0 VGA, 00:02.0 + 00:03.0 e1000,
 #   00:04.0 virtio-9p (the host root), 00:05.0 PCIe root port -> 01:00.0 e1000e,
+#   00:06.0 root port with ACS -> 02:00.0 e1000e (isolated),
+#   00:07.0 root port -> 03:00.0 x3130 upstream -> 04:00.0 downstream (no ACS) -> 05:00.0 e1000e,
+#   00:08.0 pcie-pci-bridge -> 06:01.0 + 06:02.0 e1000-82545em (conventional PCI, 8086:100f),
+#   00:09.0 root port with disable-acs=on -> 07:00.0 e1000e,
 #   00:1f.x ICH9 (LPC, SATA, SMBus).
 # shellcheck disable=SC2054 # commas belong to qemu option values
 QEMU=(qemu-system-x86_64
@@ -106,6 +110,17 @@ QEMU=(qemu-system-x86_64
     -device virtio-9p-pci,fsdev=hostroot,mount_tag=host,addr=0x4
     -device pcie-root-port,id=rp1,bus=pcie.0,addr=0x5,chassis=1
     -netdev user,id=n2,restrict=on -device e1000e,netdev=n2,bus=rp1
+    -device pcie-root-port,id=rp2,bus=pcie.0,addr=0x6,chassis=2
+    -netdev user,id=n3,restrict=on -device e1000e,netdev=n3,bus=rp2
+    -device pcie-root-port,id=rp3,bus=pcie.0,addr=0x7,chassis=3
+    -device x3130-upstream,id=up1,bus=rp3
+    -device xio3130-downstream,id=dn1,bus=up1,chassis=4,slot=0
+    -netdev user,id=n4,restrict=on -device e1000e,netdev=n4,bus=dn1
+    -device pcie-pci-bridge,id=pb1,bus=pcie.0,addr=0x8
+    -netdev user,id=n5,restrict=on -device e1000-82545em,netdev=n5,bus=pb1,addr=0x1
+    -netdev user,id=n6,restrict=on -device e1000-82545em,netdev=n6,bus=pb1,addr=0x2
+    -device pcie-root-port,id=rp4,bus=pcie.0,addr=0x9,chassis=5,disable-acs=on
+    -netdev user,id=n7,restrict=on -device e1000e,netdev=n7,bus=rp4
     "$@")
 
 TAIL_PID=

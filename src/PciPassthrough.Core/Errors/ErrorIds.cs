@@ -49,4 +49,12 @@ public static class ErrorIds
     public const string JournalUnreadable = "BindingJournalUnreadable";
     public const string LockUnavailable = "BindingLockUnavailable";
     public const string StateDirectoryUnsafe = "BindingStateDirectoryUnsafe";
+
+    // Issue 16: topology, isolation and reset.
+    public const string HostCritical = "DeviceIsHostCritical";
+    public const string ResetNotSupported = "ResetNotSupported";
+    public const string BusResetAffectsOthers = "BusResetAffectsOthers";
+    public const string ResetMethodUnsupported = "ResetMethodUnsupported";
+    public const string ResetFailed = "ResetFailed";
+    public const string ResetTimedOut = "ResetTimedOut";
 }

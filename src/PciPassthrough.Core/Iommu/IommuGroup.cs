@@ -38,6 +38,18 @@ public sealed class IommuGroup
 
     public string Root { get; }
 
+    /// <summary>Why the group holds its members (explained from ACS; the kernel's grouping is the truth).</summary>
+    public PciPassthrough.Topology.IsolationReason IsolationReason { get; internal set; } = PciPassthrough.Topology.IsolationReason.OwnGroup;
+
+    /// <summary>The bridge or port whose missing isolation pulls the members together; null when none is to blame.</summary>
+    public string? UpstreamBlocker { get; internal set; }
+
+    /// <summary>The explanation in words.</summary>
+    public string? IsolationDetail { get; internal set; }
+
+    /// <summary>What would give a member a group of its own; null for OwnGroup.</summary>
+    public string? IsolationRemedy { get; internal set; }
+
     /// <summary>A member on a host driver that is not a bridge.</summary>
     public static bool IsBlocker(PciDevice device) =>
         !device.IsBridge && device.Driver is string driver && !HarmlessDrivers.Contains(driver);

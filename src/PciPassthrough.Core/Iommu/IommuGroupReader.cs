@@ -1,6 +1,7 @@
 using System.Globalization;
 using PciPassthrough.HostFs;
 using PciPassthrough.Sysfs;
+using PciPassthrough.Topology;
 
 namespace PciPassthrough.Iommu;
 
@@ -10,6 +11,7 @@ public sealed class IommuGroupReader
     private const string GroupsPath = "/sys/kernel/iommu_groups";
     private readonly HostRoot _root;
     private readonly PciDeviceReader _devices;
+    private PciTopology? _topology;
 
     public IommuGroupReader(HostRoot root, PciDeviceReader devices)
     {
@@ -40,7 +42,24 @@ public sealed class IommuGroupReader
             .Select(_devices.Read)
             .OfType<PciDevice>()
             .ToList();
-        return new IommuGroup(number, members, ReadNode(number), _root.Path);
+        var group = new IommuGroup(number, members, ReadNode(number), _root.Path);
+        Explain(group);
+        return group;
+    }
+
+    /// <summary>The tree the explanations were computed from (read once, when a shared group needs it).</summary>
+    public PciTopology Tree => _topology ??= PciTopology.Read(_root, new PciDeviceReader(_root, Ids.PciIdDatabase.Empty), includeAcs: false);
+
+    private void Explain(IommuGroup group)
+    {
+        var addresses = group.Devices.Select(d => d.PciAddress).ToList();
+        var explanation = addresses.Count <= 1
+            ? new IsolationExplanation(IsolationReason.OwnGroup, null, "Alone in its IOMMU group.", null)
+            : IsolationAnalyzer.Explain(Tree, addresses);
+        group.IsolationReason = explanation.Reason;
+        group.UpstreamBlocker = explanation.UpstreamBlocker;
+        group.IsolationDetail = explanation.Detail;
+        group.IsolationRemedy = explanation.Remedy;
     }
 
     private VfioDeviceNode? ReadNode(int number)

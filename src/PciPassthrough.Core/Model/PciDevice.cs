@@ -99,6 +99,16 @@ public sealed class PciDevice
     /// <summary>The processes holding the device's <c>/dev/vfio/&lt;group&gt;</c> open; empty when none.</summary>
     public VfioUser[] InUse { get; internal set; } = NoUsers;
 
+    /// <summary>
+    /// The reset methods the kernel will try, in order (its <c>reset_method</c> file: flr, pm, bus, ...); on
+    /// kernels before 5.15, which have no such file, <c>unknown</c> when a <c>reset</c> file exists. Empty when
+    /// the device cannot be reset or its methods were disabled.
+    /// </summary>
+    public string[] ResetMethods { get; internal set; } = NoStrings;
+
+    /// <summary>True when the kernel offers a function reset (a <c>reset</c> file, with a method left enabled).</summary>
+    public bool CanReset { get; internal set; }
+
     /// <summary>The host root the device was read from, so that later cmdlets act on the same tree.</summary>
     public string Root { get; internal set; } = "/";
 

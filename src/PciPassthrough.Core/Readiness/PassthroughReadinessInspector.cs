@@ -42,7 +42,7 @@ public sealed class PassthroughReadinessInspector
         var blockedBy = safety.Where(f => f.Status == CheckStatus.Fail).Select(f => f.Name).ToList();
         var findings = new List<ReadinessCheck> { IommuEnabled() };
         findings.AddRange(safety.Where(f => f.Name is "IommuGroup" or "Endpoint").Select(f => f.ToCheck()));
-        findings.Add(GroupIsolation(device, others, blockedBy));
+        findings.Add(GroupIsolation(device, group, others, blockedBy));
         findings.AddRange(safety.Where(f => f.Name is not ("IommuGroup" or "Endpoint")).Select(f => f.ToCheck()));
         findings.Add(BoundToVfio(device, blockedBy));
         findings.Add(NotInUse(device));
@@ -58,7 +58,55 @@ public sealed class PassthroughReadinessInspector
         findings.Add(LibvirtDeviceAcl(device));
         findings.Add(LockedMemory());
         findings.Add(Sriov(device));
+        findings.Add(ResetCapability(device));
+        if (AcsOverride() is { } acsOverride)
+        {
+            findings.Add(acsOverride);
+        }
+
         return new PassthroughReadiness(device, findings, others.Select(d => d.PciAddress).ToArray());
+    }
+
+    // vfio-pci resets a device between guests; without a usable method state leaks from one guest to the next.
+    private static ReadinessCheck ResetCapability(PciDevice device)
+    {
+        const string Name = "ResetCapability";
+        var methods = string.Join(" ", device.ResetMethods);
+        if (device.IsBridge)
+        {
+            return new(Name, CheckStatus.NotApplicable, "A bridge: it is not reset for a guest.");
+        }
+
+        if (device.SriovRole == SriovRole.VF)
+        {
+            return new(Name, CheckStatus.Pass, $"A virtual function: FLR is mandatory for VFs{(methods.Length > 0 ? $" (reset_method: {methods})" : "")}.");
+        }
+
+        if (!device.CanReset)
+        {
+            return new(Name, CheckStatus.Fail, $"The kernel offers no reset for it{(device.ResetMethods.Length == 0 ? "" : $" (reset_method: {methods})")}: its state carries over from one guest (or the host) to the next.", "Prefer a device with FLR; if its methods were disabled, Set-PciResetMethod -Default re-enables them.");
+        }
+
+        var amdGpu = device.VendorId == "1002" && (device.Class?.StartsWith("03", StringComparison.Ordinal) ?? false);
+        if (amdGpu && !device.ResetMethods.Contains("device_specific"))
+        {
+            return new(Name, CheckStatus.Warning, $"An AMD GPU (reset_method: {methods}): many do not come back from their reset after a guest (the AMD reset bug).", "Consider the vendor-reset module and 'device_specific' in reset_method (Set-PciResetMethod -Method device_specific).");
+        }
+
+        if (device.ResetMethods.Any(m => m is "flr" or "af_flr" or "device_specific" or "acpi"))
+        {
+            return new(Name, CheckStatus.Pass, $"The kernel can reset it: {methods}.");
+        }
+
+        return device.ResetMethods.SequenceEqual(["unknown"])
+            ? new(Name, CheckStatus.Warning, "The kernel offers a reset but, before 5.15, does not say which method.", "Check lspci -vv for FLReset+ in DevCap; a kernel of 5.15 or later lists the methods in reset_method.")
+            : new(Name, CheckStatus.Warning, $"Only {methods} is available: no function-level reset. A PM reset may not clear the device, and a bus reset also resets every other function on the bus.", "Prefer a device with FLR, and keep the device's bus free of functions the host uses.");
+    }
+
+    private ReadinessCheck? AcsOverride()
+    {
+        var words = Topology.AcsOverrideParameters.Find(_root);
+        return words.Count == 0 ? null : new("AcsOverride", CheckStatus.Warning, Topology.AcsOverrideParameters.Warning(words)!, "Remove the parameter from the kernel command line unless the risk is accepted: groups formed under it do not prove isolation.");
     }
 
     private ReadinessCheck IommuEnabled()
@@ -70,7 +118,7 @@ public sealed class PassthroughReadinessInspector
             : new("IommuEnabled", CheckStatus.Fail, "Test-IommuSupport fails: " + string.Join(" ", failing.Select(c => $"{c.Name}: {c.Detail}")), failing[0].Remedy);
     }
 
-    private ReadinessCheck GroupIsolation(PciDevice device, PciDevice[] others, List<string> blockedBy)
+    private ReadinessCheck GroupIsolation(PciDevice device, IommuGroup? group, PciDevice[] others, List<string> blockedBy)
     {
         if (others.Length == 0)
         {
@@ -82,15 +130,16 @@ public sealed class PassthroughReadinessInspector
         var unsafeMembers = others.Select(o => (Device: o, Why: _host.Safety.HostCritical(o))).Where(u => u.Why is not null).ToList();
         if (unsafeMembers.Count > 0)
         {
-            return new("GroupIsolation", CheckStatus.Fail, $"Its group also holds {string.Join("; ", unsafeMembers.Select(u => $"{u.Device.PciAddress} ({u.Why!.Detail.TrimEnd('.')})"))}: the whole group goes to the guest, and the host needs those.", "Move the card to a slot with its own IOMMU group (check the board's ACS support); do not pass this group through.");
+            return new("GroupIsolation", CheckStatus.Fail, $"Its group also holds {string.Join("; ", unsafeMembers.Select(u => $"{u.Device.PciAddress} ({u.Why!.Detail.TrimEnd('.')})"))}: the whole group goes to the guest, and the host needs those.{(group is { IsolationDetail: string d } ? $" Why: {group.IsolationReason}{(group.UpstreamBlocker is null ? "" : " " + group.UpstreamBlocker)}: {d}" : "")}", "Move the card to a slot with its own IOMMU group (check the board's ACS support); do not pass this group through.");
         }
 
         var blockers = others.Where(IommuGroup.IsBlocker).ToList();
         var list = string.Join(", ", others.Select(o => $"{o.PciAddress} ({o.Driver ?? "no driver"})"));
+        var why = group is { IsolationDetail: string detail } ? $" Why: {group.IsolationReason}{(group.UpstreamBlocker is null ? "" : " " + group.UpstreamBlocker)}: {detail}" : "";
         return blockers.Count == 0
-            ? new("GroupIsolation", CheckStatus.Pass, $"Shares its group with {list}, which is ready to go along.")
-            : new("GroupIsolation", CheckStatus.Warning, $"Shares its group with {list}: all must be on vfio-pci (or driverless) before the group can be used ('group is not viable').", blockers.Any(b => b.Class?.StartsWith("06", StringComparison.Ordinal) ?? false)
-                ? $"The group holds a bridge-class device ({string.Join(", ", blockers.Where(b => b.Class?.StartsWith("06", StringComparison.Ordinal) ?? false).Select(b => b.PciAddress))}), which Set-VfioBinding will not assign: move the card to a slot with its own group."
+            ? new("GroupIsolation", CheckStatus.Pass, $"Shares its group with {list}, which is ready to go along.{why}")
+            : new("GroupIsolation", CheckStatus.Warning, $"Shares its group with {list}: all must be on vfio-pci (or driverless) before the group can be used ('group is not viable').{why}", blockers.Any(b => b.Class?.StartsWith("06", StringComparison.Ordinal) ?? false)
+                ? $"The group holds a bridge-class device ({string.Join(", ", blockers.Where(b => b.Class?.StartsWith("06", StringComparison.Ordinal) ?? false).Select(b => b.PciAddress))}), which Set-VfioBinding will not assign: {group?.IsolationRemedy ?? "move the card to a slot with its own group."}"
                 : blockedBy.Count > 0
                     ? $"The device itself must stay with the host ({string.Join(", ", blockedBy)} fail): do not bind the group."
                     : $"Set-VfioBinding -Address {device.PciAddress} -IncludeGroup binds them together.");

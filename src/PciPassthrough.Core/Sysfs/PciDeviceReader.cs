@@ -204,6 +204,7 @@ public sealed class PciDeviceReader
         d.BootVga = ReadDecimal(dir, "boot_vga\0"u8, buf) == 1;
 
         ReadSriov(dir, d, buf);
+        ReadReset(dir, d, buf);
         d.NetworkInterfaces = NetworkInterfaceNames(dir, d);
         if (d.IommuGroup is int ig)
         {
@@ -279,6 +280,32 @@ public sealed class PciDeviceReader
         Span<byte> config = stackalloc byte[64];
         var n = dir.ReadFile("config\0"u8, config);
         return n < 0x0f ? (null, null) : (config[0x0e] & 0x7f, config[0x08]);
+    }
+
+    private static readonly string[] UnknownMethods = ["unknown"];
+
+    // reset_method (5.15+) lists the enabled methods; older kernels only have reset.
+    private void ReadReset(NativeDirectory dir, PciDevice d, Span<byte> buf)
+    {
+        var hasReset = dir.Exists("reset\0"u8);
+        var n = dir.ReadFile("reset_method\0"u8, buf);
+        if (n < 0)
+        {
+            d.ResetMethods = hasReset ? UnknownMethods : PciDevice.NoStrings;
+            d.CanReset = hasReset;
+            return;
+        }
+
+        var text = SysfsValues.Trim(buf[..n]);
+        if (text.IsEmpty || !SysfsValues.IsPrintable(text))
+        {
+            d.ResetMethods = PciDevice.NoStrings;
+            d.CanReset = false;
+            return;
+        }
+
+        d.ResetMethods = _pool.Text(text).Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        d.CanReset = hasReset;
     }
 
     // physfn first: on an SR-IOV host most devices are VFs, and they have no sriov_* files to fail on.

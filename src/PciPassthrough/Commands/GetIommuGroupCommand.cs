@@ -96,6 +96,11 @@ public sealed class GetIommuGroupCommand : PciCmdletBase
         {
             var session = SessionFor(root);
             _ = Guard(session.Devices.ListAddresses); // a tree without sysfs is an error, as for Get-PciDevice
+            if (Topology.AcsOverrideParameters.Warning(Topology.AcsOverrideParameters.Find(root)) is string warning)
+            {
+                WriteWarning(warning);
+            }
+
             _readers = r = (root.Path, session.Devices, session.Groups);
         }
 

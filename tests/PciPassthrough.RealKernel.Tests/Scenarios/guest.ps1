@@ -1,7 +1,10 @@
 # Scenarios run inside the real-kernel guest (tests/RealKernel) by tests/PciPassthrough.GuestRunner,
 # one engine for all. Each block starts with "#### name"; it prints strings the host-side tests
 # parse. The guest's layout: e1000 at 00:02.0 and 00:03.0, a PCIe root port at 00:05.0 with an
-# e1000e at 01:00.0, ICH9 functions at 00:1f.0/.2/.3, the 9p share (virtio) at 00:04.0.
+# e1000e at 01:00.0, ICH9 functions at 00:1f.0/.2/.3, the 9p share (virtio) at 00:04.0; for the
+# topology: root port 00:06.0 (ACS) -> e1000e 02:00.0, root port 00:07.0 -> x3130 switch 03:00.0 ->
+# 04:00.0 (no ACS) -> e1000e 05:00.0, pcie-pci-bridge 00:08.0 -> e1000 (8086:100f) 06:01.0 and 06:02.0,
+# root port 00:09.0 with disable-acs=on -> e1000e 07:00.0.
 
 #### inventory
 Get-PciDevice | ForEach-Object { '{0}|{1}|{2}|{3}|{4}|{5}' -f $_.PciAddress, $_.Type, $_.Driver, $_.IommuGroup, $_.IsBridge, $_.DeviceName }
@@ -26,6 +29,76 @@ Test-PciPassthroughReadiness -Address 0000:00:02.0, 0000:00:05.0 | ForEach-Objec
     $r = $_
     $r.Findings | ForEach-Object { '{0}|{1}={2}' -f $r.PciAddress, $_.Name, $_.Status }
 }
+
+#### topology
+Get-PciTopology -IncludeAcs -WarningVariable w | ForEach-Object {
+    'node={0}|{1}|{2}|{3}|{4}|{5}|{6}|{7}|{8}|{9}' -f $_.PciAddress, $_.Parent, $_.Kind, $_.IommuGroup, $_.AcsMarker, $_.SecondaryBus, $_.SubordinateBus, $_.LinkWidth, $(if ($_.Acs) { "$($_.Acs.Present):$([int]$_.Acs.Capability):$([int]$_.Acs.Control)" }), $_.Tree
+}
+"warnings=$($w.Count)"
+"sub=" + ((Get-PciTopology -Address 0000:05:00.0).PciAddress -join ',')
+"depth0=" + @(Get-PciTopology -Depth 0 | Where-Object Depth -gt 0).Count
+
+#### topology-lspci
+# The guest runs this machine's own lspci: -PP prints each device's path of bridges.
+function Lspci([string[]] $argv) {
+    $psi = [System.Diagnostics.ProcessStartInfo]::new('lspci')
+    foreach ($a in $argv) { $psi.ArgumentList.Add($a) }
+    $psi.RedirectStandardOutput = $true
+    $p = [System.Diagnostics.Process]::Start($psi)
+    $text = $p.StandardOutput.ReadToEnd()
+    $p.WaitForExit()
+    $text
+}
+$out = Lspci '-D', '-PP'
+$out -split "`n" | Where-Object { $_ } | ForEach-Object { 'pp=' + ($_ -split ' ', 2)[0] }
+foreach ($port in '0000:00:05.0', '0000:04:00.0', '0000:00:09.0') {
+    $text = Lspci '-vvv', '-s', $port
+    $cap = ($text -split "`n" | Where-Object { $_ -match 'ACSCap:' } | ForEach-Object { $_.Trim() }) -join ''
+    $ctl = ($text -split "`n" | Where-Object { $_ -match 'ACSCtl:' } | ForEach-Object { $_.Trim() }) -join ''
+    "lspci-acs=$port|$cap|$ctl"
+}
+
+#### isolation
+Get-IommuGroup | ForEach-Object { 'group={0}|{1}|{2}|{3}' -f $_.Number, $_.IsolationReason, $_.UpstreamBlocker, (($_.Devices | ForEach-Object PciAddress) -join ',') }
+Test-PciPassthroughReadiness -Address 0000:05:00.0, 0000:06:01.0 | ForEach-Object {
+    $r = $_
+    $r.Findings | Where-Object Name -in 'GroupIsolation', 'ResetCapability' | ForEach-Object { 'finding={0}|{1}={2}|{3}' -f $r.PciAddress, $_.Name, $_.Status, $_.Detail }
+}
+
+#### reset-methods
+function Methods([string] $a) { [System.IO.File]::ReadAllText("/sys/bus/pci/devices/$a/reset_method").TrimEnd("`n") }
+$d = Get-PciDevice -Address 0000:01:00.0
+"device=$($d.ResetMethods -join ' ')|$($d.CanReset)"
+"raw=$(Methods 0000:01:00.0)"
+Set-PciResetMethod -Address 0000:01:00.0 -Method bus -Confirm:$false
+"bus=$(Methods 0000:01:00.0)"
+Set-PciResetMethod -Address 0000:01:00.0 -Method flr -Confirm:$false -ErrorAction SilentlyContinue -ErrorVariable err
+"flr=" + $err[0].FullyQualifiedErrorId.Split(',')[0] + "|$(Methods 0000:01:00.0)"
+$off = Set-PciResetMethod -Address 0000:01:00.0 -Disable -Confirm:$false -PassThru
+"disabled=[$(Methods 0000:01:00.0)]|$($off.ResetMethods.Count)|$($off.CanReset)"
+Reset-PciDevice -Address 0000:01:00.0 -Confirm:$false -ErrorAction SilentlyContinue -ErrorVariable err
+"reset-disabled=" + $err[0].FullyQualifiedErrorId.Split(',')[0]
+Set-PciResetMethod -Address 0000:01:00.0 -Default -Confirm:$false
+"default=$(Methods 0000:01:00.0)"
+Set-PciResetMethod -Address 0000:01:00.0 -Method bus -WhatIf
+"whatif=$(Methods 0000:01:00.0)"
+foreach ($a in '0000:00:02.0', '0000:06:01.0', '0000:06:02.0', '0000:00:08.0', '0000:04:00.0') { "methods=$a|$((Get-PciDevice -Address $a).ResetMethods -join ' ')|$((Get-PciDevice -Address $a).CanReset)" }
+
+#### reset
+$r = Reset-PciDevice -Address 0000:01:00.0 -Confirm:$false
+"reset=$($r.Succeeded)|$($r.MethodsTried -join ' ')|$((Get-PciDevice -Address 0000:01:00.0).Driver)"
+# QEMU's root port offers no working secondary bus reset for its slot: the kernel answers ENOTTY, and
+# reset_method must still be restored.
+Reset-PciDevice -Address 0000:01:00.0 -Method bus -Confirm:$false -ErrorAction SilentlyContinue -ErrorVariable err
+"reset-bus=" + $err[0].FullyQualifiedErrorId.Split(',')[0] + "|$([System.IO.File]::ReadAllText('/sys/bus/pci/devices/0000:01:00.0/reset_method').Trim())"
+$r = Reset-PciDevice -Address 0000:01:00.0 -Method pm -Confirm:$false
+"reset-pm=$($r.Succeeded)|$($r.MethodsTried -join ' ')|$([System.IO.File]::ReadAllText('/sys/bus/pci/devices/0000:01:00.0/reset_method').Trim())"
+foreach ($a in '0000:00:02.0', '0000:00:05.0', '0000:06:01.0') {
+    Reset-PciDevice -Address $a -Confirm:$false -ErrorAction SilentlyContinue -ErrorVariable err
+    "refused=$a|" + $err[0].FullyQualifiedErrorId.Split(',')[0]
+}
+"vga=" + $(try { Reset-PciDevice -Address 0000:00:01.0 -Confirm:$false -ErrorAction Stop } catch { $_.FullyQualifiedErrorId.Split(',')[0] })
+"link-after=$((Get-PciDevice -Address 0000:01:00.0).Driver)|$(@((Get-PciDevice -Address 0000:01:00.0).NetworkInterfaces).Count)"
 
 #### bind-roundtrip
 function State([string] $a) { $d = Get-PciDevice -Address $a; '{0}|{1}|{2}' -f $d.Driver, $d.DriverOverride, [System.IO.File]::Exists("/dev/vfio/$($d.IommuGroup)") }

@@ -118,6 +118,7 @@ Describe 'Preference variables' {
         $script:config = New-PciTestRoot
         New-FakeIommuHost -Root $config
         New-FakePciDevice -Root $config -Address '0000:01:00.0' -Vendor '10de' -Device '1eb8' -Class '030200' -Driver 'nvidia' -IommuGroup 6
+        New-FakePciDevice -Root $config -Address '0000:02:00.0' -Vendor '10de' -Device '1eb8' -Class '030200' -Driver 'vfio-pci' -IommuGroup 7
         New-Item -ItemType Directory -Force -Path (Join-Path $config 'etc/modprobe.d') | Out-Null
         $script:pciConf = Join-Path $config 'pci.conf'
         Set-Content -Path $pciConf -Value ":filter: '0:0'`n" -NoNewline
@@ -131,6 +132,9 @@ Describe 'Preference variables' {
         @{ Name = 'Set-VfioBinding'; Call = { Set-VfioBinding -Root $config -Address 0000:01:00.0 } }
         @{ Name = 'Set-VfioHostConfiguration'; Call = { Set-VfioHostConfiguration -Root $config -SoftdepDriver nvidia -SkipKernelCommandLine -Initramfs None } }
         @{ Name = 'Set-PciProbeFilter'; Call = { Set-PciProbeFilter -Path $pciConf -Filter '10de:*' } }
+        @{ Name = 'Remove-VfioBinding'; Call = { Remove-VfioBinding -Root $config -Address 0000:02:00.0 -Driver nvidia } }
+        @{ Name = 'Reset-PciDevice'; Call = { Reset-PciDevice -Root $config -Address 0000:01:00.0 } }
+        @{ Name = 'Set-PciResetMethod'; Call = { Set-PciResetMethod -Root $config -Address 0000:01:00.0 -Method bus } }
     ) {
         $before = Get-ChildItem -Recurse -Force -File $config | ForEach-Object { "$($_.FullName)=$(Get-FileHash $_.FullName | ForEach-Object Hash)" }
         $WhatIfPreference = $true

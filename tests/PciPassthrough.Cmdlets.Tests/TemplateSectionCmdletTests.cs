@@ -138,4 +138,33 @@ public class TemplateSectionCmdletTests(SampleHostSession session) : IClassFixtu
         Assert.Equal("PciTemplateUnreadable" + ConvertFqid, r.TerminatingError?.FullyQualifiedErrorId);
         Assert.Equal(System.Management.Automation.ErrorCategory.ObjectNotFound, r.TerminatingError!.CategoryInfo.Category);
     }
+
+    [Fact]
+    public void A_section_opennebula_accepts_converts_with_every_attribute_in_order()
+    {
+        var r = session.Run("""
+            $s = ConvertFrom-PciTemplateSection -Template 'PCI = [ DEVICE="165f", VM_BUS="0x06" ]'
+            $s.ToString(); $s.DeviceId; $s.VmBus
+            $t = ConvertFrom-PciTemplateSection -Template 'PCI = [ CLASS = "0302", ADDRESS = "0000:41:00:0", IOMMUFD = "YES", ACPI_NODES = "0-1", ROOT = "dedicated", PROFILE = "nvidia-558" ]'
+            $t.ToString(); $t.RemovedAttributes; $t.UsesIommufd; $t.IsDedicatedRoot; $t['profile']
+            """);
+        Assert.Null(r.TerminatingError);
+        Assert.Equal(
+            [
+                "PCI = [ DEVICE = \"165f\", VM_BUS = \"0x06\" ]", "165f", "0x06",
+                "PCI = [ CLASS = \"0302\", IOMMUFD = \"YES\", ACPI_NODES = \"0-1\", ROOT = \"dedicated\", PROFILE = \"nvidia-558\" ]", "ADDRESS", "True", "True", "nvidia-558",
+            ],
+            Texts(r));
+    }
+
+    [Theory]
+    [InlineData("PCI = [ CLASS = \"0300\", VM_BUS = \"zz\" ]", "PCI section at line 1, column 1: Wrong VM_BUS in PCI attribute")]
+    [InlineData("NAME = vm\nPCI = [ CLASS = \"0300\", ROOT = \"x\" ]", "PCI section at line 2, column 1: Unknown PCI root mode, has to be SHARED or DEDICATED")]
+    [InlineData("PCI = [ CLASS = \"0300\", ACPI_NODES = \"1-\" ]", "PCI section at line 1, column 1: Invalid nodeset specification in ACPI_NODES")]
+    public void Opennebulas_other_checks_are_terminating_errors_with_its_messages(string template, string message)
+    {
+        var r = session.Run("ConvertFrom-PciTemplateSection -Template $args[0]", template);
+        Assert.Equal("InvalidPciTemplateSection" + ConvertFqid, r.TerminatingError?.FullyQualifiedErrorId);
+        Assert.Equal(message, r.TerminatingError!.Exception.Message);
+    }
 }

@@ -42,4 +42,7 @@ public static class ErrorIds
     public const string ConfigurationInputRejected = "ConfigurationInputRejected";
     public const string DeviceNamePatternTimeout = "DeviceNamePatternTimeout";
     public const string HostInventoryUnreadable = "PciHostInventoryUnreadable";
+
+    // issue 13: OpenNebula guest addresses and hostdev forms
+    public const string InvalidPlacementOptions = "InvalidPciPlacementOptions";
 }

@@ -80,7 +80,7 @@ public static class HostInventoryXml
         }
 
         int? numa = int.TryParse(Text("NUMA_NODE"), NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) ? n : null;
-        return PciHostDevice.Create(Text("ADDRESS"), Text("VENDOR"), Text("DEVICE"), Text("CLASS"), vmId, numa, Text("DEVICE_NAME"), at);
+        return PciHostDevice.Create(Text("ADDRESS"), Text("VENDOR"), Text("DEVICE"), Text("CLASS"), vmId, numa, Text("DEVICE_NAME"), Text("UUID"), Text("MDEV_MODE"), at);
     }
 
     private static PciPassthroughException Error(string where, string message, Exception? inner) => new(

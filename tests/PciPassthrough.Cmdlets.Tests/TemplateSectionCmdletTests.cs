@@ -121,7 +121,7 @@ public class TemplateSectionCmdletTests(SampleHostSession session) : IClassFixtu
 
     [Theory]
     [InlineData("ConvertFrom-PciTemplateSection -Template 'PCI = [ CLASS = \"0300\"'", "PciTemplateSyntaxError", "template, line 1, column 7: '[' is never closed with ']'.")]
-    [InlineData("ConvertFrom-PciTemplateSection -Template 'PCI = [ CLASS = \"03000\" ]'", "InvalidPciTemplateSection", "PCI section at line 1, column 1: Wrong Hex value for PCI attribute CLASS")]
+    [InlineData("ConvertFrom-PciTemplateSection -Template 'PCI = [ CLASS = \"030g\" ]'", "InvalidPciTemplateSection", "PCI section at line 1, column 1: Wrong Hex value for PCI attribute CLASS")]
     [InlineData("ConvertFrom-PciTemplateSection -Template ('#' * 1048577)", "PciTemplateSyntaxError", "template is 1048577 characters long; the limit is 1048576 (at line 1, column 1).")]
     public void Malformed_templates_are_terminating_errors_with_the_position(string script, string id, string message)
     {

@@ -110,8 +110,9 @@ public sealed partial class PciHostDevice
 /// <summary>A host and its PCI devices, from <c>onehost show -x</c> or from a live inventory.</summary>
 public sealed class PciHostInventory
 {
-    public PciHostInventory(string hostName, int? hostId, IEnumerable<PciHostDevice> devices)
+    public PciHostInventory(string hostName, int? hostId, IEnumerable<PciHostDevice> devices, string? gpuProfile = null)
     {
+        GpuProfile = string.IsNullOrWhiteSpace(gpuProfile) ? null : gpuProfile.Trim();
         HostName = hostName;
         HostId = hostId;
         Devices = devices.OrderBy(d => d.Parsed).ToArray();
@@ -123,6 +124,13 @@ public sealed class PciHostInventory
     }
 
     public string HostName { get; }
+
+    /// <summary>PCI_GPU_PROFILE of the host (or its cluster): the vGPU profile of NVIDIA GPU sections without PROFILE.</summary>
+    public string? GpuProfile { get; }
+
+    /// <summary>A copy with only the devices <paramref name="filter"/> keeps and <paramref name="gpuProfile"/> when this host has none.</summary>
+    public PciHostInventory With(PciHostFilter? filter, string? gpuProfile) =>
+        new(HostName, HostId, filter is null ? Devices : Devices.Where(filter.Keeps), GpuProfile ?? gpuProfile);
 
     /// <summary>OpenNebula's host ID; null for a live inventory.</summary>
     public int? HostId { get; }

@@ -98,6 +98,12 @@ public sealed class PciAssignment
     /// <summary>VM_BUS_INDEX on q35: the index of the pcie-root-port controller the device is on; else null.</summary>
     public string? VmBusIndex { get; internal set; }
 
+    /// <summary>
+    /// The vGPU profile: the section's PROFILE, else for an NVIDIA GPU (vendor 10de, class 0302) the host's
+    /// or cluster's PCI_GPU_PROFILE, else null.
+    /// </summary>
+    public string? Profile { get; internal set; }
+
     /// <summary>With NUMA pinning on q35: the NUMA node whose pcie-expander-bus holds the device's root port.</summary>
     public int? VmNumaNode { get; internal set; }
 
@@ -212,6 +218,13 @@ public static class PciPlacer
         }
 
         var assignments = assigned.Select(a => a!).ToList();
+        foreach (var a in assignments)
+        {
+            a.Profile = !string.IsNullOrEmpty(a.Section.Profile) ? a.Section.Profile
+                : a.Device.VendorId == "10de" && a.Device.Class == "0302" ? host.GpuProfile
+                : null;
+        }
+
         if (!options.IsQ35)
         {
             foreach (var a in assignments)

@@ -133,4 +133,17 @@ public class PlacementCmdletTests(SampleHostSession session) : IClassFixture<Sam
             ],
             Texts(r));
     }
+
+    [Fact]
+    public void The_cluster_filter_and_gpu_profile_apply_to_xml_and_live_inventories()
+    {
+        var r = session.Run("""
+            $hosts = Import-PciHostInventory -Xml $args[0] -PciFilter '10de:*' -PciShortAddress '41:00.0,0001:00:00.0' -PciGpuProfile nvidia-558
+            $hosts | ForEach-Object { "$($_.HostName):$(($_.Devices | ForEach-Object ShortAddress) -join ',') $($_.GpuProfile)" }
+            ($hosts[0] | Find-PciPlacement -Section (New-PciTemplateSection -Class 0302)).Assignments[0].Profile
+            (Get-PciDevice -Root $root | Import-PciHostInventory -PciFilter '8086:1520' -PciShortAddress '02:10.4').Devices.ShortAddress
+            """, OneHostXml.Pool);
+        Assert.Null(r.TerminatingError);
+        Assert.Equal(["hv1:41:00.0 nvidia-558", "hv2: nvidia-558", "empty: nvidia-558", "nvidia-558", "02:10.4"], Texts(r));
+    }
 }

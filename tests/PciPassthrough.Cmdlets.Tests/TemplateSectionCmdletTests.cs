@@ -146,7 +146,7 @@ public class TemplateSectionCmdletTests(SampleHostSession session) : IClassFixtu
             $s = ConvertFrom-PciTemplateSection -Template 'PCI = [ DEVICE="165f", VM_BUS="0x06" ]'
             $s.ToString(); $s.DeviceId; $s.VmBus
             $t = ConvertFrom-PciTemplateSection -Template 'PCI = [ CLASS = "0302", ADDRESS = "0000:41:00:0", IOMMUFD = "YES", ACPI_NODES = "0-1", ROOT = "dedicated", PROFILE = "nvidia-558" ]'
-            $t.ToString(); $t.RemovedAttributes; $t.UsesIommufd; $t.IsDedicatedRoot; $t['profile']
+            $t.ToString(); $t.RemovedAttributes; $t.UsesIommufd; $t.IsDedicatedRoot; $t.Attribute('profile')
             """);
         Assert.Null(r.TerminatingError);
         Assert.Equal(

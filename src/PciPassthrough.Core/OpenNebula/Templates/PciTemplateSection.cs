@@ -113,8 +113,11 @@ public sealed partial class PciTemplateSection
     /// <summary>A request by SHORT_ADDRESS alone (OpenNebula's first pass).</summary>
     public bool IsAddressRequest => !string.IsNullOrEmpty(ShortAddress) && VendorId is null && DeviceId is null && Class is null;
 
-    /// <summary>The value of an attribute (name case-insensitive), null when absent.</summary>
-    public string? this[string name] => Value(name);
+    /// <summary>
+    /// The value of an attribute (name case-insensitive), null when absent. A method, not an indexer: an
+    /// indexer is a property named Item, which PowerShell arrays hide.
+    /// </summary>
+    public string? Attribute(string name) => Value(name);
 
     /// <summary>The attributes as the template writes them, in the order they were given.</summary>
     public IReadOnlyList<KeyValuePair<string, string>> Attributes() => _attributes;

@@ -52,7 +52,7 @@ public class PlacementCmdletTests(SampleHostSession session) : IClassFixture<Sam
         Assert.Null(r.TerminatingError);
         Assert.Equal(
             [
-                "<hostdev mode='subsystem' type='pci' managed='yes'>\n  <source>\n    <address domain='0x0001' bus='0x00' slot='0x00' function='0x0'/>\n  </source>\n</hostdev>",
+                "<hostdev mode='subsystem' type='pci' managed='yes'>\n  <source>\n    <address domain='0x0001' bus='0x00' slot='0x00' function='0x0'/>\n  </source>\n  <address type='pci' domain='0x0000' bus='0x01' slot='0x01' function='0'/>\n</hostdev>",
                 "<hostdev mode='subsystem' type='pci' managed='yes'>\n  <source>\n    <address domain='0x0000' bus='0x02' slot='0x10' function='0x4'/>\n  </source>\n</hostdev>",
                 "<hostdev mode='subsystem' type='mdev' model='vfio-pci'>\n  <source>\n    <address uuid='e4042b96-e63d-56cf-bcc8-4e6eecccc12e'/>\n  </source>\n</hostdev>",
             ],
@@ -81,5 +81,69 @@ public class PlacementCmdletTests(SampleHostSession session) : IClassFixture<Sam
         Assert.Null(r.TerminatingError);
         Assert.Equal(["hvX 1"], Texts(r));
         Assert.Equal("InvalidPciHostInventory" + ImportFqid, Assert.Single(r.Errors).FullyQualifiedErrorId);
+    }
+
+    [Fact]
+    public void Assignments_carry_opennebulas_guest_addresses_for_pc_q35_and_numa_pinning()
+    {
+        // By hand from set_pci_address: PCI_ID in section order (the NIC section counts), VM_SLOT = PCI_ID + 1.
+        var r = session.Run("""
+            $hosts = Import-PciHostInventory -Xml $args[0]
+            $vm = ConvertFrom-PciTemplateSection -Template "PCI = [ TYPE = ""NIC"", NETWORK = ""sriov"", DEVICE = ""1520"" ]`nPCI = [ CLASS = ""0302"", VM_BUS = ""0x06"" ]"
+            ($hosts[0] | Find-PciPlacement -Section $vm).Assignments | ForEach-Object { "$($_.PciId) $($_.VmDomain) $($_.VmBus) $($_.VmSlot) $($_.VmFunction) $($_.VmAddress) [$($_.VmBusIndex)]" }
+            ($hosts[0] | Find-PciPlacement -Section $vm -PciPassthroughBus 0x03).Assignments[0].VmAddress
+            ($hosts[0] | Find-PciPlacement -Section $vm -Machine q35).Assignments | ForEach-Object { "$($_.PciId) [$($_.VmBus)] [$($_.VmSlot)] [$($_.VmAddress)] $($_.VmBusIndex)" }
+            $n = $hosts[0] | Find-PciPlacement -Section $vm -Machine q35 -NumaNode 1
+            $n.Assignments | ForEach-Object { "$($_.Device.ShortAddress) $($_.VmBusIndex) $($_.VmNumaNode)" }
+            $n.Controllers | ForEach-Object { "$($_.Index) $($_.Model)" }
+            """, OneHostXml.Pool);
+        Assert.Null(r.TerminatingError);
+        Assert.Equal(
+            [
+                "0 0x0000 0x01 0x01 0 01:01.0 []", "1 0x0000 0x06 0x02 0 06:02.0 []",
+                "03:01.0",
+                "0 [] [] [] 1", "1 [] [] [] 2",
+                "02:10.4 2 1", "41:00.0 3 1",
+                "0 pcie-root", "1 pcie-expander-bus", "2 pcie-root-port", "3 pcie-root-port",
+            ],
+            Texts(r));
+    }
+
+    [Fact]
+    public void A_bad_passthrough_bus_is_a_terminating_error()
+    {
+        var r = session.Run("Import-PciHostInventory -Xml $args[0] | Find-PciPlacement -Section (New-PciTemplateSection -Class 0302) -PciPassthroughBus zz", OneHostXml.Pool);
+        Assert.Equal("InvalidPciPlacementOptions,PciPassthrough.PowerShell.Commands.FindPciPlacementCommand", r.TerminatingError?.FullyQualifiedErrorId);
+    }
+
+    [Fact]
+    public void Piped_assignments_and_sections_give_the_kvm_drivers_hostdev()
+    {
+        var r = session.Run("""
+            $hosts = Import-PciHostInventory -Xml $args[0]
+            $vm = ConvertFrom-PciTemplateSection -Template 'PCI = [ CLASS = "0302", IOMMUFD = "YES", ACPI_NODES = "0" ]'
+            ($hosts[0] | Find-PciPlacement -Section $vm).Assignments | ConvertTo-PciHostdevXml
+            ConvertFrom-PciTemplateSection -Template 'PCI = [ SHORT_ADDRESS = "02:10.4", IOMMUFD = "yes" ]' | ConvertTo-PciHostdevXml
+            """, OneHostXml.Pool);
+        Assert.Null(r.TerminatingError);
+        Assert.Equal(
+            [
+                "<hostdev mode='subsystem' type='pci' managed='yes'>\n  <source>\n    <address domain='0x0000' bus='0x01' slot='0x00' function='0x0'/>\n  </source>\n  <address type='pci' domain='0x0000' bus='0x01' slot='0x01' function='0'/>\n  <driver iommufd='yes'/>\n  <acpi nodeset='0'/>\n</hostdev>",
+                "<hostdev mode='subsystem' type='pci' managed='yes'>\n  <source>\n    <address domain='0x0000' bus='0x02' slot='0x10' function='0x4'/>\n  </source>\n  <driver iommufd='yes'/>\n</hostdev>",
+            ],
+            Texts(r));
+    }
+
+    [Fact]
+    public void The_cluster_filter_and_gpu_profile_apply_to_xml_and_live_inventories()
+    {
+        var r = session.Run("""
+            $hosts = Import-PciHostInventory -Xml $args[0] -PciFilter '10de:*' -PciShortAddress '41:00.0,0001:00:00.0' -PciGpuProfile nvidia-558
+            $hosts | ForEach-Object { "$($_.HostName):$(($_.Devices | ForEach-Object ShortAddress) -join ',') $($_.GpuProfile)" }
+            ($hosts[0] | Find-PciPlacement -Section (New-PciTemplateSection -Class 0302)).Assignments[0].Profile
+            (Get-PciDevice -Root $root | Import-PciHostInventory -PciFilter '8086:1520' -PciShortAddress '02:10.4').Devices.ShortAddress
+            """, OneHostXml.Pool);
+        Assert.Null(r.TerminatingError);
+        Assert.Equal(["hv1:41:00.0 nvidia-558", "hv2: nvidia-558", "empty: nvidia-558", "nvidia-558", "02:10.4"], Texts(r));
     }
 }

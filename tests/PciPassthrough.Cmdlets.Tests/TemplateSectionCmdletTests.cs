@@ -121,7 +121,7 @@ public class TemplateSectionCmdletTests(SampleHostSession session) : IClassFixtu
 
     [Theory]
     [InlineData("ConvertFrom-PciTemplateSection -Template 'PCI = [ CLASS = \"0300\"'", "PciTemplateSyntaxError", "template, line 1, column 7: '[' is never closed with ']'.")]
-    [InlineData("ConvertFrom-PciTemplateSection -Template 'PCI = [ CLASS = \"03000\" ]'", "InvalidPciTemplateSection", "PCI section at line 1, column 1: Wrong Hex value for PCI attribute CLASS")]
+    [InlineData("ConvertFrom-PciTemplateSection -Template 'PCI = [ CLASS = \"030g\" ]'", "InvalidPciTemplateSection", "PCI section at line 1, column 1: Wrong Hex value for PCI attribute CLASS")]
     [InlineData("ConvertFrom-PciTemplateSection -Template ('#' * 1048577)", "PciTemplateSyntaxError", "template is 1048577 characters long; the limit is 1048576 (at line 1, column 1).")]
     public void Malformed_templates_are_terminating_errors_with_the_position(string script, string id, string message)
     {
@@ -137,5 +137,34 @@ public class TemplateSectionCmdletTests(SampleHostSession session) : IClassFixtu
         var r = session.Run("ConvertFrom-PciTemplateSection -Path \"$root/nope.tmpl\"");
         Assert.Equal("PciTemplateUnreadable" + ConvertFqid, r.TerminatingError?.FullyQualifiedErrorId);
         Assert.Equal(System.Management.Automation.ErrorCategory.ObjectNotFound, r.TerminatingError!.CategoryInfo.Category);
+    }
+
+    [Fact]
+    public void A_section_opennebula_accepts_converts_with_every_attribute_in_order()
+    {
+        var r = session.Run("""
+            $s = ConvertFrom-PciTemplateSection -Template 'PCI = [ DEVICE="165f", VM_BUS="0x06" ]'
+            $s.ToString(); $s.DeviceId; $s.VmBus
+            $t = ConvertFrom-PciTemplateSection -Template 'PCI = [ CLASS = "0302", ADDRESS = "0000:41:00:0", IOMMUFD = "YES", ACPI_NODES = "0-1", ROOT = "dedicated", PROFILE = "nvidia-558" ]'
+            $t.ToString(); $t.RemovedAttributes; $t.UsesIommufd; $t.IsDedicatedRoot; $t.Attribute('profile')
+            """);
+        Assert.Null(r.TerminatingError);
+        Assert.Equal(
+            [
+                "PCI = [ DEVICE = \"165f\", VM_BUS = \"0x06\" ]", "165f", "0x06",
+                "PCI = [ CLASS = \"0302\", IOMMUFD = \"YES\", ACPI_NODES = \"0-1\", ROOT = \"dedicated\", PROFILE = \"nvidia-558\" ]", "ADDRESS", "True", "True", "nvidia-558",
+            ],
+            Texts(r));
+    }
+
+    [Theory]
+    [InlineData("PCI = [ CLASS = \"0300\", VM_BUS = \"zz\" ]", "PCI section at line 1, column 1: Wrong VM_BUS in PCI attribute")]
+    [InlineData("NAME = vm\nPCI = [ CLASS = \"0300\", ROOT = \"x\" ]", "PCI section at line 2, column 1: Unknown PCI root mode, has to be SHARED or DEDICATED")]
+    [InlineData("PCI = [ CLASS = \"0300\", ACPI_NODES = \"1-\" ]", "PCI section at line 1, column 1: Invalid nodeset specification in ACPI_NODES")]
+    public void Opennebulas_other_checks_are_terminating_errors_with_its_messages(string template, string message)
+    {
+        var r = session.Run("ConvertFrom-PciTemplateSection -Template $args[0]", template);
+        Assert.Equal("InvalidPciTemplateSection" + ConvertFqid, r.TerminatingError?.FullyQualifiedErrorId);
+        Assert.Equal(message, r.TerminatingError!.Exception.Message);
     }
 }

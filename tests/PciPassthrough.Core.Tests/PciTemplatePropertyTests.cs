@@ -19,7 +19,7 @@ public class PciTemplatePropertyTests
         select domain == 0 && bus % 2 == 0 ? $"{bus:x2}:{slot:x2}.{function}" : $"{domain:x4}:{bus:X2}:{slot:x2}.{function}";
 
     private static readonly Gen<string> Name =
-        Gen.Elements("passthrough", "sriov net", "oneadmin", "ñet-1", "a,b]c=d#e[f", "x");
+        Gen.Elements("passthrough", "sriov net", "oneadmin", "ñet-1", "a,b]c=d#e[f", "x", "q\"uo\\te\\", "line\nbreak");
 
     private static Gen<string?> Maybe(Gen<string> g) => Gen.OneOf(Gen.Constant<string?>(null), g.Select(s => (string?)s));
 

@@ -26,11 +26,11 @@ public class PciTemplateReaderTests
                 "PCI = [ VENDOR = \"8086\", DEVICE = \"0a0c\", CLASS = \"0403\" ]",
                 "PCI = [ CLASS = \"0604\" ]",
                 "PCI = [ SHORT_ADDRESS = \"00:03.0\" ]",
-                "PCI = [ NETWORK = \"passthrough\", NETWORK_UNAME = \"oneadmin\", TYPE = \"NIC\", VENDOR = \"8086\", DEVICE = \"10d3\", CLASS = \"0200\", TRUST = \"YES\" ]",
+                "PCI = [ NETWORK = \"passthrough\", NETWORK_UNAME = \"oneadmin\", TYPE = \"NIC\", CLASS = \"0200\", DEVICE = \"10d3\", VENDOR = \"8086\", TRUST = \"yes\" ]",
             ],
             sections.Select(s => s.ToString()));
         var nic = sections[3];
-        Assert.Equal(("8086", "10d3", "0200", "NIC", "passthrough", "oneadmin", "YES"), (nic.VendorId, nic.DeviceId, nic.Class, nic.Type, nic.Network, nic.NetworkUname, nic.Trust));
+        Assert.Equal(("8086", "10d3", "0200", "NIC", "passthrough", "oneadmin", "yes"), (nic.VendorId, nic.DeviceId, nic.Class, nic.Type, nic.Network, nic.NetworkUname, nic.Trust));
         Assert.Null(sections[0].Type);
     }
 
@@ -63,7 +63,7 @@ public class PciTemplateReaderTests
     [InlineData("PCI = [ VENDOR = \"10dg\" ]", "PCI section at line 1, column 1: Wrong Hex value for PCI attribute VENDOR")]
     [InlineData("A = 1\n  PCI = [ SHORT_ADDRESS = \"04:00.0\", DEVICE = \"1eb8\" ]", "PCI section at line 2, column 3: SHORT_ADDRESS cannot be set with DEVICE, VENDOR or CLASS")]
     [InlineData("PCI = [ ]", "PCI section at line 1, column 1: SHORT_ADDRESS, DEVICE, VENDOR or CLASS must be defined for PCI.")]
-    [InlineData("PCI = [ CLASS = \"0300\", SPEED = \"fast\" ]", "PCI section at line 1, column 1: Unknown PCI attribute SPEED.")]
+    [InlineData("PCI = [ CLASS = \"0300\",\n  ROOT = \"any\" ]", "PCI section at line 1, column 1: Unknown PCI root mode, has to be SHARED or DEDICATED")]
     public void Invalid_sections_name_their_position(string text, string message)
     {
         var e = Assert.Throws<PciPassthroughException>(() => PciTemplateReader.Read(text));

@@ -57,4 +57,7 @@ public static class ErrorIds
     public const string ResetMethodUnsupported = "ResetMethodUnsupported";
     public const string ResetFailed = "ResetFailed";
     public const string ResetTimedOut = "ResetTimedOut";
+
+    // issue 13: OpenNebula guest addresses and hostdev forms
+    public const string InvalidPlacementOptions = "InvalidPciPlacementOptions";
 }

@@ -1,6 +1,7 @@
 using System.Management.Automation;
 using PciPassthrough.OpenNebula.Placement;
 using PciPassthrough.OpenNebula.Templates;
+using PciPassthrough.PowerShell.Common;
 
 namespace PciPassthrough.PowerShell.Commands;
 
@@ -24,6 +25,22 @@ public sealed class FindPciPlacementCommand : PSCmdlet
     [ValidateRange(0, 4095)]
     public int? PreferNumaNode { get; set; }
 
+    /// <summary>The VM's machine type (OS/MACHINE): pc (the default) lays devices out flat on one bus, q35 on PCIe root ports.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string Machine { get; set; } = "pc";
+
+    /// <summary>oned.conf's PCI_PASSTHROUGH_BUS: the guest bus of sections without VM_BUS (flat layout).</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string PciPassthroughBus { get; set; } = PciPlacementOptions.DefaultPassthroughBus;
+
+    /// <summary>The NUMA nodes the VM is pinned to: their devices are tried first; on q35 each node gets a pcie-expander-bus.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    [ValidateRange(0, 4095)]
+    public int[] NumaNode { get; set; } = [];
+
     /// <summary>Only the hosts that can take the VM.</summary>
     [Parameter]
     public SwitchParameter Available { get; set; }
@@ -32,7 +49,17 @@ public sealed class FindPciPlacementCommand : PSCmdlet
     {
         foreach (var host in Inventory)
         {
-            var placement = PciPlacer.Place(host, Section, PreferNumaNode);
+            PciPlacement placement;
+            try
+            {
+                placement = PciPlacer.Place(host, Section, new PciPlacementOptions { Machine = Machine, PassthroughBus = PciPassthroughBus, NumaNodes = NumaNode.Distinct().ToArray(), PreferNumaNode = PreferNumaNode });
+            }
+            catch (PciPassthroughException e)
+            {
+                ThrowTerminatingError(ErrorRecords.From(e));
+                return;
+            }
+
             if (placement.CanHost || !Available)
             {
                 WriteObject(placement);

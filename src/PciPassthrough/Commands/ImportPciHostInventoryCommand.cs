@@ -35,6 +35,21 @@ public sealed class ImportPciHostInventoryCommand : PSCmdlet
     [ValidateNotNullOrEmpty]
     public string HostName { get; set; } = "localhost";
 
+    /// <summary>The cluster's PCI_FILTER (vendor:device[:class] entries, * = any); a host's own PCI_FILTER wins.</summary>
+    [Parameter]
+    [AllowEmptyString]
+    public string? PciFilter { get; set; }
+
+    /// <summary>The cluster's PCI_SHORT_ADDRESS (slot strings, comma-separated); a host's own wins.</summary>
+    [Parameter]
+    [AllowEmptyString]
+    public string? PciShortAddress { get; set; }
+
+    /// <summary>The cluster's PCI_GPU_PROFILE: the vGPU profile of NVIDIA GPU sections without PROFILE; a host's own wins.</summary>
+    [Parameter]
+    [AllowEmptyString]
+    public string? PciGpuProfile { get; set; }
+
     protected override void ProcessRecord()
     {
         _xml.AddRange(Xml);
@@ -75,9 +90,10 @@ public sealed class ImportPciHostInventoryCommand : PSCmdlet
                 throw new PciPassthroughException(ErrorIds.InvalidHostInventory, FailureKind.InvalidArgument, "The input mixes onehost XML text with device objects.", "Import XML and live inventories in separate calls.", null);
             }
 
-            var hosts = ParameterSetName == "Path" ? HostInventoryXml.Read(ReadFile(GetUnresolvedProviderPathFromPSPath(Path)), Path)
-                : _xml.Count > 0 ? HostInventoryXml.Read(string.Join("\n", _xml), "XML")
-                : _hosts.Select(h => new PciHostInventory(h.Key, null, h.Value)).ToList();
+            var filter = new PciHostFilter(PciFilter, PciShortAddress);
+            var hosts = ParameterSetName == "Path" ? HostInventoryXml.Read(ReadFile(GetUnresolvedProviderPathFromPSPath(Path)), Path, filter, PciGpuProfile)
+                : _xml.Count > 0 ? HostInventoryXml.Read(string.Join("\n", _xml), "XML", filter, PciGpuProfile)
+                : _hosts.Select(h => new PciHostInventory(h.Key, null, h.Value).With(filter.IsEmpty ? null : filter, PciGpuProfile)).ToList();
             WriteObject(hosts, enumerateCollection: true);
         }
         catch (PciPassthroughException e)

@@ -72,7 +72,7 @@ public sealed class NewPciTemplateSectionCommand : PSCmdlet
     {
         try
         {
-            WriteObject(PciTemplateSection.FromAttributes(Attributes()));
+            WriteObject(PciTemplateSection.Create(Attributes()));
         }
         catch (PciPassthroughException e) when (MyInvocation.ExpectingInput)
         {

@@ -10,7 +10,14 @@ public static class HostInventoryXml
     /// <summary>Far above any real pool; anything larger is refused before parsing.</summary>
     public const int MaxLength = 64 << 20;
 
-    public static IReadOnlyList<PciHostInventory> Read(string xml, string? source = null)
+    public static IReadOnlyList<PciHostInventory> Read(string xml, string? source = null) => Read(xml, source, null, null);
+
+    /// <summary>
+    /// As <see cref="Read(string, string?)"/>, applying each host's TEMPLATE/PCI_FILTER and PCI_SHORT_ADDRESS
+    /// (else <paramref name="clusterFilter"/>'s) and taking its TEMPLATE/PCI_GPU_PROFILE (else
+    /// <paramref name="clusterGpuProfile"/>).
+    /// </summary>
+    public static IReadOnlyList<PciHostInventory> Read(string xml, string? source, PciHostFilter? clusterFilter, string? clusterGpuProfile)
     {
         ArgumentNullException.ThrowIfNull(xml);
         var where = source ?? "XML";
@@ -38,7 +45,14 @@ public static class HostInventoryXml
             "HOST_POOL" => root.Elements("HOST").ToList(),
             _ => throw Error(where, $"{where}: the root element is <{root.Name.LocalName}>, not <HOST> or <HOST_POOL>.", null),
         };
-        return hosts.Select(h => Host(h, where)).ToList();
+        return hosts.Select(h =>
+        {
+            var template = h.Element("TEMPLATE");
+            var own = new PciHostFilter(template?.Element("PCI_FILTER")?.Value, template?.Element("PCI_SHORT_ADDRESS")?.Value);
+            var filter = (clusterFilter ?? new PciHostFilter(null, null)).Under(own);
+            var profile = template?.Element("PCI_GPU_PROFILE")?.Value;
+            return Host(h, where).With(filter.IsEmpty ? null : filter, string.IsNullOrWhiteSpace(profile) ? clusterGpuProfile : profile);
+        }).ToList();
     }
 
     private static PciHostInventory Host(XElement host, string where)
@@ -80,7 +94,7 @@ public static class HostInventoryXml
         }
 
         int? numa = int.TryParse(Text("NUMA_NODE"), NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) ? n : null;
-        return PciHostDevice.Create(Text("ADDRESS"), Text("VENDOR"), Text("DEVICE"), Text("CLASS"), vmId, numa, Text("DEVICE_NAME"), at);
+        return PciHostDevice.Create(Text("ADDRESS"), Text("VENDOR"), Text("DEVICE"), Text("CLASS"), vmId, numa, Text("DEVICE_NAME"), Text("UUID"), Text("MDEV_MODE"), at);
     }
 
     private static PciPassthroughException Error(string where, string message, Exception? inner) => new(

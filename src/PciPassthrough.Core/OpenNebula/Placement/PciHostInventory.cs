@@ -44,6 +44,12 @@ public sealed partial class PciHostDevice
 
     public string? DeviceName { get; }
 
+    /// <summary>UUID of an NVIDIA vGPU (the probe's UUID attribute); the KVM driver then writes an mdev hostdev.</summary>
+    public string? Uuid { get; private init; }
+
+    /// <summary>MDEV_MODE of an NVIDIA vGPU: <c>legacy</c> or <c>nvidia</c> (the hostdev gets managed='no').</summary>
+    public string? MdevMode { get; private init; }
+
     public bool IsFree => VmId == Free;
 
     internal global::PciPassthrough.PciAddress Parsed { get; }
@@ -52,7 +58,11 @@ public sealed partial class PciHostDevice
     /// Validates and builds a device. <paramref name="address"/> may be OpenNebula's <c>DDDD:BB:SS:F</c> or
     /// <c>DDDD:BB:SS.F</c>; ids are up to 4 hex digits. <paramref name="where"/> names the source in errors.
     /// </summary>
-    public static PciHostDevice Create(string? address, string? vendor, string? device, string? cls, int vmId, int? numaNode, string? deviceName, string where)
+    public static PciHostDevice Create(string? address, string? vendor, string? device, string? cls, int vmId, int? numaNode, string? deviceName, string where) =>
+        Create(address, vendor, device, cls, vmId, numaNode, deviceName, null, null, where);
+
+    /// <summary>As the other overload, with an NVIDIA vGPU's UUID and MDEV_MODE (empty = none).</summary>
+    public static PciHostDevice Create(string? address, string? vendor, string? device, string? cls, int vmId, int? numaNode, string? deviceName, string? uuid, string? mdevMode, string where)
     {
         var text = (address ?? "").Trim();
         if (OpenNebulaAddress().IsMatch(text))
@@ -65,7 +75,16 @@ public sealed partial class PciHostDevice
             throw Invalid(where, $"ADDRESS '{address}' is not a PCI address.", "Give ADDRESS as OpenNebula prints it (0000:04:00:0) or as Get-PciDevice does (0000:04:00.0).", address);
         }
 
-        return new PciHostDevice(parsed, Hex(where, "VENDOR", vendor), Hex(where, "DEVICE", device), Hex(where, "CLASS", cls), vmId, numaNode is >= 0 ? numaNode : null, deviceName);
+        if (!string.IsNullOrWhiteSpace(uuid) && !Guid.TryParseExact(uuid.Trim(), "D", out _))
+        {
+            throw Invalid(where, $"UUID '{uuid}' is not a UUID.", "UUID is the vGPU's UUID as the probe prints it, for example e4042b96-e63d-56cf-bcc8-4e6eecccc12e.", uuid);
+        }
+
+        return new PciHostDevice(parsed, Hex(where, "VENDOR", vendor), Hex(where, "DEVICE", device), Hex(where, "CLASS", cls), vmId, numaNode is >= 0 ? numaNode : null, deviceName)
+        {
+            Uuid = string.IsNullOrWhiteSpace(uuid) ? null : uuid.Trim().ToLowerInvariant(),
+            MdevMode = string.IsNullOrWhiteSpace(mdevMode) ? null : mdevMode.Trim(),
+        };
     }
 
     public override string ToString() => $"{ShortAddress} {VendorId}:{DeviceId}:{Class}";
@@ -91,8 +110,9 @@ public sealed partial class PciHostDevice
 /// <summary>A host and its PCI devices, from <c>onehost show -x</c> or from a live inventory.</summary>
 public sealed class PciHostInventory
 {
-    public PciHostInventory(string hostName, int? hostId, IEnumerable<PciHostDevice> devices)
+    public PciHostInventory(string hostName, int? hostId, IEnumerable<PciHostDevice> devices, string? gpuProfile = null)
     {
+        GpuProfile = string.IsNullOrWhiteSpace(gpuProfile) ? null : gpuProfile.Trim();
         HostName = hostName;
         HostId = hostId;
         Devices = devices.OrderBy(d => d.Parsed).ToArray();
@@ -104,6 +124,13 @@ public sealed class PciHostInventory
     }
 
     public string HostName { get; }
+
+    /// <summary>PCI_GPU_PROFILE of the host (or its cluster): the vGPU profile of NVIDIA GPU sections without PROFILE.</summary>
+    public string? GpuProfile { get; }
+
+    /// <summary>A copy with only the devices <paramref name="filter"/> keeps and <paramref name="gpuProfile"/> when this host has none.</summary>
+    public PciHostInventory With(PciHostFilter? filter, string? gpuProfile) =>
+        new(HostName, HostId, filter is null ? Devices : Devices.Where(filter.Keeps), GpuProfile ?? gpuProfile);
 
     /// <summary>OpenNebula's host ID; null for a live inventory.</summary>
     public int? HostId { get; }

@@ -9,98 +9,148 @@ namespace PciPassthrough.OpenNebula.Templates;
 /// <summary>
 /// One <c>PCI = [ ... ]</c> section of an OpenNebula VM template: a device request by
 /// VENDOR/DEVICE/CLASS (any non-empty subset), by SHORT_ADDRESS, or, with TYPE = "NIC", an SR-IOV NIC
-/// attached to a network. Instances are always valid: <see cref="FromAttributes"/> applies OpenNebula's
-/// checks (with its own messages) and the module's. Hex values are lowercase, 4 digits.
-/// <see cref="ToString"/> is the template text; <see cref="PciTemplateReader"/> reads it back.
+/// attached to a network. A section keeps every attribute it was given, in order and with its value as
+/// written (<see cref="ToString"/> writes them back, <see cref="PciTemplateReader"/> reads them again),
+/// except the attributes OpenNebula fills on allocation, which it removes as OpenNebula does.
+/// <see cref="FromAttributes"/> checks exactly what OpenNebula's check_pci_attributes checks, with its
+/// messages; <see cref="Create"/> (New-PciTemplateSection) also applies the module's own checks and
+/// writes hex ids as 4 lowercase digits.
 /// </summary>
 public sealed partial class PciTemplateSection
 {
     public const string NicType = "NIC";
     public const string MissingSelectorMessage = "SHORT_ADDRESS, DEVICE, VENDOR or CLASS must be defined for PCI.";
     public const string AddressWithIdsMessage = "SHORT_ADDRESS cannot be set with DEVICE, VENDOR or CLASS";
+    public const string RootModeMessage = "Unknown PCI root mode, has to be SHARED or DEDICATED";
+    public const string AcpiNodesMessage = "Invalid nodeset specification in ACPI_NODES";
+    public const string VmBusMessage = "Wrong VM_BUS in PCI attribute";
 
-    /// <summary>The attributes OpenNebula fills on allocation; a user may not set them.</summary>
+    /// <summary>
+    /// The attributes OpenNebula fills on allocation and placement; a section read from a template drops
+    /// them (OpenNebula removes or overwrites them). VM_BUS is not among them: a user's VM_BUS overrides
+    /// the passthrough bus.
+    /// </summary>
     public static readonly IReadOnlyList<string> AllocationAttributes =
-        ["DOMAIN", "BUS", "SLOT", "FUNCTION", "ADDRESS", "PREV_ADDRESS", "NUMA_NODE", "UUID", "MDEV_MODE"];
+    [
+        "DOMAIN", "BUS", "SLOT", "FUNCTION", "ADDRESS", "PREV_ADDRESS", "NUMA_NODE", "UUID", "MDEV_MODE",
+        "VM_DOMAIN", "VM_SLOT", "VM_FUNCTION", "VM_ADDRESS", "PCI_ID",
+    ];
 
-    /// <summary>The attributes a section may carry, in the order <see cref="ToString"/> writes them.</summary>
+    /// <summary>The attributes the module knows the meaning of; any other attribute is kept as it is.</summary>
     public static readonly IReadOnlyList<string> KnownAttributes =
-        ["NETWORK", "NETWORK_UNAME", "TYPE", "SHORT_ADDRESS", "VENDOR", "DEVICE", "CLASS", "MAC", "VLAN_ID", "SPOOFCHK", "TRUST", "IP", "IPV6"];
+    [
+        "NETWORK", "NETWORK_UNAME", "TYPE", "SHORT_ADDRESS", "VENDOR", "DEVICE", "CLASS", "MAC", "VLAN_ID", "SPOOFCHK", "TRUST", "IP", "IPV6",
+        "ROOT", "ACPI_NODES", "VM_BUS", "VM_BUS_INDEX", "IOMMUFD", "PROFILE",
+    ];
 
-    private PciTemplateSection()
+    private static readonly string[] IdAttributes = ["VENDOR", "DEVICE", "CLASS"];
+    private static readonly string[] NicOnlyAttributes = ["NETWORK", "NETWORK_UNAME", "MAC", "VLAN_ID", "SPOOFCHK", "TRUST", "IP", "IPV6"];
+
+    private readonly List<KeyValuePair<string, string>> _attributes;
+    private readonly List<string> _removed;
+
+    private PciTemplateSection(List<KeyValuePair<string, string>> attributes, List<string> removed)
     {
+        _attributes = attributes;
+        _removed = removed;
+        VendorId = HexId(Value("VENDOR"));
+        DeviceId = HexId(Value("DEVICE"));
+        Class = HexId(Value("CLASS"));
     }
 
-    public string? VendorId { get; private set; }
+    /// <summary>VENDOR as 4 lowercase hex digits (more when the value is larger), null when absent.</summary>
+    public string? VendorId { get; }
 
-    public string? DeviceId { get; private set; }
+    public string? DeviceId { get; }
 
-    public string? Class { get; private set; }
+    public string? Class { get; }
 
-    /// <summary>lspci's slot string: <c>BB:SS.F</c>, or <c>DDDD:BB:SS.F</c> outside domain 0000.</summary>
-    public string? ShortAddress { get; private set; }
+    /// <summary>SHORT_ADDRESS as written; OpenNebula compares it with lspci's slot string exactly.</summary>
+    public string? ShortAddress => Value("SHORT_ADDRESS");
 
-    /// <summary><c>NIC</c> for a NIC section, else null.</summary>
-    public string? Type { get; private set; }
+    /// <summary>TYPE as written (<c>NIC</c> for a NIC section).</summary>
+    public string? Type => Value("TYPE");
 
-    public string? Network { get; private set; }
+    public string? Network => Value("NETWORK");
 
-    public string? NetworkUname { get; private set; }
+    public string? NetworkUname => Value("NETWORK_UNAME");
 
-    public string? Mac { get; private set; }
+    public string? Mac => Value("MAC");
 
-    public int? VlanId { get; private set; }
+    public string? VlanId => Value("VLAN_ID");
 
-    /// <summary><c>YES</c> or <c>NO</c>.</summary>
-    public string? SpoofCheck { get; private set; }
+    public string? SpoofCheck => Value("SPOOFCHK");
 
-    /// <summary><c>YES</c> or <c>NO</c>.</summary>
-    public string? Trust { get; private set; }
+    public string? Trust => Value("TRUST");
 
-    public string? Ip { get; private set; }
+    public string? Ip => Value("IP");
 
-    public string? Ip6 { get; private set; }
+    public string? Ip6 => Value("IPV6") ?? Value("IP6");
 
-    public bool IsNic => Type == NicType;
+    /// <summary>ROOT: SHARED or DEDICATED (any case), the pcie-expander-bus sharing of a NUMA-pinned VM.</summary>
+    public string? Root => Value("ROOT");
 
-    public bool IsAddressRequest => ShortAddress is not null;
+    public bool IsDedicatedRoot => string.Equals(Root, "DEDICATED", StringComparison.OrdinalIgnoreCase);
 
-    /// <summary>The attributes as the template writes them, in <see cref="KnownAttributes"/> order.</summary>
-    public IReadOnlyList<KeyValuePair<string, string>> Attributes()
+    /// <summary>ACPI_NODES: the nodeset written to the hostdev's &lt;acpi nodeset=.../&gt;.</summary>
+    public string? AcpiNodes => Value("ACPI_NODES");
+
+    /// <summary>VM_BUS: the guest bus, overriding the passthrough bus (PCI_PASSTHROUGH_BUS).</summary>
+    public string? VmBus => Value("VM_BUS");
+
+    public string? Iommufd => Value("IOMMUFD");
+
+    /// <summary>True when IOMMUFD is YES (any case): the hostdev gets &lt;driver iommufd='yes'/&gt;.</summary>
+    public bool UsesIommufd => string.Equals(Iommufd, "YES", StringComparison.OrdinalIgnoreCase);
+
+    public string? Profile => Value("PROFILE");
+
+    /// <summary>The allocation attributes the input carried and the section dropped, in input order.</summary>
+    public IReadOnlyList<string> RemovedAttributes => _removed;
+
+    public bool IsNic => string.Equals(Type, NicType, StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>A request by SHORT_ADDRESS alone (OpenNebula's first pass).</summary>
+    public bool IsAddressRequest => !string.IsNullOrEmpty(ShortAddress) && VendorId is null && DeviceId is null && Class is null;
+
+    /// <summary>
+    /// The value of an attribute (name case-insensitive), null when absent. A method, not an indexer: an
+    /// indexer is a property named Item, which PowerShell arrays hide.
+    /// </summary>
+    public string? Attribute(string name) => Value(name);
+
+    /// <summary>The attributes as the template writes them, in the order they were given.</summary>
+    public IReadOnlyList<KeyValuePair<string, string>> Attributes() => _attributes;
+
+    /// <summary>
+    /// A copy with <paramref name="name"/> set to <paramref name="value"/>: replaced in place when present,
+    /// else appended. Not checked again beyond OpenNebula's checks.
+    /// </summary>
+    public PciTemplateSection With(string name, string value)
     {
-        var list = new List<KeyValuePair<string, string>>();
-        void Add(string name, string? value)
+        var upper = name.ToUpperInvariant();
+        var list = _attributes.ToList();
+        var i = list.FindIndex(a => a.Key == upper);
+        if (i >= 0)
         {
-            if (value is not null)
-            {
-                list.Add(new(name, value));
-            }
+            list[i] = new(upper, value);
+        }
+        else
+        {
+            list.Add(new(upper, value));
         }
 
-        Add("NETWORK", Network);
-        Add("NETWORK_UNAME", NetworkUname);
-        Add("TYPE", Type);
-        Add("SHORT_ADDRESS", ShortAddress);
-        Add("VENDOR", VendorId);
-        Add("DEVICE", DeviceId);
-        Add("CLASS", Class);
-        Add("MAC", Mac);
-        Add("VLAN_ID", VlanId?.ToString(CultureInfo.InvariantCulture));
-        Add("SPOOFCHK", SpoofCheck);
-        Add("TRUST", Trust);
-        Add("IP", Ip);
-        Add("IPV6", Ip6);
-        return list;
+        return FromAttributes(list.Select(a => new KeyValuePair<string, string?>(a.Key, a.Value)));
     }
 
-    /// <summary><c>PCI = [ VENDOR = "10de", DEVICE = "1eb8" ]</c>.</summary>
+    /// <summary><c>PCI = [ VENDOR = "10de", DEVICE = "1eb8" ]</c>; quotes and backslashes are escaped.</summary>
     public override string ToString()
     {
         var sb = new StringBuilder("PCI = [ ");
         var first = true;
-        foreach (var (name, value) in Attributes())
+        foreach (var (name, value) in _attributes)
         {
-            sb.Append(first ? "" : ", ").Append(name).Append(" = \"").Append(value).Append('"');
+            sb.Append(first ? "" : ", ").Append(name).Append(" = \"").Append(value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal)).Append('"');
             first = false;
         }
 
@@ -112,13 +162,53 @@ public sealed partial class PciTemplateSection
         string.Concat(sections.Select(s => s.ToString() + "\n"));
 
     /// <summary>
-    /// Builds a section from attribute names (case-insensitive) and values. Throws InvalidPciTemplateSection
-    /// with OpenNebula's own message where OpenNebula has one; <paramref name="where"/> prefixes messages.
+    /// Builds a section as OpenNebula reads one: names are upper-cased, values kept as given, allocation
+    /// attributes dropped, then check_pci_attributes' checks with its messages (VENDOR, DEVICE, CLASS hex;
+    /// a selector; SHORT_ADDRESS alone; ROOT; ACPI_NODES; VM_BUS). <paramref name="where"/> prefixes messages.
     /// </summary>
     public static PciTemplateSection FromAttributes(IEnumerable<KeyValuePair<string, string?>> attributes, string? where = null)
     {
-        var s = new PciTemplateSection();
+        ArgumentNullException.ThrowIfNull(attributes);
+        var list = new List<KeyValuePair<string, string>>();
+        var removed = new List<string>();
         var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var (rawName, value) in attributes)
+        {
+            if (value is null)
+            {
+                continue;
+            }
+
+            var name = rawName.ToUpperInvariant();
+            if (!seen.Add(name))
+            {
+                throw Invalid(where, $"{name} is given twice.", "Give each attribute once per PCI section.", name);
+            }
+
+            if (AllocationAttributes.Contains(name))
+            {
+                removed.Add(name);
+                continue;
+            }
+
+            list.Add(new(name, value));
+        }
+
+        var s = new PciTemplateSection(list, removed);
+        s.Check(where);
+        return s;
+    }
+
+    /// <summary>
+    /// Builds a section for New-PciTemplateSection: OpenNebula's checks plus the module's own (an allocation
+    /// attribute, an unknown attribute, NIC attributes without TYPE = "NIC", a MAC, VLAN_ID, IP, IPV6 or
+    /// YES/NO value that is not one), with hex ids as 4 lowercase digits, SHORT_ADDRESS as lspci's slot string,
+    /// TYPE, SPOOFCHK and TRUST upper case.
+    /// </summary>
+    public static PciTemplateSection Create(IEnumerable<KeyValuePair<string, string?>> attributes, string? where = null)
+    {
+        ArgumentNullException.ThrowIfNull(attributes);
+        var normalized = new List<KeyValuePair<string, string?>>();
         foreach (var (rawName, rawValue) in attributes)
         {
             if (rawValue is null)
@@ -127,51 +217,95 @@ public sealed partial class PciTemplateSection
             }
 
             var name = rawName.ToUpperInvariant();
-            if (!seen.Add(name == "IP6" ? "IPV6" : name))
-            {
-                throw Invalid(where, $"{name} is given twice.", "Give each attribute once per PCI section.", name);
-            }
-
             CheckText(where, name, rawValue);
             var value = rawValue.Trim();
-            switch (name)
+            var text = name switch
             {
-                case "VENDOR": s.VendorId = Hex(where, name, value); break;
-                case "DEVICE": s.DeviceId = Hex(where, name, value); break;
-                case "CLASS": s.Class = Hex(where, name, value); break;
-                case "SHORT_ADDRESS": s.ShortAddress = Slot(where, value); break;
-                case "TYPE": s.Type = NicTypeOf(where, value); break;
-                case "NETWORK": s.Network = NonEmpty(where, name, value); break;
-                case "NETWORK_UNAME": s.NetworkUname = NonEmpty(where, name, value); break;
-                case "MAC": s.Mac = MacOf(where, value); break;
-                case "VLAN_ID": s.VlanId = VlanOf(where, value); break;
-                case "SPOOFCHK": s.SpoofCheck = YesNo(where, name, value); break;
-                case "TRUST": s.Trust = YesNo(where, name, value); break;
-                case "IP": s.Ip = IpOf(where, name, value, AddressFamily.InterNetwork); break;
-                case "IPV6" or "IP6": s.Ip6 = IpOf(where, "IPV6", value, AddressFamily.InterNetworkV6); break;
-                default:
-                    throw AllocationAttributes.Contains(name)
-                        ? Invalid(where, $"{name} is set by OpenNebula when it allocates the device; a template may not set it.", $"Remove {name}; request the device by SHORT_ADDRESS or VENDOR/DEVICE/CLASS.", name)
-                        : Invalid(where, $"Unknown PCI attribute {name}.", "Use " + string.Join(", ", KnownAttributes) + ".", name);
-            }
+                "VENDOR" or "DEVICE" or "CLASS" => Hex4(where, name, value),
+                "SHORT_ADDRESS" => Slot(where, value),
+                "TYPE" => NicTypeOf(where, value),
+                "NETWORK" or "NETWORK_UNAME" => NonEmpty(where, name, value),
+                "MAC" => MacOf(where, value),
+                "VLAN_ID" => VlanOf(where, value),
+                "SPOOFCHK" or "TRUST" => YesNo(where, name, value),
+                "IP" => IpOf(where, name, value, AddressFamily.InterNetwork),
+                "IPV6" or "IP6" => IpOf(where, "IPV6", value, AddressFamily.InterNetworkV6),
+                _ when AllocationAttributes.Contains(name) => throw Invalid(where, $"{name} is set by OpenNebula when it allocates the device; a template may not set it.", $"Remove {name}; request the device by SHORT_ADDRESS or VENDOR/DEVICE/CLASS.", name),
+                _ when KnownAttributes.Contains(name) => value,
+                _ => throw Invalid(where, $"Unknown PCI attribute {name}.", "Use " + string.Join(", ", KnownAttributes) + ".", name),
+            };
+            normalized.Add(new(name == "IP6" ? "IPV6" : name, text));
         }
 
-        s.CheckCombination(where);
+        var s = FromAttributes(normalized, where);
+        s.CheckNic(where);
         return s;
     }
 
-    private void CheckCombination(string? where)
+    private string? Value(string name)
     {
-        if (ShortAddress is null && VendorId is null && DeviceId is null && Class is null)
+        var upper = name.ToUpperInvariant();
+        foreach (var (n, v) in _attributes)
         {
-            throw Invalid(where, MissingSelectorMessage, "Request a device by -ShortAddress, or by any of -VendorId, -DeviceId and -Class.", null);
+            if (n == upper)
+            {
+                return v;
+            }
         }
 
-        if (ShortAddress is not null && (VendorId is not null || DeviceId is not null || Class is not null))
+        return null;
+    }
+
+    // OpenNebula's check_pci_attributes, in its order. An empty value counts as absent, as vector_value
+    // returns "" for both.
+    private void Check(string? where)
+    {
+        var anyId = false;
+        foreach (var name in IdAttributes)
+        {
+            var v = Value(name);
+            if (string.IsNullOrEmpty(v))
+            {
+                continue;
+            }
+
+            if (ParseHex(v) is null)
+            {
+                throw Invalid(where, $"Wrong Hex value for PCI attribute {name}", $"Give {name} in hexadecimal, as lspci -n prints it (for example 10de).", v);
+            }
+
+            anyId = true;
+        }
+
+        var hasAddress = !string.IsNullOrEmpty(ShortAddress);
+        if (!hasAddress && !anyId)
+        {
+            throw Invalid(where, MissingSelectorMessage, "Request a device by SHORT_ADDRESS, or by any of VENDOR, DEVICE and CLASS.", null);
+        }
+
+        if (hasAddress && anyId)
         {
             throw Invalid(where, AddressWithIdsMessage, "Request a device either by SHORT_ADDRESS alone or by VENDOR/DEVICE/CLASS.", ShortAddress);
         }
 
+        if (!string.IsNullOrEmpty(Root) && !string.Equals(Root, "SHARED", StringComparison.OrdinalIgnoreCase) && !IsDedicatedRoot)
+        {
+            throw Invalid(where, RootModeMessage, "Give ROOT as SHARED (the default) or DEDICATED.", Root);
+        }
+
+        if (!string.IsNullOrEmpty(AcpiNodes) && !IsNodeset(AcpiNodes))
+        {
+            throw Invalid(where, AcpiNodesMessage, "Give ACPI_NODES as NUMA node numbers and ranges, for example 0,1-3.", AcpiNodes);
+        }
+
+        if (!string.IsNullOrEmpty(VmBus) && ParseHex(VmBus) is null)
+        {
+            throw Invalid(where, VmBusMessage, "Give VM_BUS as a hexadecimal bus number, for example 0x06.", VmBus);
+        }
+    }
+
+    private void CheckNic(string? where)
+    {
         if (IsNic && Network is null)
         {
             throw Invalid(where, "A PCI section with TYPE = \"NIC\" needs NETWORK.", "Name the virtual network with -Network.", null);
@@ -179,12 +313,49 @@ public sealed partial class PciTemplateSection
 
         if (!IsNic)
         {
-            var nicOnly = new (string Name, object? Value)[] { ("NETWORK", Network), ("NETWORK_UNAME", NetworkUname), ("MAC", Mac), ("VLAN_ID", VlanId), ("SPOOFCHK", SpoofCheck), ("TRUST", Trust), ("IP", Ip), ("IPV6", Ip6) };
-            foreach (var (name, value) in nicOnly.Where(a => a.Value is not null))
+            foreach (var name in NicOnlyAttributes.Where(n => Value(n) is not null))
             {
                 throw Invalid(where, $"{name} is a NIC attribute, but this PCI section is not a NIC (TYPE = \"NIC\").", "Give -Network to make the section a NIC, or leave out the NIC attributes.", name);
             }
         }
+    }
+
+    /// <summary>
+    /// A hex number as OpenNebula reads one (<c>istringstream &gt;&gt; hex</c> into an unsigned int, the
+    /// whole text consumed): optional leading white space, an optional 0x, hex digits, at most 32 bits.
+    /// </summary>
+    public static uint? ParseHex(string? text)
+    {
+        var m = text is null ? null : OneHexPattern().Match(text);
+        return m is { Success: true } && uint.TryParse(m.Groups[1].Value, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var v) ? v : null;
+    }
+
+    private static string? HexId(string? text) =>
+        string.IsNullOrEmpty(text) ? null : ParseHex(text)?.ToString("x4", CultureInfo.InvariantCulture);
+
+    /// <summary>A nodeset as in 0,1-3: comma-separated node numbers and ascending ranges.</summary>
+    public static bool IsNodeset(string text)
+    {
+        if (!NodesetPattern().IsMatch(text))
+        {
+            return false;
+        }
+
+        foreach (var part in text.Split(','))
+        {
+            var ends = part.Split('-');
+            if (ends.Length == 2 && (!int.TryParse(ends[0], CultureInfo.InvariantCulture, out var a) || !int.TryParse(ends[1], CultureInfo.InvariantCulture, out var b) || a > b))
+            {
+                return false;
+            }
+
+            if (ends.Any(e => !int.TryParse(e, CultureInfo.InvariantCulture, out _)))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     private static void CheckText(string? where, string name, string value)
@@ -195,7 +366,7 @@ public sealed partial class PciTemplateSection
         }
     }
 
-    private static string Hex(string? where, string name, string value)
+    private static string Hex4(string? where, string name, string value)
     {
         if (!HexPattern().IsMatch(value))
         {
@@ -228,9 +399,9 @@ public sealed partial class PciTemplateSection
             ? value.ToLowerInvariant()
             : throw Invalid(where, $"MAC '{value}' is not a MAC address.", "Give six hex octets separated by colons, for example 02:00:c0:a8:01:05.", value);
 
-    private static int VlanOf(string? where, string value) =>
+    private static string VlanOf(string? where, string value) =>
         int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var id) && id <= 4095
-            ? id
+            ? id.ToString(CultureInfo.InvariantCulture)
             : throw Invalid(where, $"VLAN_ID '{value}' is not a VLAN id.", "Give a VLAN id from 0 to 4095.", value);
 
     private static string YesNo(string? where, string name, string value) =>
@@ -248,6 +419,12 @@ public sealed partial class PciTemplateSection
 
     private static PciPassthroughException Invalid(string? where, string message, string action, object? target) =>
         new(ErrorIds.InvalidTemplateSection, FailureKind.InvalidArgument, where is null ? message : $"{where}: {message}", action, target);
+
+    [GeneratedRegex("\\A[ \\t\\n\\v\\f\\r]*(?:0[xX])?([0-9a-fA-F]+)\\z")]
+    private static partial Regex OneHexPattern();
+
+    [GeneratedRegex("\\A[0-9]{1,4}(-[0-9]{1,4})?(,[0-9]{1,4}(-[0-9]{1,4})?)*\\z")]
+    private static partial Regex NodesetPattern();
 
     [GeneratedRegex("^[0-9a-fA-F]{1,4}$")]
     private static partial Regex HexPattern();

@@ -63,7 +63,7 @@ public sealed class InvokePciProbeCommand : PciCmdletBase
             WriteWarning("No pci.ids file was found; names read as lspci prints unknown ids. Install the pci.ids package or use -PciIdsPath.");
         }
 
-        var reader = new PciDeviceReader(root, names);
+        var reader = new PciDeviceReader(root, names, PciProbe.ReadOptions);
         var blocks = Guard(() => probe.Run(reader.ReadAll(null, StopToken)));
         foreach (var diagnostic in reader.Diagnostics)
         {

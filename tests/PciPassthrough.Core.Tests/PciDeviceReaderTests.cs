@@ -323,4 +323,34 @@ public class PciDeviceReaderTests
         Assert.Empty(pf.VirtualFunctions);
         Assert.NotNull(pf.NumVfs);
     }
+    [Fact]
+    public void A_net_entry_that_is_no_folder_gives_no_interfaces_and_no_virtio_search()
+    {
+        using var host = new FakeHost();
+        host.Add(new FakeDevice("0000:00:03.0") { Vendor = 0x1af4, Device = 0x1041, Driver = "virtio-pci" });
+        host.Add(new FakeDevice("0000:00:04.0") { Vendor = 0x8086, Device = 0x1521, Driver = "igb" });
+        host.Add(new FakeDevice("0000:00:05.0") { Vendor = 0x8086, Device = 0x1521, Driver = "igb" });
+        Directory.CreateDirectory(Path.Combine(host.DeviceDir("0000:00:03.0"), "virtio2/net/ens3"));
+        host.WriteFile("sys/bus/pci/devices/0000:00:03.0/net", "not a folder");
+        host.Link("sys/bus/pci/devices/0000:00:04.0/net", "nowhere");
+        Directory.CreateDirectory(Path.Combine(host.DeviceDir("0000:00:05.0"), "net/eno2"));
+        Directory.CreateDirectory(Path.Combine(host.DeviceDir("0000:00:05.0"), "net/eno1"));
+
+        var devices = ReaderFixture.ReadAll(host).Devices;
+        Assert.Empty(devices.Single("0000:00:03.0").NetworkInterfaces);
+        Assert.Empty(devices.Single("0000:00:04.0").NetworkInterfaces);
+        Assert.Equal(["eno1", "eno2"], devices.Single("0000:00:05.0").NetworkInterfaces);
+    }
+    [Fact]
+    public void An_entry_that_is_no_address_is_ignored_with_a_diagnostic_and_the_rest_are_sorted()
+    {
+        using var host = new FakeHost();
+        host.Add(new FakeDevice("0000:00:1f.0") { Vendor = 0x8086, Device = 0x1521 });
+        host.Add(new FakeDevice("0000:00:02.0") { Vendor = 0x8086, Device = 0x1521 });
+        host.WriteFile("sys/bus/pci/devices/junk", "");
+
+        var (devices, reader) = ReaderFixture.ReadAll(host);
+        Assert.Equal(["0000:00:02.0", "0000:00:1f.0"], devices.Select(d => d.PciAddress));
+        Assert.Equal([$"Ignored '{host.Root}/sys/bus/pci/devices/junk': not a PCI device name."], reader.Diagnostics);
+    }
 }

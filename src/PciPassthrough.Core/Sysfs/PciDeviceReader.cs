@@ -46,6 +46,12 @@ public sealed class PciDeviceReader
     {
         var dir = _root.Resolve(DevicesPath);
         var addresses = new List<PciAddress>();
+        if (ListAddressesNatively(dir, addresses))
+        {
+            addresses.Sort();
+            return addresses;
+        }
+
         try
         {
             // Names are parsed as spans: no path string per device on hosts with thousands of VFs.
@@ -80,6 +86,39 @@ public sealed class PciDeviceReader
 
         addresses.Sort();
         return addresses;
+    }
+
+    // readdir, without the stat .NET's enumeration makes per entry (every device folder is a link); false when the
+    // folder cannot be listed that way, for the managed listing to fail with its own words.
+    private bool ListAddressesNatively(string dir, List<PciAddress> addresses)
+    {
+        using var native = NativeDirectory.Open(dir);
+        var odd = new List<string>();
+        var listed = native is not null && native.ForEachName(name =>
+        {
+            Span<char> chars = stackalloc char[512];
+            var text = chars[..System.Text.Encoding.UTF8.GetChars(name, chars)];
+            if (PciAddress.TryParseCanonical(text, out var a))
+            {
+                addresses.Add(a);
+            }
+            else
+            {
+                odd.Add(text.ToString());
+            }
+        });
+        if (!listed)
+        {
+            addresses.Clear();
+            return false;
+        }
+
+        foreach (var name in odd)
+        {
+            _diagnostics.Add($"Ignored '{dir}/{name}': not a PCI device name.");
+        }
+
+        return true;
     }
 
     /// <summary>Reads every device in lspci's order, calling <paramref name="progress"/> after each.</summary>
@@ -376,15 +415,24 @@ public sealed class PciDeviceReader
             : _root.TryReadText($"{DevicesPath}/{d.PciAddress}/{file}")?.Trim();
 
     // A NIC's interfaces sit in <dev>/net/; virtio-net puts them one level deeper (<dev>/virtio0/net/).
+    // netFolder: whether a net entry exists (then its names, if any, are the interfaces, and virtio children are not searched).
     private string[] NetworkInterfaceNames(NativeDirectory dir, PciDevice d, out bool netFolder)
     {
-        netFolder = dir.Exists("net\0"u8);
+        var names = dir.ChildNames("net\0"u8, out var missing);
+        if (names is not null)
+        {
+            netFolder = true;
+            return names.Length == 0 ? PciDevice.NoStrings : names;
+        }
+
+        var virtioNet = d.VendorId == "1af4" && d.Class is not null && d.Class.StartsWith("02", StringComparison.Ordinal);
+        netFolder = (!missing || virtioNet) && dir.Exists("net\0"u8); // a file, an unreadable folder, a dangling link
         if (netFolder)
         {
             return ChildNames(_root.Resolve(DevicesPath) + "/" + d.PciAddress + "/net");
         }
 
-        if (d.VendorId != "1af4" || d.Class is null || !d.Class.StartsWith("02", StringComparison.Ordinal))
+        if (!virtioNet)
         {
             return PciDevice.NoStrings;
         }

@@ -73,6 +73,12 @@ internal static class ProbeBench
             }
 
             var probes = new List<Probe> { new("pci-probe", [Install(work, "native", native, link: false)]) };
+            if (options.ProbeBaseline is not null)
+            {
+                // Before/after in one run: the same bytes check (against pci-probe) shows the change kept the output.
+                probes.Add(new("pci-probe (baseline)", [Install(work, "baseline", options.ProbeBaseline, link: false)]));
+            }
+
             if (pwsh is not null)
             {
                 // As the shebang would run it, with pwsh's apphost; the link makes pci.ps1 import the module beside it.
@@ -158,7 +164,7 @@ internal static class ProbeBench
             var blocks = Encoding.UTF8.GetString(outputs[i]).Split("PCI = [\n").Length - 1;
             var same = outputs[i].AsSpan().SequenceEqual(outputs[0]);
             report.AppendLine(CultureInfo.InvariantCulture, $"- {probes[i].Name}: {blocks} blocks, {outputs[i].Length:N0} bytes{(i == 0 ? "" : same ? ", the same bytes as pci-probe" : ", NOT the same bytes as pci-probe")}");
-            if (probes[i].Name == "pci.ps1" && !same)
+            if (probes[i].Name is "pci.ps1" or "pci-probe (baseline)" && !same)
             {
                 ok = false; // same code path: they must agree wherever they run
             }
@@ -256,6 +262,9 @@ internal static class ProbeBench
             RedirectStandardOutput = true,
             RedirectStandardError = false,
             UseShellExecute = false,
+            // The probe's own folder, not the caller's: pci.rb runs `lspci -d #{filter}` through a shell, which globs
+            // '*:*' against the working directory (a file named ":filter: '0:0'" there turns it into a bad -d).
+            WorkingDirectory = Path.GetDirectoryName(command[^1]),
         };
         foreach (var a in command.Skip(1).Concat(["kvm", "0", "host01"]))
         {

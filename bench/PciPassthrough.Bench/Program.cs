@@ -554,7 +554,8 @@ internal sealed class Options
           --keep                   keep the generated trees instead of deleting them
           --probe                  instead of the inventory: pci-probe, pci.ps1 and pci.rb as whole processes (--sizes default 4096)
           --pci-rb FILE            OpenNebula's pci.rb for --probe (or PCI_RB); without it pci.rb is left out
-          --pwsh FILE              the pwsh for pci.ps1 (or PCIPASSTHROUGH_PWSH; default the pinned tool's, after dotnet tool restore)
+          --pwsh FILE              the pwsh for pci.ps1 (or PCIPASSTHROUGH_PWSH; default the pinned tool's, after dotnet tool restore; a missing file leaves pci.ps1 out)
+          --probe-baseline FILE    another pci-probe binary (an earlier build) timed in the same rounds; its bytes must match
         The module must be built first: dotnet build -c Release PciPassthrough.sln (PCIPASSTHROUGH_MODULE overrides its path).
         """;
 
@@ -579,6 +580,9 @@ internal sealed class Options
     public string? PciRb { get; private set; }
 
     public string? Pwsh { get; private set; }
+
+    /// <summary>Another pci-probe binary (an earlier build, say) timed in the same rounds as "pci-probe (baseline)".</summary>
+    public string? ProbeBaseline { get; private set; }
 
     private bool _sizesGiven;
 
@@ -622,6 +626,9 @@ internal sealed class Options
                     break;
                 case "--pwsh":
                     o.Pwsh = Path.GetFullPath(Next());
+                    break;
+                case "--probe-baseline":
+                    o.ProbeBaseline = File.Exists(Next()) ? Path.GetFullPath(args[i]) : throw new ArgumentException($"--probe-baseline: '{args[i]}' does not exist.");
                     break;
                 case "--keep":
                     o.Keep = true;

@@ -40,13 +40,19 @@ internal static class Program
         {
             var hostRoot = new HostRoot(root);
             var probe = new PciProbe(hostRoot, filter);
-            var reader = new PciDeviceReader(hostRoot, PciIdDatabaseLocator.Locate(hostRoot, null));
+            var reader = new PciDeviceReader(hostRoot, PciIdDatabaseLocator.Locate(hostRoot, null), PciProbe.ReadOptions);
 
             // Invoke-PciProbe's warnings (no pci.ids, unreadable devices) are silenced in pci.ps1 too: pci.rb has
-            // none, and OpenNebula would take any stderr text for a failure.
-            var output = Encoding.UTF8.GetBytes(PciProbe.Render(probe.Run(reader.ReadAll())));
+            // none, and OpenNebula would take any stderr text for a failure. The blocks are encoded as they are made
+            // but held until the end, so that a failure still prints nothing on stdout.
+            var output = new MemoryStream(1 << 20);
+            using (var writer = new StreamWriter(output, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false), 1 << 16, leaveOpen: true))
+            {
+                probe.Write(reader.ReadAll(), writer);
+            }
+
             using var stdout = Console.OpenStandardOutput();
-            stdout.Write(output);
+            output.WriteTo(stdout);
             stdout.Flush();
             return 0;
         }

@@ -1,3 +1,8 @@
+using PciPassthrough.HostFs;
+using PciPassthrough.Ids;
+using PciPassthrough.OpenNebula.Probe;
+using PciPassthrough.Sysfs;
+
 namespace PciPassthrough.Core.Tests;
 
 public class PciDeviceReaderTests
@@ -261,4 +266,91 @@ public class PciDeviceReaderTests
         Assert.All(devices.Where(d => d.PciAddress != "0000:02:10.4"), d => Assert.Empty(d.InUse));
     }
 
+    [Fact]
+    public void A_minimal_read_skips_what_it_is_told_to_and_reads_the_rest_as_a_full_read()
+    {
+        using var host = SampleHost.Create();
+        host.WriteFile("dev/vfio/vfio", "");
+        host.WriteFile("dev/vfio/9", "");
+        host.AddProcess(4242, "qemu-kvm-one", ["/usr/bin/qemu-kvm-one"], "/dev/vfio/9");
+        var root = new HostRoot(host.Root);
+        var names = PciIdDatabaseLocator.Locate(root, null);
+        var full = new PciDeviceReader(root, names).ReadAll().ToList();
+        var minimal = new PciDeviceReader(root, names, PciProbe.ReadOptions).ReadAll().ToList();
+
+        Assert.Equal(full.Select(d => d.PciAddress), minimal.Select(d => d.PciAddress));
+        Assert.Contains(full, d => d.InUse.Length > 0);
+        Assert.Contains(full, d => d.VirtualFunctions.Length > 0);
+        foreach (var (f, m) in full.Zip(minimal))
+        {
+            Assert.Equal(
+                (f.ShortAddress, f.Domain, f.Bus, f.Slot, f.Function, f.VendorId, f.DeviceId, f.ClassCode, f.Class, f.ProgIf, f.Type),
+                (m.ShortAddress, m.Domain, m.Bus, m.Slot, m.Function, m.VendorId, m.DeviceId, m.ClassCode, m.Class, m.ProgIf, m.Type));
+            Assert.Equal((f.VendorName, f.DeviceName, f.ClassName, f.NumaNode), (m.VendorName, m.DeviceName, m.ClassName, m.NumaNode));
+            Assert.Equal((f.SriovRole, f.TotalVfs, f.NumVfs, f.PhysicalFunction), (m.SriovRole, m.TotalVfs, m.NumVfs, m.PhysicalFunction));
+            Assert.Equal(f.NetworkInterfaces, m.NetworkInterfaces);
+
+            Assert.Equal((null, null, null, null, null), (m.SubsystemVendorId, m.SubsystemId, m.SubsystemVendorName, m.SubsystemName, m.Revision));
+            Assert.Equal(((int?)null, false, false), (m.HeaderType, m.IsBridge, m.IsEndpoint));
+            Assert.Equal((null, null, (int?)null, null, false), (m.Driver, m.DriverOverride, m.IommuGroup, m.LocalCpuList, m.BootVga));
+            Assert.Empty(m.InUse);
+            Assert.Empty(m.VirtualFunctions);
+            Assert.Null(f.Probe);
+            Assert.NotNull(m.Probe);
+        }
+    }
+
+    [Fact]
+    public void Each_read_option_turns_off_only_its_own_properties()
+    {
+        using var host = SampleHost.Create();
+        var root = new HostRoot(host.Root);
+        var names = PciIdDatabaseLocator.Locate(root, null);
+        PciDevice Read(PciDeviceReadOptions o) => new PciDeviceReader(root, names, o).ReadAll().Single(d => d.PciAddress == "0000:01:00.0");
+
+        var all = Read(PciDeviceReadOptions.All);
+        Assert.Null(Read(new PciDeviceReadOptions { Driver = false }).Driver);
+        Assert.Equal(all.IommuGroup, Read(new PciDeviceReadOptions { Driver = false }).IommuGroup);
+        Assert.Null(Read(new PciDeviceReadOptions { IommuGroup = false }).IommuGroup);
+        Assert.Equal(all.Driver, Read(new PciDeviceReadOptions { IommuGroup = false }).Driver);
+        Assert.Null(Read(new PciDeviceReadOptions { LocalCpuList = false }).LocalCpuList);
+        Assert.Null(Read(new PciDeviceReadOptions { Subsystem = false }).SubsystemName);
+        Assert.Equal(all.Revision, Read(new PciDeviceReadOptions { Subsystem = false }).Revision);
+        Assert.Null(Read(new PciDeviceReadOptions { HeaderType = false }).HeaderType);
+        Assert.Equal(all.SubsystemName, Read(new PciDeviceReadOptions { HeaderType = false }).SubsystemName);
+
+        var pf = new PciDeviceReader(root, names, new PciDeviceReadOptions { VirtualFunctions = false }).ReadAll().Single(d => d.SriovRole == SriovRole.PF);
+        Assert.Empty(pf.VirtualFunctions);
+        Assert.NotNull(pf.NumVfs);
+    }
+    [Fact]
+    public void A_net_entry_that_is_no_folder_gives_no_interfaces_and_no_virtio_search()
+    {
+        using var host = new FakeHost();
+        host.Add(new FakeDevice("0000:00:03.0") { Vendor = 0x1af4, Device = 0x1041, Driver = "virtio-pci" });
+        host.Add(new FakeDevice("0000:00:04.0") { Vendor = 0x8086, Device = 0x1521, Driver = "igb" });
+        host.Add(new FakeDevice("0000:00:05.0") { Vendor = 0x8086, Device = 0x1521, Driver = "igb" });
+        Directory.CreateDirectory(Path.Combine(host.DeviceDir("0000:00:03.0"), "virtio2/net/ens3"));
+        host.WriteFile("sys/bus/pci/devices/0000:00:03.0/net", "not a folder");
+        host.Link("sys/bus/pci/devices/0000:00:04.0/net", "nowhere");
+        Directory.CreateDirectory(Path.Combine(host.DeviceDir("0000:00:05.0"), "net/eno2"));
+        Directory.CreateDirectory(Path.Combine(host.DeviceDir("0000:00:05.0"), "net/eno1"));
+
+        var devices = ReaderFixture.ReadAll(host).Devices;
+        Assert.Empty(devices.Single("0000:00:03.0").NetworkInterfaces);
+        Assert.Empty(devices.Single("0000:00:04.0").NetworkInterfaces);
+        Assert.Equal(["eno1", "eno2"], devices.Single("0000:00:05.0").NetworkInterfaces);
+    }
+    [Fact]
+    public void An_entry_that_is_no_address_is_ignored_with_a_diagnostic_and_the_rest_are_sorted()
+    {
+        using var host = new FakeHost();
+        host.Add(new FakeDevice("0000:00:1f.0") { Vendor = 0x8086, Device = 0x1521 });
+        host.Add(new FakeDevice("0000:00:02.0") { Vendor = 0x8086, Device = 0x1521 });
+        host.WriteFile("sys/bus/pci/devices/junk", "");
+
+        var (devices, reader) = ReaderFixture.ReadAll(host);
+        Assert.Equal(["0000:00:02.0", "0000:00:1f.0"], devices.Select(d => d.PciAddress));
+        Assert.Equal([$"Ignored '{host.Root}/sys/bus/pci/devices/junk': not a PCI device name."], reader.Diagnostics);
+    }
 }

@@ -18,11 +18,19 @@ public sealed class PciProbeTests : IDisposable
         _vgpu.Dispose();
     }
 
+    // Every golden test checks the three ways to the output agree: blocks from a full read (the probe reads pci.rb's
+    // files by path), blocks from the probe's own read (PciProbe.ReadOptions: what the reader saw), and Write.
     private static string Probe(FakeHost host, PciProbeFilter filter)
     {
         var root = new HostRoot(host.Root);
-        var reader = new PciDeviceReader(root, PciIdDatabaseLocator.Locate(root, null));
-        return PciProbe.Render(new PciProbe(root, filter).Run(reader.ReadAll()));
+        var names = PciIdDatabaseLocator.Locate(root, null);
+        var byPath = PciProbe.Render(new PciProbe(root, filter).Run(new PciDeviceReader(root, names).ReadAll()));
+        var fromReader = PciProbe.Render(new PciProbe(root, filter).Run(new PciDeviceReader(root, names, PciProbe.ReadOptions).ReadAll()));
+        var written = new StringWriter();
+        new PciProbe(root, filter).Write(new PciDeviceReader(root, names, PciProbe.ReadOptions).ReadAll(), written);
+        Assert.Equal(byPath, fromReader);
+        Assert.Equal(byPath, written.ToString());
+        return byPath;
     }
 
     private static string Probe(FakeHost host, params string[] filter) => Probe(host, new PciProbeFilter(filter));
@@ -250,5 +258,50 @@ public sealed class PciProbeTests : IDisposable
         var e = Assert.Throws<PciPassthroughException>(() => new PciProbe(new HostRoot(_sample.Root), new PciProbeFilter([filter], deviceName: id == ErrorIds.InvalidDeviceNamePattern ? ["(unclosed"] : null)));
         Assert.Equal(id, e.ErrorId);
         Assert.Contains(message, e.Message);
+    }
+
+    [Theory]
+    [InlineData("numa_node", " 01 \n")]
+    [InlineData("numa_node", "abc\n")]
+    [InlineData("numa_node", "-3\n")]
+    [InlineData("numa_node", "")]
+    [InlineData("numa_node", "\u00e9t\u00e9\n")]
+    [InlineData("numa_node", "\ufeff1\n")]
+    [InlineData("numa_node", "\v1\f\u0085\n")]
+    [InlineData("numa_node", "1\0\n")]
+    [InlineData("sriov_numvfs", "  2\n")]
+    [InlineData("sriov_numvfs", "x\n")]
+    [InlineData("sriov_numvfs", "\n")]
+    [InlineData("sriov_totalvfs", "junk\n")]
+    [InlineData("physfn", "not a link\n")]
+    [InlineData("net/eth9/phys_port_name", "p1\n")]
+    public void Odd_attribute_files_print_the_same_whether_the_reader_or_the_probe_reads_them(string file, string content)
+    {
+        // Probe() fails when the probe's read (raw text, existence) and reading pci.rb's files by path disagree.
+        var address = "0000:03:00.0";
+        if (file == "numa_node" && content.Length == 0)
+        {
+            File.Delete(Path.Combine(_sample.DeviceDir(address), file));
+        }
+        else
+        {
+            _sample.WriteFile($"sys/bus/pci/devices/{address}/{file}", content);
+        }
+
+        if (file.StartsWith("net/", StringComparison.Ordinal))
+        {
+            _sample.WriteFile($"sys/bus/pci/devices/{address}/net/eth8/phys_port_name", "0\n"); // two interfaces: the p<N> one is named
+        }
+
+        var text = Probe(_sample, "*:*");
+        var hasVfs = file == "sriov_numvfs" && content.Trim() == "2"; // a PF with VFs is left out, its VFs listed
+        Assert.Equal(!hasVfs, text.Contains(" SHORT_ADDRESS = \"03:00.0\" ", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void A_numa_node_longer_than_the_reader_buffer_is_read_whole()
+    {
+        _sample.WriteFile("sys/bus/pci/devices/0000:03:00.0/numa_node", new string('7', 300) + "\n");
+        Assert.Contains($" NUMA_NODE = \"{new string('7', 300)}\" ", Probe(_sample, "*:*"), StringComparison.Ordinal);
     }
 }

@@ -15,9 +15,15 @@ internal sealed unsafe class NativeDirectory : IDisposable
     private const int OpenReadOnly = 0;
     private const int OpenCloseOnExec = 0x80000;
     private const int AtSymlinkNoFollow = 0x100;
+    private const int FcntlDupCloseOnExec = 1030;
+    private const int DirentNameOffset = 19;
+    private const int NoSuchEntry = 2;
     private int _fd;
 
     private NativeDirectory(int fd) => _fd = fd;
+
+    /// <summary>Receives one directory entry's name, valid only during the call.</summary>
+    public delegate void NameVisitor(ReadOnlySpan<byte> name);
 
     /// <summary>Opens a directory; null when it does not exist or cannot be opened.</summary>
     public static NativeDirectory? Open(string path)
@@ -66,12 +72,14 @@ internal sealed unsafe class NativeDirectory : IDisposable
                         return -1;
                     }
 
-                    if (n == 0)
+                    total += n;
+
+                    // A short read is the end: sysfs hands an attribute over in one read, and a file on disk or tmpfs
+                    // falls short only at its end. Not asking again saves a read per file.
+                    if (n == 0 || total < buffer.Length)
                     {
                         break;
                     }
-
-                    total += n;
                 }
 
                 return total;
@@ -91,6 +99,91 @@ internal sealed unsafe class NativeDirectory : IDisposable
         {
             var n = (int)Native.readlinkat(_fd, name, buf, buffer.Length);
             return n >= buffer.Length ? -1 : n;
+        }
+    }
+
+    /// <summary>
+    /// Calls <paramref name="visit"/> with each entry's name (not "." or ".."), unsorted, from readdir: no path string
+    /// and no stat per entry (.NET's enumeration stats every symbolic link, and sysfs device folders are links).
+    /// False when the folder cannot be listed (or this platform's dirent layout is not known); the caller then
+    /// lists it the managed way, for its error.
+    /// </summary>
+    public bool ForEachName(NameVisitor visit)
+    {
+        // readdir on a duplicate: closedir closes the descriptor fdopendir took, and this one stays open.
+        var dup = Native.fcntl(_fd, FcntlDupCloseOnExec, 0);
+        if (dup < 0)
+        {
+            return false;
+        }
+
+        _ = Native.lseek(dup, 0, 0);
+        return ForEachName(dup, visit);
+    }
+
+    /// <summary>
+    /// As <see cref="ForEachName(NameVisitor)"/> for a subfolder; false when it cannot be opened as a folder, with
+    /// <paramref name="missing"/> true when nothing by that name could be followed to (ENOENT: no entry, or a dangling link).
+    /// </summary>
+    public bool ForEachChildName(ReadOnlySpan<byte> nulTerminatedName, NameVisitor visit, out bool missing)
+    {
+        fixed (byte* name = nulTerminatedName)
+        {
+            // No O_DIRECTORY (its value differs between architectures): fdopendir refuses what is not a folder.
+            var fd = Native.openat(_fd, name, OpenReadOnly | OpenCloseOnExec, 0);
+            missing = fd < 0 && Marshal.GetLastPInvokeError() == NoSuchEntry;
+            return fd >= 0 && ForEachName(fd, visit);
+        }
+    }
+
+    /// <summary>The sorted (ordinal) names in a subfolder; null when it cannot be listed this way (see <see cref="ForEachChildName"/>).</summary>
+    public string[]? ChildNames(ReadOnlySpan<byte> nulTerminatedName, out bool missing)
+    {
+        var names = new List<string>();
+        if (!ForEachChildName(nulTerminatedName, n => names.Add(Encoding.UTF8.GetString(n)), out missing))
+        {
+            return null;
+        }
+
+        var sorted = names.ToArray();
+        Array.Sort(sorted, StringComparer.Ordinal);
+        return sorted;
+    }
+
+    // Takes the descriptor: closed here whatever happens.
+    private static bool ForEachName(int fd, NameVisitor visit)
+    {
+        // The dirent layout below is Linux's on 64-bit (glibc and musl alike).
+        var dir = OperatingSystem.IsLinux() && IntPtr.Size == 8 ? Native.fdopendir(fd) : 0;
+        if (dir == 0)
+        {
+            _ = Native.close(fd);
+            return false;
+        }
+
+        try
+        {
+            while (true)
+            {
+                var entry = Native.readdir(dir);
+                if (entry == null)
+                {
+                    return true;
+                }
+
+                // struct dirent: d_ino (8), d_off (8), d_reclen (2), d_type (1), then the name, NUL-terminated.
+                var name = MemoryMarshal.CreateReadOnlySpanFromNullTerminated(entry + DirentNameOffset);
+                if (name.SequenceEqual("."u8) || name.SequenceEqual(".."u8))
+                {
+                    continue;
+                }
+
+                visit(name);
+            }
+        }
+        finally
+        {
+            _ = Native.closedir(dir);
         }
     }
 
@@ -128,5 +221,20 @@ internal sealed unsafe class NativeDirectory : IDisposable
 
         [DllImport("libc", SetLastError = true)]
         public static extern int faccessat(int dirfd, byte* path, int mode, int flags);
+
+        [DllImport("libc", SetLastError = true)]
+        public static extern int fcntl(int fd, int cmd, int arg);
+
+        [DllImport("libc", SetLastError = true)]
+        public static extern long lseek(int fd, long offset, int whence);
+
+        [DllImport("libc", SetLastError = true)]
+        public static extern nint fdopendir(int fd);
+
+        [DllImport("libc", SetLastError = true)]
+        public static extern byte* readdir(nint dir);
+
+        [DllImport("libc", SetLastError = true)]
+        public static extern int closedir(nint dir);
     }
 }

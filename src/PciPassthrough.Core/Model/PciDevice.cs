@@ -112,5 +112,8 @@ public sealed class PciDevice
     /// <summary>The host root the device was read from, so that later cmdlets act on the same tree.</summary>
     public string Root { get; internal set; } = "/";
 
+    /// <summary>What OpenNebula's probe reads besides the properties, when the reader was asked for it; else null.</summary>
+    internal OpenNebula.Probe.ProbeFacts? Probe { get; set; }
+
     public override string ToString() => PciAddress;
 }

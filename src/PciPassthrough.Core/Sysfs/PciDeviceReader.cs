@@ -1,6 +1,7 @@
 using System.Globalization;
 using PciPassthrough.HostFs;
 using PciPassthrough.Ids;
+using PciPassthrough.OpenNebula.Probe;
 using PciPassthrough.Vfio;
 
 namespace PciPassthrough.Sysfs;
@@ -16,6 +17,7 @@ public sealed class PciDeviceReader
 
     private readonly HostRoot _root;
     private readonly PciIdDatabase _names;
+    private readonly PciDeviceReadOptions _options;
     private readonly List<string> _diagnostics = [];
     private readonly StringPool _pool = new();
     private IReadOnlyDictionary<int, VfioUser[]>? _vfioUsers;
@@ -26,13 +28,21 @@ public sealed class PciDeviceReader
     public PciIdDatabase Names => _names;
 
     public PciDeviceReader(HostRoot root, PciIdDatabase names)
+        : this(root, names, PciDeviceReadOptions.All)
     {
+    }
+
+    /// <summary>A reader that reads only what <paramref name="options"/> ask for (see <see cref="PciDeviceReadOptions"/>).</summary>
+    public PciDeviceReader(HostRoot root, PciIdDatabase names, PciDeviceReadOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
         _root = root;
         _names = names;
+        _options = options;
     }
 
     /// <summary>A reader of the same tree and names that has cached nothing yet (which guests hold which group).</summary>
-    public PciDeviceReader Fresh() => new(_root, _names);
+    public PciDeviceReader Fresh() => new(_root, _names, _options);
 
     /// <summary>What could not be read, one sentence per problem, for verbose or warning output.</summary>
     public IReadOnlyList<string> Diagnostics => _diagnostics;
@@ -42,6 +52,12 @@ public sealed class PciDeviceReader
     {
         var dir = _root.Resolve(DevicesPath);
         var addresses = new List<PciAddress>();
+        if (ListAddressesNatively(dir, addresses))
+        {
+            addresses.Sort();
+            return addresses;
+        }
+
         try
         {
             // Names are parsed as spans: no path string per device on hosts with thousands of VFs.
@@ -76,6 +92,39 @@ public sealed class PciDeviceReader
 
         addresses.Sort();
         return addresses;
+    }
+
+    // readdir, without the stat .NET's enumeration makes per entry (every device folder is a link); false when the
+    // folder cannot be listed that way, for the managed listing to fail with its own words.
+    private bool ListAddressesNatively(string dir, List<PciAddress> addresses)
+    {
+        using var native = NativeDirectory.Open(dir);
+        var odd = new List<string>();
+        var listed = native is not null && native.ForEachName(name =>
+        {
+            Span<char> chars = stackalloc char[512];
+            var text = chars[..System.Text.Encoding.UTF8.GetChars(name, chars)];
+            if (PciAddress.TryParseCanonical(text, out var a))
+            {
+                addresses.Add(a);
+            }
+            else
+            {
+                odd.Add(text.ToString());
+            }
+        });
+        if (!listed)
+        {
+            addresses.Clear();
+            return false;
+        }
+
+        foreach (var name in odd)
+        {
+            _diagnostics.Add($"Ignored '{dir}/{name}': not a PCI device name.");
+        }
+
+        return true;
     }
 
     /// <summary>Reads every device in lspci's order, calling <paramref name="progress"/> after each.</summary>
@@ -146,10 +195,10 @@ public sealed class PciDeviceReader
         var vendor = ReadHex(dir, "vendor\0"u8, 0xffff, buf, d, "vendor");
         var device = ReadHex(dir, "device\0"u8, 0xffff, buf, d, "device");
         var classCode = ReadHex(dir, "class\0"u8, 0xffffff, buf, d, "class");
-        var subVendor = ReadHex(dir, "subsystem_vendor\0"u8, 0xffff, buf, null, null);
-        var subDevice = ReadHex(dir, "subsystem_device\0"u8, 0xffff, buf, null, null);
-        var revision = ReadHex(dir, "revision\0"u8, 0xff, buf, null, null);
-        var header = ReadHeaderType(dir);
+        var subVendor = _options.Subsystem ? ReadHex(dir, "subsystem_vendor\0"u8, 0xffff, buf, null, null) : null;
+        var subDevice = _options.Subsystem ? ReadHex(dir, "subsystem_device\0"u8, 0xffff, buf, null, null) : null;
+        var revision = _options.HeaderType ? ReadHex(dir, "revision\0"u8, 0xff, buf, null, null) : null;
+        var header = _options.HeaderType ? ReadHeaderType(dir) : (null, null);
         revision ??= header.Revision;
 
         d.VendorId = vendor is int v ? _pool.Hex4(v) : null;
@@ -185,9 +234,9 @@ public sealed class PciDeviceReader
         d.IsBridge = header.Type is 1 or 2;
         d.IsEndpoint = header.Type == 0;
 
-        d.Driver = ReadLinkName(dir, "driver\0"u8, buf);
-        d.DriverOverride = ReadDriverOverride(dir, buf);
-        var groupLength = dir.ReadLink("iommu_group\0"u8, buf);
+        d.Driver = _options.Driver ? ReadLinkName(dir, "driver\0"u8, buf) : null;
+        d.DriverOverride = _options.DriverOverride ? ReadDriverOverride(dir, buf) : null;
+        var groupLength = _options.IommuGroup ? dir.ReadLink("iommu_group\0"u8, buf) : -1;
         if (groupLength > 0)
         {
             var group = SysfsValues.LastSegment(buf[..groupLength]);
@@ -198,15 +247,26 @@ public sealed class PciDeviceReader
             }
         }
 
-        var numa = ReadDecimal(dir, "numa_node\0"u8, buf);
+        var numaLength = dir.ReadFile("numa_node\0"u8, buf);
+        var numa = numaLength <= 0 ? null : SysfsValues.ParseDecimal(buf[..numaLength]);
         d.NumaNode = numa is >= 0 ? numa : null;
-        d.LocalCpuList = ReadText(dir, "local_cpulist\0"u8, buf);
-        d.BootVga = ReadDecimal(dir, "boot_vga\0"u8, buf) == 1;
+        var numaText = _options.ProbeFacts && numaLength >= 0 ? ProbeText(buf[..numaLength], numaLength == buf.Length, d, "numa_node") : null;
+        d.LocalCpuList = _options.LocalCpuList ? ReadText(dir, "local_cpulist\0"u8, buf) : null;
+        d.BootVga = _options.BootVga && ReadDecimal(dir, "boot_vga\0"u8, buf) == 1;
 
         ReadSriov(dir, d, buf);
-        ReadReset(dir, d, buf);
-        d.NetworkInterfaces = NetworkInterfaceNames(dir, d);
-        if (d.IommuGroup is int ig)
+        if (_options.Reset)
+        {
+            ReadReset(dir, d, buf);
+        }
+
+        d.NetworkInterfaces = NetworkInterfaceNames(dir, d, out var netFolder);
+        if (_options.ProbeFacts)
+        {
+            d.Probe = ReadProbeFacts(dir, d, buf, numaText, netFolder ? d.NetworkInterfaces : PciDevice.NoStrings);
+        }
+
+        if (d.IommuGroup is int ig && _options.InUse)
         {
             _vfioUsers ??= VfioUsageScanner.Scan(_root);
             d.InUse = _vfioUsers.TryGetValue(ig, out var users) ? users : PciDevice.NoUsers;
@@ -328,6 +388,11 @@ public sealed class PciDeviceReader
         d.SriovRole = SriovRole.PF;
         d.TotalVfs = total;
         d.NumVfs = ReadDecimal(dir, "sriov_numvfs\0"u8, buf);
+        if (!_options.VirtualFunctions)
+        {
+            return;
+        }
+
         var vfs = new List<string>();
         Span<byte> name = stackalloc byte[24];
         "virtfn"u8.CopyTo(name);
@@ -368,15 +433,43 @@ public sealed class PciDeviceReader
         return address;
     }
 
-    // A NIC's interfaces sit in <dev>/net/; virtio-net puts them one level deeper (<dev>/virtio0/net/).
-    private string[] NetworkInterfaceNames(NativeDirectory dir, PciDevice d)
+    // pci.rb's view, as PciProbe reads it by path for a device read without these facts: existence checks where
+    // it checks existence, and raw text (not the parsed numbers) where it prints or converts text.
+    private ProbeFacts ReadProbeFacts(NativeDirectory dir, PciDevice d, Span<byte> buf, string? numaText, string[] netNames)
     {
-        if (dir.Exists("net\0"u8))
+        var hasPhysfn = d.SriovRole == SriovRole.VF || dir.Exists("physfn\0"u8);
+        var numVfsLength = dir.ReadFile("sriov_numvfs\0"u8, buf);
+        var numVfs = numVfsLength >= 0 ? ProbeText(buf[..numVfsLength], numVfsLength == buf.Length, d, "sriov_numvfs") : null;
+        var hasSriovFiles = !hasPhysfn && (numVfsLength >= 0 || dir.Exists("sriov_numvfs\0"u8) || dir.Exists("sriov_totalvfs\0"u8));
+        return new ProbeFacts { NumaNode = numaText, HasPhysfn = hasPhysfn, HasSriovFiles = hasSriovFiles, NumVfs = numVfs, NetNames = netNames };
+    }
+
+    // The text the probe would get from File.ReadAllText(path).Trim(): from the bytes read when they are plain
+    // ASCII, else (or when the buffer may have cut the file) by path.
+    private string? ProbeText(ReadOnlySpan<byte> raw, bool truncated, PciDevice d, string file) =>
+        ProbeFacts.TryTrimmedAscii(raw, truncated, out var trimmed)
+            ? _pool.Text(trimmed)
+            : _root.TryReadText($"{DevicesPath}/{d.PciAddress}/{file}")?.Trim();
+
+    // A NIC's interfaces sit in <dev>/net/; virtio-net puts them one level deeper (<dev>/virtio0/net/).
+    // netFolder: whether a net entry exists (then its names, if any, are the interfaces, and virtio children are not searched).
+    private string[] NetworkInterfaceNames(NativeDirectory dir, PciDevice d, out bool netFolder)
+    {
+        var names = dir.ChildNames("net\0"u8, out var missing);
+        if (names is not null)
+        {
+            netFolder = true;
+            return names.Length == 0 ? PciDevice.NoStrings : names;
+        }
+
+        var virtioNet = d.VendorId == "1af4" && d.Class is not null && d.Class.StartsWith("02", StringComparison.Ordinal);
+        netFolder = (!missing || virtioNet) && dir.Exists("net\0"u8); // a file, an unreadable folder, a dangling link
+        if (netFolder)
         {
             return ChildNames(_root.Resolve(DevicesPath) + "/" + d.PciAddress + "/net");
         }
 
-        if (d.VendorId != "1af4" || d.Class is null || !d.Class.StartsWith("02", StringComparison.Ordinal))
+        if (!virtioNet)
         {
             return PciDevice.NoStrings;
         }
@@ -384,13 +477,13 @@ public sealed class PciDeviceReader
         var deviceDir = _root.Resolve(DevicesPath) + "/" + d.PciAddress;
         try
         {
-            var names = new List<string>();
+            var virtioNames = new List<string>();
             foreach (var child in Directory.EnumerateDirectories(deviceDir, "virtio*"))
             {
-                names.AddRange(ChildNames(child + "/net"));
+                virtioNames.AddRange(ChildNames(child + "/net"));
             }
 
-            return names.Count == 0 ? PciDevice.NoStrings : names.ToArray();
+            return virtioNames.Count == 0 ? PciDevice.NoStrings : virtioNames.ToArray();
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

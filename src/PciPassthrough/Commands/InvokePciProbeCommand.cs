@@ -63,7 +63,8 @@ public sealed class InvokePciProbeCommand : PciCmdletBase
             WriteWarning("No pci.ids file was found; names read as lspci prints unknown ids. Install the pci.ids package or use -PciIdsPath.");
         }
 
-        var reader = session.Devices;
+        // The probe's minimal read (what pci.rb looks at), not the session's full one.
+        var reader = new PciDeviceReader(root, session.Names, PciProbe.ReadOptions);
         var blocks = Guard(() => probe.Run(reader.ReadAll(null, StopToken)));
         foreach (var diagnostic in reader.Diagnostics)
         {

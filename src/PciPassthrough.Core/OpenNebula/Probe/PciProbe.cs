@@ -1,7 +1,9 @@
 using System.Globalization;
+using System.Text;
 using System.Text.RegularExpressions;
 using PciPassthrough.Filtering;
 using PciPassthrough.HostFs;
+using PciPassthrough.Sysfs;
 
 namespace PciPassthrough.OpenNebula.Probe;
 
@@ -24,9 +26,57 @@ public sealed class PciProbe
         _selection = new ProbeSelection(root, filter);
     }
 
+    /// <summary>
+    /// What the probe needs the reader to read: ids, names, NUMA node, SR-IOV and interfaces, and pci.rb's raw view of
+    /// them (<see cref="ProbeFacts"/>); not the drivers, IOMMU groups, VFIO users (/proc/*/fd), cpu lists or VF lists.
+    /// Devices read with other options are probed the same, reading pci.rb's files by path.
+    /// </summary>
+    public static PciDeviceReadOptions ReadOptions { get; } = new()
+    {
+        Subsystem = false,
+        HeaderType = false,
+        Driver = false,
+        DriverOverride = false,
+        IommuGroup = false,
+        InUse = false,
+        LocalCpuList = false,
+        BootVga = false,
+        VirtualFunctions = false,
+        Reset = false,
+        ProbeFacts = true,
+    };
+
     /// <summary>The probe's blocks, one per reported device, each without a trailing new line.</summary>
-    public IReadOnlyList<string> Run(IEnumerable<PciDevice> devices) =>
-        _selection.Select(devices.ToList()).Select(Block).ToList();
+    public IReadOnlyList<string> Run(IEnumerable<PciDevice> devices)
+    {
+        var block = new StringBuilder(1024);
+        var blocks = new List<string>();
+        foreach (var d in _selection.Select(devices.ToList()))
+        {
+            block.Clear();
+            AppendBlock(block, d);
+            blocks.Add(block.ToString());
+        }
+
+        return blocks;
+    }
+
+    /// <summary>
+    /// The probe's whole output (what <see cref="Render"/> makes of <see cref="Run"/>'s blocks) written block by
+    /// block, for a caller that prints it rather than keeping it.
+    /// </summary>
+    public void Write(IEnumerable<PciDevice> devices, TextWriter output)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        var block = new StringBuilder(1024);
+        foreach (var d in _selection.Select(devices.ToList()))
+        {
+            block.Clear();
+            AppendBlock(block, d);
+            block.Append('\n');
+            output.Write(block);
+        }
+    }
 
     /// <summary>The probe's whole output: every block followed by a new line, as <c>puts</c> writes it.</summary>
     public static string Render(IEnumerable<string> blocks) => string.Concat(blocks.Select(b => b + "\n"));
@@ -35,79 +85,98 @@ public sealed class PciProbe
     public static string LspciName(string? name, string? id)
     {
         var n = name ?? "";
-        var suffix = $" [{id}]";
-        return id is not null && n.EndsWith(suffix, StringComparison.Ordinal) ? n[..^suffix.Length] : n;
+        return HasIdSuffix(n, id) ? n[..^(id!.Length + 3)] : n;
     }
 
-    private string Block(PciDevice d)
+    private static ReadOnlySpan<char> LspciNameSpan(string? name, string? id)
     {
-        var vendorName = LspciName(d.VendorName, d.VendorId);
-        var deviceName = LspciName(d.DeviceName, d.DeviceId);
-        var values = new List<string>
-        {
-            Value("TYPE", $"{d.VendorId}:{d.DeviceId}:{d.Class}"),
-            Value("VENDOR", d.VendorId),
-            Value("VENDOR_NAME", vendorName),
-            Value("DEVICE", d.DeviceId),
-            Value("CLASS", d.Class),
-            Value("CLASS_NAME", LspciName(d.ClassName, d.Class)),
-            Value("ADDRESS", $"{d.Domain}:{d.Bus}:{d.Slot}:{d.Function}"),
-            Value("SHORT_ADDRESS", DeviceQuery.LspciSlot(d)),
-            Value("DOMAIN", d.Domain),
-            Value("BUS", d.Bus),
-            Value("SLOT", d.Slot),
-            Value("FUNCTION", d.Function),
-            Value("NUMA_NODE", NumaNode(d)),
-            Value("IFNAME", InterfaceName(d)),
-        };
+        var n = name ?? "";
+        return HasIdSuffix(n, id) ? n.AsSpan(0, n.Length - id!.Length - 3) : n;
+    }
 
-        var isVf = _root.Exists(DevicePath(d, "physfn"));
+    // " [id]" at the end of the name, compared in place.
+    private static bool HasIdSuffix(string name, string? id) =>
+        id is not null
+        && name.Length >= id.Length + 3
+        && name[^1] == ']'
+        && name[^(id.Length + 3)] == ' '
+        && name[^(id.Length + 2)] == '['
+        && name.AsSpan(name.Length - id.Length - 1, id.Length).SequenceEqual(id);
+
+    private void AppendBlock(StringBuilder b, PciDevice d)
+    {
+        var vendorName = LspciNameSpan(d.VendorName, d.VendorId);
+        var deviceName = LspciNameSpan(d.DeviceName, d.DeviceId);
+        b.Append("PCI = [\n");
+        Start(b, "TYPE").Append(d.VendorId).Append(':').Append(d.DeviceId).Append(':').Append(d.Class);
+        Next(b, "VENDOR").Append(d.VendorId);
+        Next(b, "VENDOR_NAME").Append(vendorName);
+        Next(b, "DEVICE").Append(d.DeviceId);
+        Next(b, "CLASS").Append(d.Class);
+        Next(b, "CLASS_NAME").Append(LspciNameSpan(d.ClassName, d.Class));
+        Next(b, "ADDRESS").Append(d.Domain).Append(':').Append(d.Bus).Append(':').Append(d.Slot).Append(':').Append(d.Function);
+        Next(b, "SHORT_ADDRESS").Append(DeviceQuery.LspciSlot(d));
+        Next(b, "DOMAIN").Append(d.Domain);
+        Next(b, "BUS").Append(d.Bus);
+        Next(b, "SLOT").Append(d.Slot);
+        Next(b, "FUNCTION").Append(d.Function);
+        Next(b, "NUMA_NODE").Append(NumaNode(d));
+        Next(b, "IFNAME").Append(InterfaceName(d));
+
+        var facts = d.Probe;
+        var isVf = facts?.HasPhysfn ?? _root.Exists(DevicePath(d, "physfn"));
         if (isVf)
         {
-            values.Add(Value("SRIOV", "vf"));
+            Next(b, "SRIOV").Append("vf");
         }
-        else if (_root.Exists(DevicePath(d, "sriov_numvfs")) || _root.Exists(DevicePath(d, "sriov_totalvfs")))
+        else if (facts?.HasSriovFiles ?? (_root.Exists(DevicePath(d, "sriov_numvfs")) || _root.Exists(DevicePath(d, "sriov_totalvfs"))))
         {
-            var num = _root.TryReadText(DevicePath(d, "sriov_numvfs"))?.Trim();
-            values.Add(Value("SRIOV", "pf"));
-            values.Add(Value("SRIOV_NUM", string.IsNullOrEmpty(num) ? "0" : num));
+            var num = facts is not null ? facts.NumVfs : _root.TryReadText(DevicePath(d, "sriov_numvfs"))?.Trim();
+            Next(b, "SRIOV").Append("pf");
+            Next(b, "SRIOV_NUM").Append(string.IsNullOrEmpty(num) ? "0" : num);
         }
         else
         {
-            values.Add(Value("SRIOV", "no"));
+            Next(b, "SRIOV").Append("no");
         }
 
         if (!_selection.IsNvidia(d))
         {
-            values.Add(Value("DEVICE_NAME", deviceName));
+            Next(b, "DEVICE_NAME").Append(deviceName);
         }
         else if (!isVf)
         {
-            values.Add(Value("DEVICE_NAME", $"{vendorName} {deviceName}"));
+            Next(b, "DEVICE_NAME").Append(vendorName).Append(' ').Append(deviceName);
         }
         else
         {
             var address = $"{d.Domain}:{d.Bus}:{d.Slot}:{d.Function}";
             var mdevBus = "/sys/class/mdev_bus/" + d.PciAddress;
             var profiles = _root.ListNames(mdevBus + "/mdev_supported_types");
-            values.Add(Value("DEVICE_NAME", "NVIDIA vGPU device"));
-            values.Add(Value("UUID", NameBasedUuid.X500Sha1(address)));
-            values.Add(Value("PROFILES", string.Join(",", profiles.Count > 0 ? profiles : NvidiaProfiles(d))));
-            values.Add(Value("MDEV_MODE", _root.Exists(mdevBus) ? "legacy" : "nvidia"));
+            Next(b, "DEVICE_NAME").Append("NVIDIA vGPU device");
+            Next(b, "UUID").Append(NameBasedUuid.X500Sha1(address));
+            Next(b, "PROFILES").Append(string.Join(",", profiles.Count > 0 ? profiles : NvidiaProfiles(d)));
+            Next(b, "MDEV_MODE").Append(_root.Exists(mdevBus) ? "legacy" : "nvidia");
         }
 
-        return "PCI = [\n" + string.Join(",\n", values) + "\n]";
+        // The last value's closing quote; pci.rb joins the values with ",\n" and puts "]" on its own line.
+        b.Append("\" \n]");
     }
+
+    // pci.rb's pval: ' NAME = "value" ', the values joined by ",\n". Start opens the first, Next closes the one before.
+    private static StringBuilder Start(StringBuilder b, string name) => b.Append(' ').Append(name).Append(" = \"");
+
+    private static StringBuilder Next(StringBuilder b, string name) => b.Append("\" ,\n ").Append(name).Append(" = \"");
 
     private string NumaNode(PciDevice d)
     {
-        var text = _root.TryReadText(DevicePath(d, "numa_node"))?.Trim();
+        var text = d.Probe is { } facts ? facts.NumaNode : _root.TryReadText(DevicePath(d, "numa_node"))?.Trim();
         return text is null || (int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) && n < 0) ? "-" : text;
     }
 
     private string InterfaceName(PciDevice d)
     {
-        var names = _root.ListNames(DevicePath(d, "net"));
+        var names = d.Probe is { } facts ? facts.NetNames : _root.ListNames(DevicePath(d, "net"));
         if (names.Count <= 1)
         {
             return names.Count == 1 ? names[0] : "-";
@@ -153,6 +222,4 @@ public sealed class PciProbe
     }
 
     private static string DevicePath(PciDevice d, string name) => ProbeSelection.DevicePath(d, name);
-
-    private static string Value(string name, string? value) => $" {name} = \"{value}\" ";
 }

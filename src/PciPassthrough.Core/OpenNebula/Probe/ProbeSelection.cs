@@ -86,7 +86,8 @@ public sealed class ProbeSelection
             return false; // a vGPU-capable parent: its VFs are listed instead
         }
 
-        return !(int.TryParse(_root.TryReadText(DevicePath(d, "sriov_numvfs"))?.Trim(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var numVfs) && numVfs > 0);
+        var numVfsText = d.Probe is { } facts ? facts.NumVfs : _root.TryReadText(DevicePath(d, "sriov_numvfs"))?.Trim();
+        return !(int.TryParse(numVfsText, NumberStyles.Integer, CultureInfo.InvariantCulture, out var numVfs) && numVfs > 0);
     }
 
     private static bool MatchesName(Regex r, string name)

@@ -177,3 +177,22 @@ public class IommuSupportInspectorTests
         Assert.All(report.Checks, c => Assert.False(string.IsNullOrWhiteSpace(c.Remedy)));
     }
 }
+
+public class HostileHostFileTests
+{
+    [Fact]
+    public void A_nul_byte_in_host_data_used_as_a_path_reads_as_missing_not_as_an_exception()
+    {
+        using var host = new FakeHost().WithHealthyIntelIommu();
+        host.WriteFile("proc/sys/kernel/osrelease", "6.1.0\0evil\n");
+        host.WriteFile("proc/self/mountinfo", "22 1 8:1\0x / / rw - ext4 /dev/sda1 rw\n");
+        host.WriteFile("proc/mounts", "/dev/sd\0a1 / ext4 rw 0 0\n");
+        var root = new PciPassthrough.HostFs.HostRoot(host.Root);
+        Assert.Null(root.TryReadText("/lib/modules/6.1.0\0evil/modules.dep"));
+        Assert.Empty(root.ListNames("/sys/class/net/e\0th0"));
+        Assert.False(root.Exists("/sys/class/net/e\0th0"));
+        var report = PciPassthrough.Iommu.IommuSupportInspector.Inspect(root);
+        Assert.NotEmpty(report.Checks);
+        _ = PciPassthrough.Safety.MountedStorage.Find(root);
+    }
+}

@@ -35,6 +35,14 @@ public sealed class HostRoot
     /// <summary>An absolute host path (<c>/sys/bus/pci</c>) re-rooted under this root.</summary>
     public string Resolve(string hostPath)
     {
+        // Host paths are often built from host data (a kernel release, a mount source, an interface
+        // name). A NUL there names no file, but .NET throws ArgumentException for it: map it to a
+        // character no host path holds, so every caller sees "missing", as it would for any bad name.
+        if (hostPath.Contains('\0', StringComparison.Ordinal))
+        {
+            hostPath = hostPath.Replace('\0', '\uFFFD');
+        }
+
         var relative = hostPath.TrimStart('/');
         return Path == "/" ? "/" + relative : Path + "/" + relative;
     }

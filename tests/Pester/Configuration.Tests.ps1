@@ -31,6 +31,24 @@ Describe 'Set-PciProbeFilter and Get-PciProbeFilter' {
         Split-Path $missing | Should -Not -Exist
     }
 
+    It 'refuses to write outside -Root through a linked folder (D8)' {
+        $tree = New-PciTestRoot
+        $outside = New-PciTestRoot
+        try {
+            New-Item -ItemType Directory -Force -Path (Join-Path $outside 'remotes/etc/im/kvm-probes.d'), (Join-Path $tree 'var/lib') | Out-Null
+            Set-Content -NoNewline -Path (Join-Path $outside 'remotes/etc/im/kvm-probes.d/pci.conf') -Value ":filter: '0:0'`n"
+            New-Item -ItemType SymbolicLink -Path (Join-Path $tree 'var/lib/one') -Target $outside | Out-Null
+            { Set-PciProbeFilter -Root $tree -Filter '10de:*' -Confirm:$false } |
+                Should -Throw -ErrorId 'PathOutsideRoot,PciPassthrough.PowerShell.Commands.SetPciProbeFilterCommand'
+            Get-Content -Raw (Join-Path $outside 'remotes/etc/im/kvm-probes.d/pci.conf') | Should -BeExactly ":filter: '0:0'`n"
+            @(Get-ChildItem (Join-Path $outside 'remotes/etc/im/kvm-probes.d')).Count | Should -Be 1
+        }
+        finally {
+            Remove-PciTestRoot $tree
+            Remove-PciTestRoot $outside
+        }
+    }
+
     It 'refuses a malformed filter with InvalidPciFilter' {
         { Set-PciProbeFilter -Path $conf -Filter '10de' -Confirm:$false } |
             Should -Throw -ErrorId 'InvalidPciFilter,PciPassthrough.PowerShell.Commands.SetPciProbeFilterCommand'

@@ -43,6 +43,11 @@ public sealed class SetPciProbeFilterCommand : PciCmdletBase
     {
         var root = ResolveRoot();
         var fullPath = ProbeFilterFiles.Locate(this, Path, root);
+        if (Path is null)
+        {
+            // OpenNebula's file under -Root: a linked folder must not carry the write off the root.
+            Guard(() => root.EnsureWithin(fullPath));
+        }
         Guard(Validate);
         var format = DependencyLoadContext.ProbeFilterFormat;
         // Without -Path the file is OpenNebula's, named by its host path whatever the root.

@@ -82,45 +82,6 @@ public sealed class NativeProbeTests(SampleHostSession session) : IClassFixture<
 
     private const string Vf104 = "PCI = [\n TYPE = \"8086:1520:0200\" ,\n VENDOR = \"8086\" ,\n VENDOR_NAME = \"Intel Corporation\" ,\n DEVICE = \"1520\" ,\n CLASS = \"0200\" ,\n CLASS_NAME = \"Ethernet controller\" ,\n ADDRESS = \"0000:02:10:4\" ,\n SHORT_ADDRESS = \"02:10.4\" ,\n DOMAIN = \"0000\" ,\n BUS = \"02\" ,\n SLOT = \"10\" ,\n FUNCTION = \"4\" ,\n NUMA_NODE = \"1\" ,\n IFNAME = \"-\" ,\n SRIOV = \"vf\" ,\n DEVICE_NAME = \"I350 Ethernet Controller Virtual Function\" \n]\n";
 
-    private const string UnknownAndOtherDomain = """
-        PCI = [
-         TYPE = "abab:7777:ff00" ,
-         VENDOR = "abab" ,
-         VENDOR_NAME = "Vendor" ,
-         DEVICE = "7777" ,
-         CLASS = "ff00" ,
-         CLASS_NAME = "Unassigned class" ,
-         ADDRESS = "0000:04:00:0" ,
-         SHORT_ADDRESS = "04:00.0" ,
-         DOMAIN = "0000" ,
-         BUS = "04" ,
-         SLOT = "00" ,
-         FUNCTION = "0" ,
-         NUMA_NODE = "-" ,
-         IFNAME = "-" ,
-         SRIOV = "no" ,
-         DEVICE_NAME = "Device" 
-        ]
-        PCI = [
-         TYPE = "144d:a808:0108" ,
-         VENDOR = "144d" ,
-         VENDOR_NAME = "Samsung Electronics Co Ltd" ,
-         DEVICE = "a808" ,
-         CLASS = "0108" ,
-         CLASS_NAME = "Non-Volatile memory controller" ,
-         ADDRESS = "0001:00:00:0" ,
-         SHORT_ADDRESS = "0001:00:00.0" ,
-         DOMAIN = "0001" ,
-         BUS = "00" ,
-         SLOT = "00" ,
-         FUNCTION = "0" ,
-         NUMA_NODE = "0" ,
-         IFNAME = "-" ,
-         SRIOV = "no" ,
-         DEVICE_NAME = "NVMe SSD Controller SM981/PM981/PM983" 
-        ]
-
-        """;
 
     private readonly string _nodes = Directory.CreateTempSubdirectory("pcipt-node-").FullName;
 
@@ -180,7 +141,7 @@ public sealed class NativeProbeTests(SampleHostSession session) : IClassFixture<
         var (status, stdout, stderr) = NativeProbe.Run(probe, session.Host.Root);
         Assert.Equal("", Text(stderr));
         Assert.Equal(0, status);
-        Assert.Equal(Encoding.UTF8.GetBytes(UnknownAndOtherDomain.Replace("\r", "")), stdout);
+        Assert.Equal(Encoding.UTF8.GetBytes(ProbeGoldens.UnknownAndOtherDomain.Replace("\r", "")), stdout);
         Assert.Equal(Cmdlet(session.Host.Root, probe), Text(stdout));
     }
 

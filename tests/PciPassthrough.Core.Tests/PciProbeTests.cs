@@ -67,45 +67,7 @@ public sealed class PciProbeTests : IDisposable
     public void Unknown_ids_lose_their_bracket_and_other_domains_keep_theirs()
     {
         Assert.Equal(
-            """
-            PCI = [
-             TYPE = "abab:7777:ff00" ,
-             VENDOR = "abab" ,
-             VENDOR_NAME = "Vendor" ,
-             DEVICE = "7777" ,
-             CLASS = "ff00" ,
-             CLASS_NAME = "Unassigned class" ,
-             ADDRESS = "0000:04:00:0" ,
-             SHORT_ADDRESS = "04:00.0" ,
-             DOMAIN = "0000" ,
-             BUS = "04" ,
-             SLOT = "00" ,
-             FUNCTION = "0" ,
-             NUMA_NODE = "-" ,
-             IFNAME = "-" ,
-             SRIOV = "no" ,
-             DEVICE_NAME = "Device" 
-            ]
-            PCI = [
-             TYPE = "144d:a808:0108" ,
-             VENDOR = "144d" ,
-             VENDOR_NAME = "Samsung Electronics Co Ltd" ,
-             DEVICE = "a808" ,
-             CLASS = "0108" ,
-             CLASS_NAME = "Non-Volatile memory controller" ,
-             ADDRESS = "0001:00:00:0" ,
-             SHORT_ADDRESS = "0001:00:00.0" ,
-             DOMAIN = "0001" ,
-             BUS = "00" ,
-             SLOT = "00" ,
-             FUNCTION = "0" ,
-             NUMA_NODE = "0" ,
-             IFNAME = "-" ,
-             SRIOV = "no" ,
-             DEVICE_NAME = "NVMe SSD Controller SM981/PM981/PM983" 
-            ]
-
-            """.Replace("\r", ""),
+            ProbeGoldens.UnknownAndOtherDomain.Replace("\r", ""),
             Probe(_sample, "abab:*", "144d:*"));
     }
 

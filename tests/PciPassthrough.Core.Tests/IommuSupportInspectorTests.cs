@@ -196,3 +196,38 @@ public class HostileHostFileTests
         _ = PciPassthrough.Safety.MountedStorage.Find(root);
     }
 }
+
+public class HostileHostFileTypeTests
+{
+    [Fact]
+    public async Task A_fifo_reads_as_empty_at_once_and_a_link_to_dev_zero_as_unreadable()
+    {
+        using var host = new FakeHost().WithHealthyIntelIommu();
+        var fifo = Path.Combine(host.Root, "proc/cmdline");
+        File.Delete(fifo);
+        using (var mkfifo = System.Diagnostics.Process.Start("mkfifo", fifo))
+        {
+            mkfifo.WaitForExit();
+        }
+
+        File.Delete(Path.Combine(host.Root, "proc/cpuinfo"));
+        File.CreateSymbolicLink(Path.Combine(host.Root, "proc/cpuinfo"), "/dev/zero");
+        var root = new PciPassthrough.HostFs.HostRoot(host.Root);
+        // A guard against a hang (the old open blocked forever), not a measure of speed.
+        var read = Task.Run(() => (root.TryReadText("/proc/cmdline"), root.TryReadText("/proc/cpuinfo")));
+        Assert.Same(read, await Task.WhenAny(read, Task.Delay(TimeSpan.FromSeconds(30))));
+        var (cmdline, cpuinfo) = await read;
+        Assert.Equal("", cmdline);
+        Assert.Null(cpuinfo);
+        var report = Task.Run(() => PciPassthrough.Iommu.IommuSupportInspector.Inspect(root));
+        Assert.Same(report, await Task.WhenAny(report, Task.Delay(TimeSpan.FromSeconds(30))));
+    }
+
+    [Fact]
+    public void A_byte_order_mark_is_not_part_of_the_text()
+    {
+        using var host = new FakeHost();
+        host.WriteFile("etc/default/grub", "\uFEFFGRUB_CMDLINE_LINUX=\"quiet\"\n");
+        Assert.Equal("GRUB_CMDLINE_LINUX=\"quiet\"\n", new PciPassthrough.HostFs.HostRoot(host.Root).TryReadText("/etc/default/grub"));
+    }
+}

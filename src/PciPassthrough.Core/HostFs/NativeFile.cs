@@ -24,6 +24,27 @@ internal static unsafe class NativeFile
     // O_NOFOLLOW is the one flag here whose value differs between Linux's x86 and Arm ABIs.
     public static int NoFollow => RuntimeInformation.ProcessArchitecture is Architecture.Arm64 or Architecture.Arm ? 0x8000 : 0x20000;
 
+    /// <summary>
+    /// Opens a file for reading without blocking: a FIFO in a captured tree opens at once (and reads as
+    /// empty) instead of hanging the open until a writer comes. Links are followed, as for any read.
+    /// </summary>
+    public static SafeFileHandle OpenForReadingNonBlocking(string path)
+    {
+        const int NonBlocking = 0x800; // O_NONBLOCK, the same on Linux's x86 and Arm ABIs
+        var bytes = System.Text.Encoding.UTF8.GetBytes(path + "\0");
+        int fd;
+        fixed (byte* p = bytes)
+        {
+            do
+            {
+                fd = open(p, NonBlocking | CloseOnExec, 0);
+            }
+            while (fd < 0 && Marshal.GetLastPInvokeError() == Interrupted);
+        }
+
+        return fd < 0 ? throw Error(Marshal.GetLastPInvokeError(), path) : new SafeFileHandle(fd, ownsHandle: true);
+    }
+
     public static SafeFileHandle Open(string path, int flags, int mode = 0)
     {
         var bytes = System.Text.Encoding.UTF8.GetBytes(path + "\0");

@@ -78,3 +78,14 @@ public class HostdevXmlTests
         Assert.EndsWith("UUID 'nope' is not a UUID.", e.Message);
     }
 }
+
+public class HostdevUuidTests
+{
+    [Fact]
+    public void A_malformed_mdev_uuid_is_reported_as_a_bad_uuid_not_a_bad_pci_address()
+    {
+        var e = Assert.Throws<PciPassthroughException>(() => HostdevXml.ForMdev("0000:04:00.0"));
+        Assert.Equal("InvalidMediatedDeviceUuid", e.ErrorId);
+        Assert.Equal("0000:04:00.0", e.Target);
+    }
+}

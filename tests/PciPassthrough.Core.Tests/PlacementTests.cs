@@ -94,7 +94,7 @@ public class PlacementTests
         Assert.Equal("<hostdev mode='subsystem' type='pci' managed='yes'>\n  <source>\n    <address domain='0x0000' bus='0x04' slot='0x00' function='0x0'/>\n  </source>\n</hostdev>", HostdevXml.ForPci(PciAddress.Parse("0000:04:00.0")));
         Assert.Equal("<hostdev mode='subsystem' type='pci' managed='yes'>\n  <source>\n    <address domain='0x0001' bus='0xaf' slot='0x1f' function='0x7'/>\n  </source>\n</hostdev>", HostdevXml.ForPci(PciAddress.Parse("0001:AF:1f.7")));
         Assert.Equal("<hostdev mode='subsystem' type='mdev' model='vfio-pci'>\n  <source>\n    <address uuid='e4042b96-e63d-56cf-bcc8-4e6eecccc12e'/>\n  </source>\n</hostdev>", HostdevXml.ForMdev("E4042B96-E63D-56CF-BCC8-4E6EECCCC12E"));
-        Assert.Equal(ErrorIds.InvalidAddress, Assert.Throws<PciPassthroughException>(() => HostdevXml.ForMdev("nope")).ErrorId);
+        Assert.Equal(ErrorIds.InvalidUuid, Assert.Throws<PciPassthroughException>(() => HostdevXml.ForMdev("nope")).ErrorId);
     }
 
     // Properties: for any host and any requests, no device goes to two requests, only free devices are

@@ -42,6 +42,7 @@ public static class ErrorIds
     public const string ConfigurationInputRejected = "ConfigurationInputRejected";
     public const string DeviceNamePatternTimeout = "DeviceNamePatternTimeout";
     public const string InvalidBlacklistDriver = "InvalidBlacklistDriver";
+    public const string InvalidUuid = "InvalidMediatedDeviceUuid";
     public const string HostInventoryUnreadable = "PciHostInventoryUnreadable";
 
     // The binding journal, lock and state directory (crash safety of Binding/*).

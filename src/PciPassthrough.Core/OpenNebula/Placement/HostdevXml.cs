@@ -84,5 +84,5 @@ public static class HostdevXml
     private static Guid ParseUuid(string uuid) =>
         Guid.TryParseExact(uuid, "D", out var parsed)
             ? parsed
-            : throw new PciPassthroughException(ErrorIds.InvalidAddress, FailureKind.InvalidArgument, $"'{uuid}' is not a UUID.", "Give the mdev UUID as the probe's UUID attribute prints it, for example e4042b96-e63d-56cf-bcc8-4e6eecccc12e.", uuid);
+            : throw new PciPassthroughException(ErrorIds.InvalidUuid, FailureKind.InvalidArgument, $"'{uuid}' is not a UUID.", "Give the mdev UUID as the probe's UUID attribute prints it, for example e4042b96-e63d-56cf-bcc8-4e6eecccc12e.", uuid);
 }

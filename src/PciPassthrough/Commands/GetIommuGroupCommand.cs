@@ -61,14 +61,8 @@ public sealed class GetIommuGroupCommand : PciCmdletBase
 
     private void WriteGroupOf(string text, string rootPath, PciDeviceReader devices, IommuGroupReader groups)
     {
-        PciDevice device;
-        try
+        if (RequireOrReport(devices, text) is not { } device)
         {
-            device = devices.Require(text);
-        }
-        catch (PciPassthroughException e)
-        {
-            WriteCoreError(e);
             return;
         }
 

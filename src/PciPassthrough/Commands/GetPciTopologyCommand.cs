@@ -59,14 +59,8 @@ public sealed class GetPciTopologyCommand : PciCmdletBase
             var wanted = new HashSet<string>(StringComparer.Ordinal);
             foreach (var text in _addresses)
             {
-                PciDevice device;
-                try
+                if (RequireOrReport(reader, text) is not { } device)
                 {
-                    device = reader.Require(text);
-                }
-                catch (PciPassthroughException e)
-                {
-                    WriteCoreError(e);
                     continue;
                 }
 

@@ -44,14 +44,8 @@ public sealed class TestPciPassthroughReadinessCommand : PciCmdletBase
 
         foreach (var text in Address)
         {
-            PciDevice device;
-            try
+            if (RequireOrReport(devices, text) is not { } device)
             {
-                device = devices.Require(text);
-            }
-            catch (PciPassthroughException e)
-            {
-                WriteCoreError(e);
                 continue;
             }
 

@@ -91,6 +91,23 @@ public abstract class PciCmdletBase : PSCmdlet, IDisposable
         return true;
     });
 
+    /// <summary>
+    /// The device at <paramref name="address"/>, or null after a per-item error (InvalidPciAddress,
+    /// PciDeviceNotFound) so that the command goes on with the next item.
+    /// </summary>
+    protected PciDevice? RequireOrReport(PciPassthrough.Sysfs.PciDeviceReader reader, string address)
+    {
+        try
+        {
+            return reader.Require(address);
+        }
+        catch (PciPassthroughException e)
+        {
+            WriteCoreError(e);
+            return null;
+        }
+    }
+
     /// <summary>A per-item failure: reported, and the command goes on with the next item.</summary>
     protected void WriteCoreError(PciPassthroughException e) => WriteError(ErrorRecords.From(e));
 }

@@ -21,6 +21,11 @@ public sealed record FakeDevice(string Address)
     public int? NumVfs { get; init; }
     public string? PhysicalFunction { get; init; }
     public int VfIndex { get; init; }
+    /// <summary>A PF's sriov_drivers_autoprobe, sriov_offset, sriov_stride, sriov_vf_device (hex); null leaves the file out.</summary>
+    public int? DriversAutoprobe { get; init; }
+    public int? VfOffset { get; init; }
+    public int? VfStride { get; init; }
+    public int? VfDevice { get; init; }
     public string[] NetworkInterfaces { get; init; } = [];
     public bool? BootVga { get; init; }
     /// <summary>The reset_method content ("flr", "pm bus"); null writes neither reset nor reset_method.</summary>

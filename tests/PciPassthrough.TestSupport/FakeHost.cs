@@ -77,6 +77,10 @@ public sealed class FakeHost : IDisposable
         {
             Write(real, "sriov_totalvfs", total.ToString(CultureInfo.InvariantCulture));
             Write(real, "sriov_numvfs", (d.NumVfs ?? 0).ToString(CultureInfo.InvariantCulture));
+            if (d.DriversAutoprobe is int autoprobe) Write(real, "sriov_drivers_autoprobe", autoprobe.ToString(CultureInfo.InvariantCulture));
+            if (d.VfOffset is int offset) Write(real, "sriov_offset", offset.ToString(CultureInfo.InvariantCulture));
+            if (d.VfStride is int stride) Write(real, "sriov_stride", stride.ToString(CultureInfo.InvariantCulture));
+            if (d.VfDevice is int vfDevice) Write(real, "sriov_vf_device", vfDevice.ToString("x", CultureInfo.InvariantCulture));
         }
 
         if (d.PhysicalFunction is not null)

@@ -61,4 +61,16 @@ public static class ErrorIds
 
     // issue 13: OpenNebula guest addresses and hostdev forms
     public const string InvalidPlacementOptions = "InvalidPciPlacementOptions";
+
+    // Issue 15: SR-IOV virtual functions (Sriov/*, Errors/Catalog/SriovErrors.cs).
+    public const string NotAnSriovPhysicalFunction = "NotAnSriovPhysicalFunction";
+    public const string VirtualFunctionCountOutOfRange = "VirtualFunctionCountOutOfRange";
+    public const string PhysicalFunctionHasNoDriver = "PhysicalFunctionHasNoDriver";
+    public const string PhysicalFunctionOnVfio = "PhysicalFunctionOnVfio";
+    public const string VirtualFunctionInUse = "VirtualFunctionInUse";
+    public const string VirtualFunctionsBoundToVfio = "VirtualFunctionsBoundToVfio";
+    public const string PhysicalFunctionIsHostCritical = "PhysicalFunctionIsHostCritical";
+    public const string NvidiaUseSriovManage = "NvidiaUseSriovManage";
+    public const string SriovWriteTimeout = "SriovWriteTimeout";
+    public const string SriovWriteFailed = "SriovWriteFailed";
 }

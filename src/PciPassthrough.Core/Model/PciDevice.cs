@@ -85,6 +85,18 @@ public sealed class PciDevice
 
     public int? NumVfs { get; internal set; }
 
+    /// <summary>A PF's <c>sriov_drivers_autoprobe</c>: whether new VFs bind host drivers; null when absent.</summary>
+    public bool? DriversAutoprobe { get; internal set; }
+
+    /// <summary>A PF's <c>sriov_offset</c>: the routing-ID offset of its first VF; null when absent.</summary>
+    public int? VfOffset { get; internal set; }
+
+    /// <summary>A PF's <c>sriov_stride</c>: the routing-ID distance between its VFs; null when absent.</summary>
+    public int? VfStride { get; internal set; }
+
+    /// <summary>A PF's <c>sriov_vf_device</c>: the device ID its VFs will have (hex, as DeviceId); null when absent.</summary>
+    public string? VfDeviceId { get; internal set; }
+
     /// <summary>A PF's VF addresses, in VF index order.</summary>
     public string[] VirtualFunctions { get; internal set; } = NoStrings;
 

@@ -171,17 +171,16 @@ public sealed class PciResetter
             _root.EnsureWithin(_root.Resolve(hostPath));
         }
 
-        var write = Task.Factory.StartNew(() => _kernel.Write(hostPath, value), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
         try
         {
-            if (!write.Wait(WriteTimeout))
+            if (!TimedWrite.TryWrite(_kernel, hostPath, value, WriteTimeout))
             {
                 throw new PciPassthroughException(ErrorIds.ResetTimedOut, FailureKind.WriteError, $"Writing '{value.Trim()}' to {hostPath} did not return within {WriteTimeout.TotalSeconds:0} s: the device may hang in its reset.", "Check dmesg; the write is still pending in the kernel, and the device may need a host reboot.", device.PciAddress);
             }
         }
-        catch (AggregateException e) when (e.InnerException is IOException or UnauthorizedAccessException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw failure(e.InnerException);
+            throw failure(e);
         }
     }
 }

@@ -388,6 +388,10 @@ public sealed class PciDeviceReader
         d.SriovRole = SriovRole.PF;
         d.TotalVfs = total;
         d.NumVfs = ReadDecimal(dir, "sriov_numvfs\0"u8, buf);
+        d.DriversAutoprobe = ReadDecimal(dir, "sriov_drivers_autoprobe\0"u8, buf) switch { 0 => false, 1 => true, _ => null };
+        d.VfOffset = ReadDecimal(dir, "sriov_offset\0"u8, buf);
+        d.VfStride = ReadDecimal(dir, "sriov_stride\0"u8, buf);
+        d.VfDeviceId = ReadHex(dir, "sriov_vf_device\0"u8, 0xffff, buf, null, null) is int vfDevice ? _pool.Hex4(vfDevice) : null;
         if (!_options.VirtualFunctions)
         {
             return;

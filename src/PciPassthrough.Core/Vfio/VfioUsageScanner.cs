@@ -71,24 +71,62 @@ public static class VfioUsageScanner
     private static HashSet<int> GroupsHeldBy(string processDir)
     {
         var groups = new HashSet<int>();
+        foreach (var target in FdTargets(processDir))
+        {
+            if (target.StartsWith(VfioPrefix, StringComparison.Ordinal)
+                && int.TryParse(target.AsSpan(VfioPrefix.Length), NumberStyles.None, CultureInfo.InvariantCulture, out var group))
+            {
+                groups.Add(group);
+            }
+        }
+
+        return groups;
+    }
+
+    /// <summary>
+    /// The processes holding a VFIO device fd (<c>anon_inode:[vfio-device]</c>). Such a fd outlives the group fd it
+    /// came from, and while it is open the kernel blocks the device's removal; which device it is, the kernel does
+    /// not say (before 6.9), so these are the candidates to name when a removal blocks.
+    /// </summary>
+    public static IReadOnlyList<VfioUser> DeviceFdHolders(HostFs.HostRoot root)
+    {
+        var holders = new List<VfioUser>();
+        try
+        {
+            foreach (var processDir in Directory.EnumerateDirectories(root.Resolve("/proc")))
+            {
+                if (int.TryParse(Path.GetFileName(processDir), NumberStyles.None, CultureInfo.InvariantCulture, out var pid)
+                    && FdTargets(processDir).Contains("anon_inode:[vfio-device]"))
+                {
+                    holders.Add(new VfioUser(pid, ReadComm(processDir), ReadOpenNebulaVmId(processDir)));
+                }
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // No /proc under this root: no holder can be named.
+        }
+
+        return holders.OrderBy(u => u.ProcessId).ToList();
+    }
+
+    private static List<string> FdTargets(string processDir)
+    {
+        var targets = new List<string>();
         try
         {
             foreach (var fd in Directory.EnumerateFileSystemEntries(Path.Combine(processDir, "fd")))
             {
-                string? target;
                 try
                 {
-                    target = new FileInfo(fd).LinkTarget;
+                    if (new FileInfo(fd).LinkTarget is string target)
+                    {
+                        targets.Add(target);
+                    }
                 }
                 catch (Exception e) when (e is IOException or UnauthorizedAccessException)
                 {
-                    continue;
-                }
-
-                if (target is not null && target.StartsWith(VfioPrefix, StringComparison.Ordinal)
-                    && int.TryParse(target.AsSpan(VfioPrefix.Length), NumberStyles.None, CultureInfo.InvariantCulture, out var group))
-                {
-                    groups.Add(group);
+                    // The fd closed meanwhile.
                 }
             }
         }
@@ -97,7 +135,7 @@ public static class VfioUsageScanner
             // Another user's process (we are not root) or one that just exited.
         }
 
-        return groups;
+        return targets;
     }
 
     private static string ReadComm(string processDir)

@@ -1,0 +1,101 @@
+using PciPassthrough.Binding;
+
+namespace PciPassthrough;
+
+/// <summary>The SR-IOV errors (issue 15): what happened, and what to do about it.</summary>
+public static partial class ErrorCatalog
+{
+    public static PciPassthroughException NotAnSriovPhysicalFunction(PciDevice device, string nor = "") => new(
+        ErrorIds.NotAnSriovPhysicalFunction,
+        FailureKind.InvalidArgument,
+        $"{device.PciAddress} ({device.DeviceName}) is {(device.SriovRole == SriovRole.VF ? $"a virtual function of {device.PhysicalFunction}, not a physical function" : $"not an SR-IOV physical function{nor}")}: it has no sriov_totalvfs.",
+        "Give a PF's address: Get-PciDevice | Where-Object SriovRole -eq 'PF' lists them.",
+        device.PciAddress);
+
+    public static PciPassthroughException VirtualFunctionCountOutOfRange(PciDevice pf, string requested, string? kernelSaid = null) => new(
+        ErrorIds.VirtualFunctionCountOutOfRange,
+        FailureKind.InvalidArgument,
+        $"{pf.PciAddress} cannot have {requested} virtual functions: it offers 0 to {pf.TotalVfs?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "an unknown number"} (sriov_totalvfs){kernelSaid}. Nothing was changed.",
+        "Choose a count within sriov_totalvfs, or -Maximum. Some cards cap it in firmware (Mellanox: mlxconfig SRIOV_EN/NUM_OF_VFS, then a reboot).",
+        pf.PciAddress);
+
+    public static PciPassthroughException PhysicalFunctionHasNoDriver(PciDevice pf, string? kernelSaid = null) => new(
+        ErrorIds.PhysicalFunctionHasNoDriver,
+        FailureKind.InvalidOperation,
+        kernelSaid is null
+            ? $"{pf.PciAddress} ({pf.DeviceName}) has no driver bound, and the kernel enables VFs only through the PF's driver. Nothing was changed."
+            : $"The kernel refused to change the VFs of {pf.PciAddress} (ENOENT): its driver {pf.Driver ?? "(none)"} does not configure SR-IOV through sysfs{kernelSaid}.",
+        $"Bind the PF's own driver (modprobe it), or, for a PF that needs no host driver, pci-pf-stub: modprobe pci-pf-stub; echo pci-pf-stub > /sys/bus/pci/devices/{pf.PciAddress}/driver_override; echo {pf.PciAddress} > /sys/bus/pci/drivers_probe.",
+        pf.PciAddress);
+
+    public static PciPassthroughException PhysicalFunctionOnVfio(PciDevice pf) => new(
+        ErrorIds.PhysicalFunctionOnVfio,
+        FailureKind.InvalidOperation,
+        $"{pf.PciAddress} is bound to vfio-pci, which enables VFs only when loaded with enable_sriov=1 (it is not). Nothing was changed.",
+        $"Return the PF to its host driver (Remove-VfioBinding -Address {pf.PciAddress}), or load vfio-pci with enable_sriov=1 if a guest is meant to drive the PF.",
+        pf.PciAddress);
+
+    public static PciPassthroughException VirtualFunctionInUse(PciDevice pf, IEnumerable<string> held, string? kernelSaid = null) => new(
+        ErrorIds.VirtualFunctionInUse,
+        FailureKind.ResourceBusy,
+        kernelSaid ?? $"Refusing to change the VF count of {pf.PciAddress}: its VFs are in use ({string.Join("; ", held)}). The kernel removes a VF under a running guest without complaint, or blocks until the guest lets go; -Force does not override this. Nothing was changed.",
+        "Stop the guests (or processes) that hold the VFs first.",
+        pf.PciAddress);
+
+    public static PciPassthroughException VirtualFunctionsBoundToVfio(PciDevice pf, IEnumerable<string> bound) => new(
+        ErrorIds.VirtualFunctionsBoundToVfio,
+        FailureKind.InvalidOperation,
+        $"Refusing to remove the VFs of {pf.PciAddress}: {string.Join(", ", bound)} are bound to vfio-pci, configured for guests (none is in use now). Nothing was changed.",
+        "Check that no guest is about to start with them, then use -Force.",
+        pf.PciAddress);
+
+    public static PciPassthroughException PhysicalFunctionIsHostCritical(PciDevice pf, string why, string? remedy) => new(
+        ErrorIds.PhysicalFunctionIsHostCritical,
+        FailureKind.InvalidOperation,
+        $"Refusing to change the VF count of {pf.PciAddress} ({pf.DeviceName}): {why}. Some PF drivers reinitialise the port when the count changes. Nothing was changed.",
+        (remedy is null ? "" : remedy + " ") + "-Force changes it anyway, from a console that does not depend on it.",
+        pf.PciAddress);
+
+    public static PciPassthroughException NvidiaUseSriovManage(PciDevice pf) => new(
+        ErrorIds.NvidiaUseSriovManage,
+        FailureKind.InvalidOperation,
+        $"{pf.PciAddress} is an NVIDIA GPU on the nvidia driver: NVIDIA supports enabling its VFs only through its own sriov-manage tool, never by writing sriov_numvfs. Nothing was changed.",
+        $"Run /usr/lib/nvidia/sriov-manage -e {pf.PciAddress} (-d disables).",
+        pf.PciAddress);
+
+    public static PciPassthroughException SriovWriteTimeout(PciDevice pf, string hostPath, string value, TimeSpan timeout, IReadOnlyCollection<string> holders) => new(
+        ErrorIds.SriovWriteTimeout,
+        FailureKind.WriteError,
+        $"Writing '{value}' to {hostPath} did not return within {timeout.TotalSeconds:0} s; the write is still pending in the kernel (a task blocked in D state). {(holders.Count > 0 ? $"Holding the VFs: {string.Join("; ", holders)}." : "No process holds a VF's /dev/vfio group; the PF driver or the device may hang.")}",
+        holders.Count > 0
+            ? "Stop those processes (vfio-pci waits until the device fd is released); the write then completes. Check Get-PciVirtualFunction afterwards."
+            : "Check dmesg; the PF may need a reset or the host a reboot.",
+        pf.PciAddress);
+
+    public static PciPassthroughException SriovWriteFailed(PciDevice pf, string hostPath, string value, string why, Exception? inner = null) => new(
+        ErrorIds.SriovWriteFailed,
+        FailureKind.WriteError,
+        $"Writing '{value}' to {hostPath} failed: {why}",
+        "Check dmesg for the PF driver's complaint, and Get-PciVirtualFunction for the state it left.",
+        pf.PciAddress,
+        inner);
+
+    /// <summary>
+    /// What the kernel's answer to a <c>sriov_numvfs</c> write means (drivers/pci/iov.c sriov_numvfs_store):
+    /// ENOENT no driver or no sriov_configure, ERANGE above sriov_totalvfs, EINVAL not a number, EBUSY VFs
+    /// enabled meanwhile (by another tool: this module writes 0 first), EPERM VFs assigned to guests.
+    /// </summary>
+    public static PciPassthroughException FromSriovWrite(PciDevice pf, string hostPath, string value, Exception e)
+    {
+        var said = $" (the kernel answered: {e.Message})";
+        return e switch
+        {
+            UnauthorizedAccessException when !Privileges.IsRoot => new(ErrorIds.NotRoot, FailureKind.PermissionDenied, $"Cannot write {hostPath}: {e.Message}", "Run PowerShell as root (sudo pwsh).", pf.PciAddress, e),
+            UnauthorizedAccessException => VirtualFunctionInUse(pf, [], $"The kernel refused to change the VFs of {pf.PciAddress} (EPERM): its VFs are assigned to a guest{said}."),
+            IOException { HResult: 2 } => pf.Driver == "vfio-pci" ? PhysicalFunctionOnVfio(pf) : PhysicalFunctionHasNoDriver(pf, said),
+            IOException { HResult: 34 or 22 } => VirtualFunctionCountOutOfRange(pf, $"'{value}'", said),
+            IOException { HResult: 16 } => VirtualFunctionInUse(pf, [], $"The kernel refused to enable {value} VFs on {pf.PciAddress} (EBUSY): VFs are enabled already, by another program between this call's writes{said}."),
+            _ => SriovWriteFailed(pf, hostPath, value, e.Message, e),
+        };
+    }
+}

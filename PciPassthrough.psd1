@@ -32,6 +32,8 @@
         'Import-PciHostInventory'
         'Find-PciPlacement'
         'ConvertTo-PciHostdevXml'
+        'Get-PciVirtualFunction'
+        'Set-PciVirtualFunctionCount'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

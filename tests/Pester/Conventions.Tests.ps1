@@ -13,6 +13,8 @@ BeforeAll {
     New-FakePciDevice -Root $root -Address '0000:02:00.0' -Vendor '8086' -Device '1521' -Class '020000' -Driver 'igb' -IommuGroup 7
     $script:conf = Join-Path $root 'pci.conf'
     Set-Content -Path $conf -Value ":filter: '*:*'`n" -NoNewline
+    $script:sriovRoot = New-PciTestRoot
+    New-FakeSriovHost -Root $sriovRoot
 
     # The public types reachable from the cmdlets' [OutputType]s, through properties and arrays.
     function Get-ModuleOutputType {
@@ -47,12 +49,15 @@ BeforeAll {
             'PciPassthrough.OpenNebula.Templates.PciTemplateSection' = (New-PciTemplateSection -Class 0302), (New-PciTemplateSection -VendorId 8086)
             'PciPassthrough.OpenNebula.Placement.PciHostInventory'   = @($placementHost, $placementHost)
             'PciPassthrough.OpenNebula.Placement.PciPlacement'       = 1..2 | ForEach-Object { $placementHost | Find-PciPlacement -Section (New-PciTemplateSection -Class 0302) }
+            'PciPassthrough.Sriov.VirtualFunction'                   = Get-PciVirtualFunction -Root $sriovRoot
+            'PciPassthrough.Sriov.VirtualFunctionChange'             = 1..2 | ForEach-Object { Set-PciVirtualFunctionCount -Root $sriovRoot -Address 0000:08:00.0 -Count 0 -Confirm:$false 6>$null }
         }
     }
 }
 
 AfterAll {
     Remove-PciTestRoot $root
+    Remove-PciTestRoot $sriovRoot
 }
 
 Describe 'Member enumeration' {
@@ -71,7 +76,8 @@ Describe 'Member enumeration' {
         'PciPassthrough.Readiness.PassthroughReadiness', 'PciPassthrough.Iommu.ReadinessCheck',
         'PciPassthrough.HostConfig.VfioHostConfiguration', 'PciPassthrough.OpenNebula.PciProbeFilter',
         'PciPassthrough.HostConfig.ConfigFileChange', 'PciPassthrough.OpenNebula.Templates.PciTemplateSection',
-        'PciPassthrough.OpenNebula.Placement.PciHostInventory', 'PciPassthrough.OpenNebula.Placement.PciPlacement'
+        'PciPassthrough.OpenNebula.Placement.PciHostInventory', 'PciPassthrough.OpenNebula.Placement.PciPlacement',
+        'PciPassthrough.Sriov.VirtualFunction', 'PciPassthrough.Sriov.VirtualFunctionChange'
     ).ForEach({ @{ Type = $_ } }) {
         $objects = @((Get-SampleOutput)[$Type])
         $objects.Count | Should -BeGreaterThan 1
@@ -119,6 +125,8 @@ Describe 'Preference variables' {
         New-FakeIommuHost -Root $config
         New-FakePciDevice -Root $config -Address '0000:01:00.0' -Vendor '10de' -Device '1eb8' -Class '030200' -Driver 'nvidia' -IommuGroup 6
         New-FakePciDevice -Root $config -Address '0000:02:00.0' -Vendor '10de' -Device '1eb8' -Class '030200' -Driver 'vfio-pci' -IommuGroup 7
+        New-FakePciDevice -Root $config -Address '0000:08:00.0' -Vendor '1b36' -Device '0010' -Class '010802' -Driver 'pci-pf-stub' -IommuGroup 16
+        Set-FakeSriov -Root $config -Address '0000:08:00.0' -TotalVfs 4
         New-Item -ItemType Directory -Force -Path (Join-Path $config 'etc/modprobe.d') | Out-Null
         $script:pciConf = Join-Path $config 'pci.conf'
         Set-Content -Path $pciConf -Value ":filter: '0:0'`n" -NoNewline
@@ -135,6 +143,7 @@ Describe 'Preference variables' {
         @{ Name = 'Remove-VfioBinding'; Call = { Remove-VfioBinding -Root $config -Address 0000:02:00.0 -Driver nvidia } }
         @{ Name = 'Reset-PciDevice'; Call = { Reset-PciDevice -Root $config -Address 0000:01:00.0 } }
         @{ Name = 'Set-PciResetMethod'; Call = { Set-PciResetMethod -Root $config -Address 0000:01:00.0 -Method bus } }
+        @{ Name = 'Set-PciVirtualFunctionCount'; Call = { Set-PciVirtualFunctionCount -Root $config -Address 0000:08:00.0 -Count 2 -DriversAutoprobe $false } }
     ) {
         $before = Get-ChildItem -Recurse -Force -File $config | ForEach-Object { "$($_.FullName)=$(Get-FileHash $_.FullName | ForEach-Object Hash)" }
         $WhatIfPreference = $true
@@ -184,6 +193,7 @@ Describe 'Objects from another host' {
         @{ Name = 'Set-VfioBinding'; Id = 'ObjectFromAnotherHost,PciPassthrough.PowerShell.Commands.SetVfioBindingCommand' }
         @{ Name = 'Remove-VfioBinding'; Id = 'ObjectFromAnotherHost,PciPassthrough.PowerShell.Commands.RemoveVfioBindingCommand' }
         @{ Name = 'Set-VfioHostConfiguration'; Id = 'ObjectFromAnotherHost,PciPassthrough.PowerShell.Commands.SetVfioHostConfigurationCommand' }
+        @{ Name = 'Set-PciVirtualFunctionCount'; Id = 'ObjectFromAnotherHost,PciPassthrough.PowerShell.Commands.SetPciVirtualFunctionCountCommand'; Extra = @{ Count = 2 } }
     ) {
         $remote = Get-PciDevice -Root $root -Address 0000:01:00.0 | ForEach-Object {
             $copy = [System.Management.Automation.PSSerializer]::Deserialize([System.Management.Automation.PSSerializer]::Serialize($_))
@@ -191,7 +201,8 @@ Describe 'Objects from another host' {
             $copy
         }
         # Set-VfioHostConfiguration then also ends the call (ConfigurationInputRejected): it writes all or nothing.
-        try { $remote | & $Name -WhatIf -ErrorVariable errors -ErrorAction SilentlyContinue 6>$null } catch { }
+        $more = if ($Extra) { $Extra } else { @{} }
+        try { $remote | & $Name @more -WhatIf -ErrorVariable errors -ErrorAction SilentlyContinue 6>$null } catch { }
         $errors[0].FullyQualifiedErrorId | Should -Be $Id
         $errors[0].ErrorDetails.RecommendedAction | Should -BeLike '*Invoke-Command -HostName hv-elsewhere-17*'
     }

@@ -120,3 +120,48 @@ function Invoke-ChildPwsh {
         [System.IO.Directory]::Delete($work, $true)
     }
 }
+
+# SR-IOV (issue 15): makes a device written by New-FakePciDevice a PF (sriov_* files) or a VF of one
+# (physfn and the PF's virtfn<N> link), as the kernel lays them out.
+function Set-FakeSriov {
+    param(
+        [string] $Root,
+        [string] $Address,
+        [int] $TotalVfs = -1, [int] $NumVfs = 0, [int] $Autoprobe = 1, [int] $Offset = 1, [int] $Stride = 1, [string] $VfDevice = '10',
+        [string] $PhysicalFunction, [int] $Index = 0,
+        [string[]] $NetworkInterface = @()
+    )
+    $real = Join-Path $Root "sys/devices/pci$($Address.Substring(0, 7))/$Address"
+    if ($TotalVfs -ge 0) {
+        $files = @{ sriov_totalvfs = $TotalVfs; sriov_numvfs = $NumVfs; sriov_drivers_autoprobe = $Autoprobe; sriov_offset = $Offset; sriov_stride = $Stride; sriov_vf_device = $VfDevice }
+        foreach ($name in $files.Keys) { Set-Content -Path (Join-Path $real $name) -Value $files[$name] }
+    }
+    if ($PhysicalFunction) {
+        New-Item -ItemType SymbolicLink -Path (Join-Path $real 'physfn') -Target "../$PhysicalFunction" | Out-Null
+        $pf = Join-Path $Root "sys/devices/pci$($PhysicalFunction.Substring(0, 7))/$PhysicalFunction"
+        New-Item -ItemType SymbolicLink -Path (Join-Path $pf "virtfn$Index") -Target "../$Address" | Out-Null
+    }
+    foreach ($name in $NetworkInterface) { New-Item -ItemType Directory -Force -Path (Join-Path $real "net/$name") | Out-Null }
+}
+
+# An SR-IOV host: an igb PF with a VF on igbvf and a VF on vfio-pci that the guest one-7 holds, an NVMe
+# PF (1b36:0010, as the real-kernel testbed's) on pci-pf-stub without VFs, and one with no driver.
+function New-FakeSriovHost {
+    param([string] $Root)
+    New-FakeIommuHost -Root $Root
+    New-FakePciDevice -Root $Root -Address '0000:02:00.0' -Device '1521' -Driver 'igb' -IommuGroup 7
+    Set-FakeSriov -Root $Root -Address '0000:02:00.0' -TotalVfs 7 -NumVfs 2 -Offset 128 -Stride 4 -VfDevice '1520' -NetworkInterface enp2s0f0
+    New-FakePciDevice -Root $Root -Address '0000:02:10.0' -Device '1520' -Driver 'igbvf' -IommuGroup 8
+    Set-FakeSriov -Root $Root -Address '0000:02:10.0' -PhysicalFunction '0000:02:00.0' -Index 0 -NetworkInterface enp2s16
+    New-FakePciDevice -Root $Root -Address '0000:02:10.4' -Device '1520' -Driver 'vfio-pci' -IommuGroup 9
+    Set-FakeSriov -Root $Root -Address '0000:02:10.4' -PhysicalFunction '0000:02:00.0' -Index 1
+    New-FakePciDevice -Root $Root -Address '0000:08:00.0' -Vendor '1b36' -Device '0010' -Class '010802' -Driver 'pci-pf-stub' -IommuGroup 16
+    Set-FakeSriov -Root $Root -Address '0000:08:00.0' -TotalVfs 4
+    New-FakePciDevice -Root $Root -Address '0000:09:00.0' -Vendor '1b36' -Device '0010' -Class '010802' -IommuGroup 17
+    Set-FakeSriov -Root $Root -Address '0000:09:00.0' -TotalVfs 4
+    New-Item -ItemType Directory -Force -Path (Join-Path $Root 'proc/4242/fd') | Out-Null
+    Set-Content -Path (Join-Path $Root 'proc/4242/comm') -Value 'qemu-system-x86'
+    Set-Content -Path (Join-Path $Root 'proc/4242/cmdline') -Value "qemu-system-x86_64`0-name`0guest=one-7,debug-threads=on`0" -NoNewline
+    Set-Content -Path (Join-Path $Root 'dev/vfio/9') -Value ''
+    New-Item -ItemType SymbolicLink -Path (Join-Path $Root 'proc/4242/fd/17') -Target '/dev/vfio/9' | Out-Null
+}

@@ -1,0 +1,86 @@
+#Requires -Modules @{ ModuleName = 'Pester'; ModuleVersion = '5.0' }
+
+# SR-IOV as a user types it, on a fixture tree (no kernel stands behind it: the real-kernel tests
+# create VFs). What a fixture can show: the listing, -WhatIf, the refusals, and the autoprobe write.
+BeforeAll {
+    . (Join-Path $PSScriptRoot 'PciPassthrough.TestTree.ps1')
+    Import-Module (Get-PciPassthroughModulePath) -Force
+    $script:root = New-PciTestRoot
+    New-FakeSriovHost -Root $root
+    function Get-TreeState { Get-ChildItem -Recurse -Force -File (Join-Path $root 'sys/devices') | ForEach-Object { "$($_.FullName)=$(Get-Content -Raw $_.FullName)" } }
+}
+
+AfterAll {
+    Remove-PciTestRoot $root
+}
+
+Describe 'Get-PciVirtualFunction' {
+    It 'lists every VF with its PF, index, driver, group, guest and interfaces' {
+        $vfs = Get-PciVirtualFunction -Root $root
+        $vfs.PciAddress | Should -Be @('0000:02:10.0', '0000:02:10.4')
+        $vfs.Index | Should -Be @(0, 1)
+        $vfs.PhysicalFunction | Should -Be @('0000:02:00.0', '0000:02:00.0')
+        $vfs.Driver | Should -Be @('igbvf', 'vfio-pci')
+        $vfs.IommuGroup | Should -Be @(8, 9)
+        $vfs[0].NetworkInterface | Should -Be 'enp2s16'
+        $vfs.PhysicalFunctionInterface | Should -Be @('enp2s0f0', 'enp2s0f0')
+        $vfs[1].InUse.VmId | Should -Be 7
+        ($vfs | Out-String -Width 250) | Should -BeLike '*PfInterface*0000:02:10.4*enp2s0f0*'
+    }
+
+    It 'takes PFs piped from Get-PciDevice, and a VF by its address' {
+        (Get-PciDevice -Root $root | Where-Object SriovRole -eq 'PF' | Get-PciVirtualFunction).PciAddress | Should -Be @('0000:02:10.0', '0000:02:10.4')
+        (Get-PciVirtualFunction -Root $root -Address 0000:02:10.4, 0000:02:00.0).PciAddress | Should -Be @('0000:02:10.4', '0000:02:10.0')
+    }
+
+    It 'refuses a VF as -PhysicalFunction and a plain device with NotAnSriovPhysicalFunction' {
+        Get-PciVirtualFunction -Root $root -PhysicalFunction 0000:02:10.0 -ErrorVariable errors -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+        $errors[0].FullyQualifiedErrorId | Should -Be 'NotAnSriovPhysicalFunction,PciPassthrough.PowerShell.Commands.GetPciVirtualFunctionCommand'
+        New-FakePciDevice -Root $root -Address '0000:00:1f.2' -Device '2922' -Class '010601' -Driver 'ahci' -IommuGroup 5
+        Get-PciVirtualFunction -Root $root -Address 0000:00:1f.2 -ErrorVariable errors -ErrorAction SilentlyContinue
+        $errors[0].FullyQualifiedErrorId | Should -Be 'NotAnSriovPhysicalFunction,PciPassthrough.PowerShell.Commands.GetPciVirtualFunctionCommand'
+    }
+
+    It 'shows the PF side on Get-PciDevice' {
+        $pf = Get-PciDevice -Root $root -Address 0000:02:00.0
+        $pf.DriversAutoprobe, $pf.VfOffset, $pf.VfStride, $pf.VfDeviceId | Should -Be @($true, 128, 4, '1520')
+        (Get-PciDevice -Root $root -Address 0000:02:10.0).VfOffset | Should -BeNullOrEmpty
+    }
+}
+
+Describe 'Set-PciVirtualFunctionCount' {
+    It '-WhatIf lists the exact writes and the VFs that would appear, and writes nothing' {
+        $before = Get-TreeState
+        $result = Invoke-ChildPwsh -Root $root -Script {
+            param($Root)
+            Set-PciVirtualFunctionCount -Root $Root -Address 0000:08:00.0 -Count 2 -WhatIf
+        }
+        $result.Output | Should -BeLike "*What if: PF 0000:08:00.0 (pci-pf-stub): 0 -> 2 VFs: write '0' to /sys/bus/pci/devices/0000:08:00.0/sriov_drivers_autoprobe; write '2' to /sys/bus/pci/devices/0000:08:00.0/sriov_numvfs; VFs 0000:08:00.1, 0000:08:00.2 would be created*"
+        Get-TreeState | Should -Be $before
+    }
+
+    It 'refuses <Why> with <Id> and writes nothing' -TestCases @(
+        @{ Why = 'VFs a guest holds, even with -Force'; Address = '0000:02:00.0'; Count = 0; Force = $true; Id = 'VirtualFunctionInUse' }
+        @{ Why = 'more VFs than sriov_totalvfs'; Address = '0000:08:00.0'; Count = 5; Force = $false; Id = 'VirtualFunctionCountOutOfRange' }
+        @{ Why = 'a PF without a driver'; Address = '0000:09:00.0'; Count = 2; Force = $true; Id = 'PhysicalFunctionHasNoDriver' }
+        @{ Why = 'a VF'; Address = '0000:02:10.0'; Count = 1; Force = $false; Id = 'NotAnSriovPhysicalFunction' }
+    ) {
+        $before = Get-TreeState
+        Set-PciVirtualFunctionCount -Root $root -Address $Address -Count $Count -Force:$Force -Confirm:$false -ErrorVariable errors -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+        $errors[0].FullyQualifiedErrorId | Should -Be "$Id,PciPassthrough.PowerShell.Commands.SetPciVirtualFunctionCountCommand"
+        $errors[0].ErrorDetails.RecommendedAction | Should -Not -BeNullOrEmpty
+        Get-TreeState | Should -Be $before
+    }
+
+    It 'writes sriov_drivers_autoprobe through the module''s safe writer and returns the change' {
+        $change = Set-PciVirtualFunctionCount -Root $root -Address 0000:08:00.0 -Count 0 -DriversAutoprobe $false -Confirm:$false
+        $change.PciAddress, $change.PreviousNumVfs, $change.NumVfs, $change.DriversAutoprobe | Should -Be @('0000:08:00.0', 0, 0, $false)
+        (Get-Content (Join-Path $root 'sys/bus/pci/devices/0000:08:00.0/sriov_drivers_autoprobe')) | Should -Be '0'
+        ($change | Out-String -Width 250) | Should -BeLike '*NumVfs*Autoprobe*'
+    }
+
+    It 'says when there is nothing to do' {
+        Set-PciVirtualFunctionCount -Root $root -Address 0000:08:00.0 -Count 0 -Confirm:$false -InformationVariable said | Out-Null
+        "$said" | Should -BeLike '*already has 0 VFs*'
+    }
+}

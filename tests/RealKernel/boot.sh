@@ -96,6 +96,7 @@ APPEND="console=ttyS0 intel_iommu=on quiet panic=1 pcipt.script=$SCRIPT pcipt.no
 #   00:07.0 root port -> 03:00.0 x3130 upstream -> 04:00.0 downstream (no ACS) -> 05:00.0 e1000e,
 #   00:08.0 pcie-pci-bridge -> 06:01.0 + 06:02.0 e1000-82545em (conventional PCI, 8086:100f),
 #   00:09.0 root port with disable-acs=on -> 07:00.0 e1000e,
+#   00:1e.0 root port -> 08:00.0 NVMe SR-IOV PF (1b36:0010, up to 4 VFs; no host driver: pci-pf-stub),
 #   00:1f.x ICH9 (LPC, SATA, SMBus).
 # shellcheck disable=SC2054 # commas belong to qemu option values
 QEMU=(qemu-system-x86_64
@@ -121,6 +122,9 @@ QEMU=(qemu-system-x86_64
     -netdev user,id=n6,restrict=on -device e1000-82545em,netdev=n6,bus=pb1,addr=0x2
     -device pcie-root-port,id=rp4,bus=pcie.0,addr=0x9,chassis=5,disable-acs=on
     -netdev user,id=n7,restrict=on -device e1000e,netdev=n7,bus=rp4
+    -device pcie-root-port,id=rp9,bus=pcie.0,addr=0x1e,chassis=30
+    -device nvme-subsys,id=sriovsubsys
+    -device nvme,serial=pcipt-sriov,subsys=sriovsubsys,bus=rp9,sriov_max_vfs=4,sriov_vq_flexible=8,sriov_vi_flexible=4
     "$@")
 
 TAIL_PID=

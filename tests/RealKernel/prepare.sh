@@ -21,6 +21,8 @@ ENV_FILE="$WORK/env"
 MODULES=(virtio_pci 9pnet_virtio 9p overlay e1000 e1000e pps_core ptp
          vfio vfio_iommu_type1 vfio_pci
          lpc_ich ahci i2c_i801)
+# SR-IOV (issue 15): the emulated NVMe PF has no host driver here; pci-pf-stub lets it enable VFs.
+MODULES+=(pci_pf_stub)
 
 REFRESH=${PCIPT_REFRESH:-0}
 [ "${1:-}" = --refresh ] && REFRESH=1
@@ -46,6 +48,8 @@ missing=()
 command -v qemu-system-x86_64 >/dev/null || missing+=(qemu-system-x86)
 { [ -x /sbin/depmod ] && [ -x /sbin/modprobe ]; } || missing+=(kmod)
 command -v cpio >/dev/null || missing+=(cpio)
+# SR-IOV scenarios hold a VFIO device fd with a few lines of python (its fcntl.ioctl).
+[ -x /usr/bin/python3 ] || missing+=(python3-minimal)
 if [ ${#missing[@]} -gt 0 ]; then
     [ "$(id -u)" = 0 ] || die "missing packages (${missing[*]}); run as root or install them"
     apt_update_once

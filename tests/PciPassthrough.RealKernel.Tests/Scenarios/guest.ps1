@@ -249,3 +249,102 @@ function Run([string[]] $argv) { $p = [System.Diagnostics.Process]::Start($argv[
 "unload-vfio=$(Run modprobe, '-r', 'vfio_pci')"
 "load-vfio=$(Run modprobe, 'vfio-pci')"
 "drivers=$((Get-PciDevice -Address 0000:00:02.0).Driver)|$((Get-PciDevice -Address 0000:00:03.0).Driver)"
+
+# ---- SR-IOV (issue 15): the NVMe PF 0000:08:00.0 (1b36:0010, 4 VFs at most) behind root port 00:1e.0.
+# It starts without a driver (the guest has no nvme module); pci-pf-stub makes it configurable.
+
+#### sriov-pf
+function global:SriovKernelSays([string] $value) {
+    # The kernel's own answer to a raw write, through the module's writer, and the ID the module maps it to
+    # (global: the later SR-IOV scenarios use it too).
+    try {
+        [PciPassthrough.Binding.LiveKernel]::new([PciPassthrough.HostFs.HostRoot]::new('/')).Write('/sys/bus/pci/devices/0000:08:00.0/sriov_numvfs', $value)
+        'written'
+    }
+    catch {
+        $e = $_.Exception
+        while ($e -isnot [System.IO.IOException] -and $e.InnerException) { $e = $e.InnerException }
+        "$($e.HResult)|" + [PciPassthrough.ErrorCatalog]::FromSriovWrite((Get-PciDevice -Address 0000:08:00.0), '/sys/bus/pci/devices/0000:08:00.0/sriov_numvfs', $value, $e).ErrorId
+    }
+}
+$pf = Get-PciDevice -Address 0000:08:00.0
+"pf=$($pf.SriovRole)|$($pf.TotalVfs)|$($pf.NumVfs)|$($pf.DriversAutoprobe)|$($pf.VfOffset)|$($pf.VfStride)|$($pf.VfDeviceId)|$($pf.Driver)"
+Set-PciVirtualFunctionCount -Address 0000:08:00.0 -Count 2 -Confirm:$false -ErrorAction SilentlyContinue -ErrorVariable err
+"nodriver=" + $err[0].FullyQualifiedErrorId.Split(',')[0]
+"enoent=$(SriovKernelSays 2)"
+$p = [System.Diagnostics.Process]::Start('modprobe', @('pci-pf-stub')); $p.WaitForExit()
+$kernel = [PciPassthrough.Binding.LiveKernel]::new([PciPassthrough.HostFs.HostRoot]::new('/'))
+$kernel.Write('/sys/bus/pci/devices/0000:08:00.0/driver_override', "pci-pf-stub`n")
+$kernel.Write('/sys/bus/pci/drivers_probe', '0000:08:00.0')
+"stub=$((Get-PciDevice -Address 0000:08:00.0).Driver)"
+"plain=" + $(Get-PciVirtualFunction -Address 0000:00:02.0 -ErrorAction SilentlyContinue -ErrorVariable err; $err[0].FullyQualifiedErrorId.Split(',')[0])
+
+#### sriov-create
+Set-PciVirtualFunctionCount -Address 0000:08:00.0 -Count 2 -WhatIf
+"whatif=$((Get-PciDevice -Address 0000:08:00.0).NumVfs)|$((Get-PciDevice -Address 0000:08:00.0).DriversAutoprobe)"
+$c = Set-PciVirtualFunctionCount -Address 0000:08:00.0 -Count 2 -Confirm:$false
+"change=$($c.PreviousNumVfs)|$($c.NumVfs)|$($c.DriversAutoprobe)|$($c.VirtualFunctions -join ',')"
+Get-PciVirtualFunction -PhysicalFunction 0000:08:00.0 | ForEach-Object { 'vf={0}|{1}|{2}:{3}|{4}|{5}|{6}' -f $_.PciAddress, $_.Index, $_.VendorId, $_.DeviceId, $_.Driver, $_.IommuGroup, $_.PhysicalFunction }
+"pfgroup=$((Get-PciDevice -Address 0000:08:00.0).IommuGroup)"
+"ebusy=$(SriovKernelSays 3)"
+"erange=$(SriovKernelSays 9)"
+"einval=$(SriovKernelSays abc)"
+"still=$((Get-PciDevice -Address 0000:08:00.0).NumVfs)"
+Set-PciVirtualFunctionCount -Address 0000:08:00.0 -Count 5 -Confirm:$false -ErrorAction SilentlyContinue -ErrorVariable err
+"toomany=" + $err[0].FullyQualifiedErrorId.Split(',')[0]
+$said = Set-PciVirtualFunctionCount -Address 0000:08:00.0 -Count 3 -Confirm:$false -Verbose 4>&1
+"writes=" + (($said | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] -and $_.Message -like '0000:08:00.0: write*sriov_numvfs*' } | ForEach-Object { $_.Message -replace '^.*write ''([^'']*)''.*$', '$1' }) -join ',')
+"recount=$(($said | Where-Object { $_ -isnot [System.Management.Automation.VerboseRecord] }).NumVfs)|$((Get-PciVirtualFunction -PhysicalFunction 0000:08:00.0).Count)"
+
+#### sriov-bind
+$c = Set-PciVirtualFunctionCount -Address 0000:08:00.0 -Count 2 -BindToVfio -Confirm:$false
+"bound=$($c.BoundToVfio -join ',')"
+Get-PciVirtualFunction -PhysicalFunction 0000:08:00.0 | ForEach-Object { 'vf={0}|{1}|{2}' -f $_.PciAddress, $_.Driver, [System.IO.File]::Exists("/dev/vfio/$($_.IommuGroup)") }
+Set-PciVirtualFunctionCount -Address 0000:08:00.0 -Count 0 -Confirm:$false -ErrorAction SilentlyContinue -ErrorVariable err
+"unforced=" + $err[0].FullyQualifiedErrorId.Split(',')[0] + "|$((Get-PciDevice -Address 0000:08:00.0).NumVfs)"
+
+#### sriov-in-use
+$group = (Get-PciDevice -Address 0000:08:00.1).IommuGroup
+$psi = [System.Diagnostics.ProcessStartInfo]::new('sh')
+$psi.ArgumentList.Add('-c')
+$psi.ArgumentList.Add("exec 9<>/dev/vfio/$group; exec sleep 600")
+$holder = [System.Diagnostics.Process]::Start($psi)
+$deadline = [DateTime]::UtcNow.AddSeconds(30)
+while (-not (Get-PciVirtualFunction -Address 0000:08:00.1).InUse -and [DateTime]::UtcNow -lt $deadline) { [System.Threading.Thread]::Sleep(200) }
+"holder=$($holder.Id)"
+"inuse=" + ((Get-PciVirtualFunction -Address 0000:08:00.1).InUse | ForEach-Object ProcessId)
+Set-PciVirtualFunctionCount -Address 0000:08:00.0 -Count 0 -Force -Confirm:$false -ErrorAction SilentlyContinue -ErrorVariable err
+"refused=" + $err[0].FullyQualifiedErrorId.Split(',')[0] + "|$((Get-PciDevice -Address 0000:08:00.0).NumVfs)"
+$holder.Kill()
+$holder.WaitForExit()
+
+#### sriov-timeout
+# The guest closed its group fd but holds the VF's device fd: the in-use scan cannot see it, and the kernel
+# blocks the removal until the fd closes (vfio-pci: "blocked until released by user").
+$group = (Get-PciDevice -Address 0000:08:00.1).IommuGroup
+$psi = [System.Diagnostics.ProcessStartInfo]::new('/usr/bin/python3')
+$psi.ArgumentList.Add([System.IO.Path]::Combine([System.IO.Path]::GetDirectoryName($env:PCIPT_SCENARIOS), 'hold-vfio-device.py'))
+$psi.ArgumentList.Add("$group")
+$psi.ArgumentList.Add('0000:08:00.1')
+$psi.RedirectStandardOutput = $true
+$holder = [System.Diagnostics.Process]::Start($psi)
+"helper=" + $holder.StandardOutput.ReadLine()
+"inuse=$(@((Get-PciVirtualFunction -Address 0000:08:00.1).InUse).Count)"
+$clock = [System.Diagnostics.Stopwatch]::StartNew()
+try { Set-PciVirtualFunctionCount -Address 0000:08:00.0 -Count 0 -Force -Timeout 00:00:05 -Confirm:$false } catch { "error=" + $_.FullyQualifiedErrorId.Split(',')[0]; "names=" + $_.Exception.Message.Contains("[$($holder.Id)]") }
+"waited=$([int]$clock.Elapsed.TotalSeconds)"
+# (No sysfs read of the PF or its VFs here: the pending write holds their device locks until the holder goes.)
+$holder.Kill()
+$holder.WaitForExit()
+$deadline = [DateTime]::UtcNow.AddSeconds(60)
+while ([System.IO.File]::ReadAllText('/sys/bus/pci/devices/0000:08:00.0/sriov_numvfs').Trim() -ne '0' -and [DateTime]::UtcNow -lt $deadline) { [System.Threading.Thread]::Sleep(200) }
+"released=$((Get-PciDevice -Address 0000:08:00.0).NumVfs)|$(@(Get-PciVirtualFunction -PhysicalFunction 0000:08:00.0).Count)"
+
+#### sriov-vfio-pf
+# A PF on vfio-pci (loaded without enable_sriov) cannot enable VFs.
+Set-VfioBinding -Address 0000:08:00.0 -Confirm:$false -Force
+Set-PciVirtualFunctionCount -Address 0000:08:00.0 -Count 1 -Confirm:$false -ErrorAction SilentlyContinue -ErrorVariable err
+"onvfio=$((Get-PciDevice -Address 0000:08:00.0).Driver)|" + $err[0].FullyQualifiedErrorId.Split(',')[0]
+"enoent=$(SriovKernelSays 1)"
+Remove-VfioBinding -Address 0000:08:00.0 -Confirm:$false
+"restored=$((Get-PciDevice -Address 0000:08:00.0).Driver)"

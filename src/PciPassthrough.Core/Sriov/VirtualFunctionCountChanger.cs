@@ -85,6 +85,7 @@ public sealed class VirtualFunctionCountChanger(HostSession host, IKernel kernel
             Writes = writes,
             Disappearing = count != previous ? pf.VirtualFunctions : [],
             Appearing = count != previous ? VirtualFunctionCountPlan.VfAddresses(pf, count) : [],
+            ExistingVirtualFunctions = existing,
         };
     }
 
@@ -216,15 +217,14 @@ public sealed class VirtualFunctionCountChanger(HostSession host, IKernel kernel
         }
     }
 
-    // Who holds the VFs now, read afresh: the groups' holders, and every process with a VFIO device fd open (the
-    // kind of hold that blocks the write, and one the group scan cannot see once the group fd is closed).
+    // Who holds the VFs now: the groups' holders, and every process with a VFIO device fd open (the kind of hold
+    // that blocks the write, and one the group scan cannot see once the group fd is closed). Only /proc is read
+    // again: while the write blocks, the kernel holds the VFs' device locks, and reading their driver_override
+    // (or the PF's sriov_numvfs) would block this call too.
     private List<string> Holders(VirtualFunctionCountPlan plan)
     {
         var users = VfioUsageScanner.Scan(host.Root);
-        var reader = host.Devices.Fresh();
-        var holders = plan.Disappearing
-            .Select(a => reader.Read(PciAddress.Parse(a)))
-            .OfType<PciDevice>()
+        var holders = plan.ExistingVirtualFunctions
             .Where(v => v.IommuGroup is int g && users.ContainsKey(g))
             .Select(v => $"{v.PciAddress} (group {v.IommuGroup}): {string.Join(", ", users[v.IommuGroup!.Value].Select(u => u.ToString()))}")
             .ToList();

@@ -33,6 +33,9 @@ public sealed class VirtualFunctionCountPlan
 
     public bool ChangesCount => PreviousCount != Count;
 
+    /// <summary>The PF's VFs as read when planning (a blocked write must not read them again: see Holders).</summary>
+    internal IReadOnlyList<PciDevice> ExistingVirtualFunctions { get; init; } = [];
+
     /// <summary>The -WhatIf text: the PF, the count change, every write and the VFs that come and go.</summary>
     public string Describe()
     {

@@ -34,6 +34,7 @@
         'ConvertTo-PciHostdevXml'
         'Get-PciVirtualFunction'
         'Set-PciVirtualFunctionCount'
+        'Set-PciVirtualFunction'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

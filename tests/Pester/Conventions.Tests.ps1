@@ -194,6 +194,7 @@ Describe 'Objects from another host' {
         @{ Name = 'Remove-VfioBinding'; Id = 'ObjectFromAnotherHost,PciPassthrough.PowerShell.Commands.RemoveVfioBindingCommand' }
         @{ Name = 'Set-VfioHostConfiguration'; Id = 'ObjectFromAnotherHost,PciPassthrough.PowerShell.Commands.SetVfioHostConfigurationCommand' }
         @{ Name = 'Set-PciVirtualFunctionCount'; Id = 'ObjectFromAnotherHost,PciPassthrough.PowerShell.Commands.SetPciVirtualFunctionCountCommand'; Extra = @{ Count = 2 } }
+        @{ Name = 'Set-PciVirtualFunction'; Id = 'ObjectFromAnotherHost,PciPassthrough.PowerShell.Commands.SetPciVirtualFunctionCommand'; Extra = @{ VlanId = 5 } }
     ) {
         $remote = Get-PciDevice -Root $root -Address 0000:01:00.0 | ForEach-Object {
             $copy = [System.Management.Automation.PSSerializer]::Deserialize([System.Management.Automation.PSSerializer]::Serialize($_))

@@ -5,6 +5,7 @@
 BeforeAll {
     . (Join-Path $PSScriptRoot 'PciPassthrough.TestTree.ps1')
     Import-Module (Get-PciPassthroughModulePath) -Force
+    $env:PCIPT_REPO_ROOT = (Resolve-Path (Join-Path $PSScriptRoot .. ..)).Path
     $script:root = New-PciTestRoot
     New-FakeSriovHost -Root $root
     function Get-TreeState { Get-ChildItem -Recurse -Force -File (Join-Path $root 'sys/devices') | ForEach-Object { "$($_.FullName)=$(Get-Content -Raw $_.FullName)" } }
@@ -82,5 +83,84 @@ Describe 'Set-PciVirtualFunctionCount' {
     It 'says when there is nothing to do' {
         Set-PciVirtualFunctionCount -Root $root -Address 0000:08:00.0 -Count 0 -Confirm:$false -InformationVariable said | Out-Null
         "$said" | Should -BeLike '*already has 0 VFs*'
+    }
+}
+
+Describe 'VF network configuration with a fake ip on PATH' {
+    BeforeAll {
+        # A fake ip that records each argv and prints a fixture for ip -j: never the real ip.
+        $script:fakeDir = Join-Path ([System.IO.Path]::GetTempPath()) "pcipt-fakeip-$([guid]::NewGuid().ToString('n'))"
+        New-Item -ItemType Directory -Path $fakeDir | Out-Null
+        $script:argvLog = Join-Path $fakeDir 'argv.log'
+        $json = Join-Path $env:PCIPT_REPO_ROOT 'tests/PciPassthrough.TestSupport/IpLink/igb-vfs.json'
+        Set-Content -Path (Join-Path $fakeDir 'ip') -Value @"
+#!/bin/sh
+for a in "`$@"; do printf '[%s]' "`$a"; done >> '$argvLog'
+echo >> '$argvLog'
+if [ "`$1" = -j ]; then cat '$json'; exit 0; fi
+case "`$*" in *'vlan 999'*) echo 'RTNETLINK answers: Invalid argument' >&2; exit 2;; esac
+exit 0
+"@
+        & chmod +x (Join-Path $fakeDir 'ip')
+        $script:savedPath = $env:PATH
+        $env:PATH = "$($fakeDir):$($env:PATH)"
+    }
+
+    AfterAll {
+        $env:PATH = $savedPath
+        [System.IO.Directory]::Delete($fakeDir, $true)
+    }
+
+    BeforeEach {
+        if (Test-Path $argvLog) { Remove-Item $argvLog }
+    }
+
+    It 'Get-PciVirtualFunction -IncludeNetworkConfiguration reads ip''s JSON with one argv call per PF' {
+        $vfs = Get-PciVirtualFunction -Root $root -IncludeNetworkConfiguration
+        Get-Content $argvLog | Should -Be '[-j][-d][link][show][dev][enp2s0f0]'
+        $vfs[0].MacAddress, $vfs[0].VlanId, $vfs[0].VlanQos, $vfs[0].VlanProtocol, $vfs[0].SpoofCheck, $vfs[0].Trust | Should -Be @('52:54:00:aa:bb:01', 100, 3, '802.1Q', $true, $false)
+        $vfs[1].LinkState | Should -Be 'Enable'
+        $vfs[1].VlanId | Should -BeNullOrEmpty
+    }
+
+    It 'Set-PciVirtualFunction runs one ip link set per VF and writes the VFs read again' {
+        $out = Set-PciVirtualFunction -Root $root -PhysicalFunction 0000:02:00.0 -Index 0, 1 -VlanId 200 -VlanQos 2 -Trust $true -Confirm:$false
+        $out.PciAddress | Should -Be @('0000:02:10.0', '0000:02:10.4')
+        Get-Content $argvLog | Where-Object { $_ -like '*set*' } | Should -Be @(
+            '[link][set][dev][enp2s0f0][vf][0][vlan][200][qos][2][trust][on]'
+            '[link][set][dev][enp2s0f0][vf][1][vlan][200][qos][2][trust][on]'
+        )
+    }
+
+    It '-Reset gives the safe defaults, and -WhatIf runs no set' {
+        Set-PciVirtualFunction -Root $root -Address 0000:02:10.0 -Reset -WhatIf
+        Get-Content $argvLog | Where-Object { $_ -like '*set*' } | Should -BeNullOrEmpty
+        Set-PciVirtualFunction -Root $root -Address 0000:02:10.0 -Reset -Confirm:$false | Out-Null
+        Get-Content $argvLog | Where-Object { $_ -like '*set*' } | Should -Be '[link][set][dev][enp2s0f0][vf][0][mac][00:00:00:00:00:00][vlan][0][max_tx_rate][0][min_tx_rate][0][spoofchk][on][state][auto][trust][off]'
+    }
+
+    It 'a failure rolls the call back and says so' {
+        { Set-PciVirtualFunction -Root $root -Address 0000:02:10.0, 0000:02:10.4 -VlanId 999 -Confirm:$false -ErrorAction Stop } |
+            Should -Throw -ErrorId 'VirtualFunctionConfigurationFailed,PciPassthrough.PowerShell.Commands.SetPciVirtualFunctionCommand'
+        (Get-Content $argvLog | Where-Object { $_ -like '*set*' }).Count | Should -Be 2 # the failing VF, restored
+    }
+
+    It 'refuses <Why> with <Id>' -TestCases @(
+        @{ Why = 'a multicast MAC'; Arguments = @{ Address = '0000:02:10.0'; MacAddress = '01:00:5e:00:00:01' }; Id = 'InvalidMacAddress' }
+        @{ Why = 'VLAN 4096'; Arguments = @{ Address = '0000:02:10.0'; VlanId = 4096 }; Id = 'InvalidVlanId' }
+        @{ Why = 'a PF address'; Arguments = @{ Address = '0000:02:00.0'; VlanId = 1 }; Id = 'NotAnSriovPhysicalFunction' }
+    ) {
+        { Set-PciVirtualFunction -Root $root @Arguments -Confirm:$false -ErrorAction Stop } | Should -Throw -ErrorId "$Id,PciPassthrough.PowerShell.Commands.SetPciVirtualFunctionCommand"
+        Get-Content $argvLog -ErrorAction SilentlyContinue | Where-Object { $_ -like '*set*' } | Should -BeNullOrEmpty
+    }
+
+    It 'never runs the system''s ip under a captured tree' {
+        $env:PATH = $savedPath
+        try {
+            Set-PciVirtualFunction -Root $root -Address 0000:02:10.0 -VlanId 5 -Confirm:$false -ErrorVariable errors -ErrorAction SilentlyContinue
+        }
+        catch { $errors = @($_) }
+        finally { $env:PATH = "$($fakeDir):$($savedPath)" }
+        $errors[0].FullyQualifiedErrorId | Should -Be 'IpCommandUnavailable,PciPassthrough.PowerShell.Commands.SetPciVirtualFunctionCommand'
     }
 }

@@ -73,4 +73,10 @@ public static class ErrorIds
     public const string NvidiaUseSriovManage = "NvidiaUseSriovManage";
     public const string SriovWriteTimeout = "SriovWriteTimeout";
     public const string SriovWriteFailed = "SriovWriteFailed";
+    public const string PhysicalFunctionHasNoNetworkInterface = "PhysicalFunctionHasNoNetworkInterface";
+    public const string VirtualFunctionAttributeUnsupported = "VirtualFunctionAttributeUnsupported";
+    public const string InvalidMacAddress = "InvalidMacAddress";
+    public const string InvalidVlanId = "InvalidVlanId";
+    public const string VirtualFunctionConfigurationFailed = "VirtualFunctionConfigurationFailed";
+    public const string IpCommandUnavailable = "IpCommandUnavailable";
 }

@@ -10,7 +10,20 @@ namespace PciPassthrough.Sriov;
 /// </summary>
 public sealed partial class VirtualFunctionReader(HostSession host)
 {
+    private readonly Dictionary<string, IReadOnlyDictionary<int, VfNetworkState>?> _network = new(StringComparer.Ordinal);
+
     private PciDeviceReader Devices => host.Devices;
+
+    /// <summary>
+    /// Also read each VF's admin network configuration, from <c>ip -j -d link show dev &lt;pf interface&gt;</c> (one
+    /// call per PF). Null members stay null when the PF has no interface, <paramref name="Ip"/> is null, or ip fails.
+    /// </summary>
+    public IpCommand? Ip { get; init; }
+
+    public bool IncludeNetworkConfiguration { get; init; }
+
+    /// <summary>What could not be read (ip missing or failing, its JSON malformed), one sentence each.</summary>
+    public List<string> Warnings { get; } = [];
 
     /// <summary>Every VF of every PF, PFs in lspci's order, VFs in index order.</summary>
     public IEnumerable<VirtualFunction> ReadAll(CancellationToken cancel = default)
@@ -75,7 +88,62 @@ public sealed partial class VirtualFunctionReader(HostSession host)
             ?? pf.NetworkInterfaces[0];
     }
 
-    private VirtualFunction Build(PciDevice vf, string pf, int index, string? pfInterface) => new()
+    /// <summary>The VFs' network states of a PF interface, read once per reader; null when they cannot be read.</summary>
+    public IReadOnlyDictionary<int, VfNetworkState>? NetworkStates(string pfInterface)
+    {
+        if (_network.TryGetValue(pfInterface, out var cached))
+        {
+            return cached;
+        }
+
+        IReadOnlyDictionary<int, VfNetworkState>? states = null;
+        if (Ip is null)
+        {
+            Warnings.Add(host.Root.IsLiveHost
+                ? "The VF network configuration cannot be read: there is no 'ip' (iproute2) on PATH."
+                : $"The VF network configuration cannot be read under '{host.Root.Path}': only an 'ip' outside the system directories of PATH is run for a captured tree.");
+        }
+        else
+        {
+            var (exit, output, error) = Ip.Run(["-j", "-d", "link", "show", "dev", pfInterface], TimeSpan.FromSeconds(30));
+            try
+            {
+                states = exit == 0 ? VfNetworkState.Parse(output) : null;
+                if (exit != 0)
+                {
+                    Warnings.Add($"'ip -j -d link show dev {pfInterface}' failed ({exit}): {error.Trim()}");
+                }
+            }
+            catch (System.Text.Json.JsonException e)
+            {
+                Warnings.Add($"'ip -j -d link show dev {pfInterface}' printed no JSON the module understands: {e.Message}");
+            }
+        }
+
+        _network[pfInterface] = states;
+        return states;
+    }
+
+    private VirtualFunction Build(PciDevice vf, string pf, int index, string? pfInterface)
+    {
+        var built = Plain(vf, pf, index, pfInterface);
+        if (IncludeNetworkConfiguration && pfInterface is not null && NetworkStates(pfInterface) is { } states && states.TryGetValue(index, out var n))
+        {
+            built.MacAddress = n.MacAddress;
+            built.VlanId = n.VlanId;
+            built.VlanQos = n.VlanQos;
+            built.VlanProtocol = n.VlanProtocol;
+            built.SpoofCheck = n.SpoofCheck;
+            built.Trust = n.Trust;
+            built.LinkState = n.LinkState;
+            built.MaxTxRateMbps = n.MaxTxRateMbps;
+            built.MinTxRateMbps = n.MinTxRateMbps;
+        }
+
+        return built;
+    }
+
+    private VirtualFunction Plain(PciDevice vf, string pf, int index, string? pfInterface) => new()
     {
         PciAddress = vf.PciAddress,
         PhysicalFunction = pf,

@@ -27,11 +27,30 @@ public sealed class GetPciVirtualFunctionCommand : PciCmdletBase
     [ValidateNotNullOrEmpty]
     public string[] PhysicalFunction { get; set; } = [];
 
+    /// <summary>Also read each VF's admin MAC, VLAN, spoof check, trust, link state and rates (ip -j -d link show dev &lt;pf&gt;).</summary>
+    [Parameter]
+    public SwitchParameter IncludeNetworkConfiguration { get; set; }
+
     protected override void ProcessRecord()
     {
         var root = ResolveRoot();
         var session = SessionFor(root);
-        var reader = new VirtualFunctionReader(session);
+        var reader = new VirtualFunctionReader(session) { Ip = IncludeNetworkConfiguration ? IpCommand.Find(root) : null, IncludeNetworkConfiguration = IncludeNetworkConfiguration };
+        try
+        {
+            Write(reader, session);
+        }
+        finally
+        {
+            foreach (var warning in reader.Warnings.Distinct())
+            {
+                WriteWarning(warning);
+            }
+        }
+    }
+
+    private void Write(VirtualFunctionReader reader, PciPassthrough.Host.HostSession session)
+    {
         var texts = ParameterSetName == PhysicalFunctionSet ? PhysicalFunction : Address;
         if (texts is null)
         {

@@ -98,4 +98,48 @@ public static partial class ErrorCatalog
             _ => SriovWriteFailed(pf, hostPath, value, e.Message, e),
         };
     }
+
+    public static PciPassthroughException PhysicalFunctionHasNoNetworkInterface(string vf, string pf) => new(
+        ErrorIds.PhysicalFunctionHasNoNetworkInterface,
+        FailureKind.InvalidOperation,
+        $"The PF {pf} of {vf} has no network interface, so its VFs have no admin attributes to set (ip link set dev <pf> vf N ...): it is no NIC, or it is on vfio-pci or pci-pf-stub. Nothing was changed.",
+        "Bind the PF's network driver, or configure the VF inside the guest.",
+        vf);
+
+    public static PciPassthroughException VirtualFunctionAttributeUnsupported(string vf, string what, string? ipSaid = null) => new(
+        ErrorIds.VirtualFunctionAttributeUnsupported,
+        FailureKind.InvalidOperation,
+        $"The PF driver of {vf} does not support {what}{(ipSaid is null ? " (it reports no such setting)" : $" (ip: {ipSaid})")}.",
+        "Leave that attribute out; the PF driver's documentation lists what its VFs support.",
+        vf);
+
+    public static PciPassthroughException InvalidMacAddress(string text, string why) => new(
+        ErrorIds.InvalidMacAddress,
+        FailureKind.InvalidArgument,
+        $"'{text}' cannot be a VF's MAC address: {why}. Nothing was changed.",
+        "Give a unicast address as six hex octets separated by colons (52:54:00:12:34:56); -Reset clears it.",
+        text);
+
+    public static PciPassthroughException InvalidVlanId(string text, string why) => new(
+        ErrorIds.InvalidVlanId,
+        FailureKind.InvalidArgument,
+        $"{text}: {why}. Nothing was changed.",
+        "Give -VlanId 0 to 4095 (0: no VLAN), and -VlanQos or -VlanProtocol only with -VlanId.",
+        text);
+
+    public static PciPassthroughException VirtualFunctionConfigurationFailed(string vf, string command, string why, string rolledBack) => new(
+        ErrorIds.VirtualFunctionConfigurationFailed,
+        FailureKind.WriteError,
+        $"'{command}' failed for {vf}: {why}. {rolledBack}",
+        "Check the values against what the PF driver accepts (dmesg may say more).",
+        vf);
+
+    public static PciPassthroughException IpCommandUnavailable(string root) => new(
+        ErrorIds.IpCommandUnavailable,
+        FailureKind.InvalidOperation,
+        root == "/"
+            ? "There is no 'ip' (iproute2) on PATH, which sets VF attributes. Nothing was changed."
+            : $"Under the captured tree '{root}' the host's own 'ip' would change THIS host's network, so only an 'ip' outside the system directories of PATH is run, and there is none. Nothing was changed.",
+        "Install iproute2 (apt-get install iproute2), or run on the host itself.",
+        root);
 }

@@ -45,6 +45,9 @@ public static class ErrorIds
     public const string InvalidUuid = "InvalidMediatedDeviceUuid";
     public const string HostInventoryUnreadable = "PciHostInventoryUnreadable";
 
+    /// <summary>An I/O failure nobody anticipated while a command was changing the host.</summary>
+    public const string HostChangeFailed = "HostChangeFailed";
+
     // The binding journal, lock and state directory (crash safety of Binding/*).
     public const string JournalNeedsAttention = "BindingJournalNeedsAttention";
     public const string JournalUnreadable = "BindingJournalUnreadable";

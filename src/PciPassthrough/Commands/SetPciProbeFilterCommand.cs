@@ -14,6 +14,9 @@ public sealed class SetPciProbeFilterCommand : PciCmdletBase
 {
     private static readonly Regex VendorShape = new(@"\A[0-9a-fA-F]{4}\z", RegexOptions.CultureInvariant);
 
+    /// <summary>What this command writes is configuration: an unanticipated I/O failure is a failed configuration write.</summary>
+    protected override string UnexpectedIoErrorId => ErrorIds.ConfigWriteFailed;
+
     [Parameter(Position = 0)]
     [ValidateNotNullOrEmpty]
     public string? Path { get; set; }

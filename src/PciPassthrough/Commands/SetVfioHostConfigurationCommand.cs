@@ -21,6 +21,9 @@ public sealed class SetVfioHostConfigurationCommand : HostChangingCmdletBase
     private readonly List<string> _addresses = [];
     private readonly List<string> _rejected = [];
 
+    /// <summary>What this command writes is configuration: an unanticipated I/O failure is a failed configuration write.</summary>
+    protected override string UnexpectedIoErrorId => ErrorIds.ConfigWriteFailed;
+
     /// <summary>Devices to bind to vfio-pci at boot (by address, or piped devices).</summary>
     [Parameter(ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [ArgumentCompleter(typeof(PciAddressCompleter))]

@@ -16,6 +16,9 @@ public abstract class HostChangingCmdletBase : PciCmdletBase
     [Parameter(ValueFromPipelineByPropertyName = true, DontShow = true)]
     public string? PSComputerName { get; set; }
 
+    /// <summary>An unanticipated I/O failure of a changing command is a failed change, not an unreadable host.</summary>
+    protected override string UnexpectedIoErrorId => ErrorIds.HostChangeFailed;
+
     /// <summary>
     /// False, with an ObjectFromAnotherHost error for the item, when the piped object came from
     /// another host; true for objects of this host and for plain addresses.

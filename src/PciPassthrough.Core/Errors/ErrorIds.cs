@@ -64,4 +64,7 @@ public static class ErrorIds
 
     // issue 13: OpenNebula guest addresses and hostdev forms
     public const string InvalidPlacementOptions = "InvalidPciPlacementOptions";
+
+    // Boot loaders beyond GRUB (issue 11).
+    public const string KernelCommandLineUnknown = "KernelCommandLineUnknown";
 }

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Management.Automation;
 using PciPassthrough.HostConfig;
+using PciPassthrough.HostConfig.Boot;
 using PciPassthrough.HostFs;
 using PciPassthrough.Ids;
 using PciPassthrough.PowerShell.Common;
@@ -62,9 +63,13 @@ public sealed class SetVfioHostConfigurationCommand : HostChangingCmdletBase
     [Parameter]
     public SwitchParameter IommuPassthrough { get; set; }
 
-    /// <summary>Leave /etc/default/grub alone.</summary>
+    /// <summary>Leave the boot loader's kernel command line alone.</summary>
     [Parameter]
     public SwitchParameter SkipKernelCommandLine { get; set; }
+
+    /// <summary>Which file holds the kernel command line: detected from the host by default.</summary>
+    [Parameter]
+    public BootLoaderKind BootLoader { get; set; } = BootLoaderKind.Auto;
 
     [Parameter]
     public InitramfsKind Initramfs { get; set; } = InitramfsKind.Auto;
@@ -141,6 +146,7 @@ public sealed class SetVfioHostConfigurationCommand : HostChangingCmdletBase
             Iommu = Iommu == "Auto" ? null : Iommu.ToLowerInvariant(),
             IommuPassthrough = IommuPassthrough,
             KernelCommandLine = !SkipKernelCommandLine,
+            BootLoader = BootLoader,
             Initramfs = Initramfs,
             KernelRelease = KernelRelease,
             UdevOwner = UdevOwner,

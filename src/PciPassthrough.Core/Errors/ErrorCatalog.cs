@@ -1,14 +1,14 @@
 namespace PciPassthrough;
 
 /// <summary>
-/// The error catalogue: one factory per error ID, each with the message that says what happened and
-/// the recommended action that says what to do. Code that fails calls a factory here instead of
-/// composing an exception on the spot, so an ID keeps one wording and one remedy wherever it is
-/// raised. The factories are split by area into Catalog/*.cs.
+/// The error catalogue: every error the module raises is made by a factory here, named after the
+/// failure, with the message that says what happened and the recommended action that says what to do.
+/// Code that fails calls a factory instead of composing an exception on the spot, so a failure keeps
+/// one wording and one remedy wherever it is raised, and the IDs and their words can be read in one
+/// place. An ID can have more than one factory when it names a family of failures (InvalidPciAddress:
+/// an address, an address pattern, a pci.conf short address). The factories are split by area into
+/// Catalog/*.cs; the device safety rules keep their own words (see Catalog/SafetyErrors.cs).
 /// </summary>
 public static partial class ErrorCatalog
 {
-    /// <summary>A configuration file the module must edit does not parse; nothing was written.</summary>
-    public static PciPassthroughException ConfigFileInvalid(string path, string why, string fix) =>
-        new(ErrorIds.ConfigFileInvalid, FailureKind.InvalidArgument, $"{path}: {why}.", $"{fix}; nothing was written.", path);
 }

@@ -72,6 +72,5 @@ public static class GrubCommandLine
         return v;
     }
 
-    private static PciPassthroughException Invalid(string why) => new(
-        ErrorIds.ConfigFileInvalid, FailureKind.InvalidArgument, $"{Path}: {why}.", "Fix the line by hand (GRUB_CMDLINE_LINUX=\"...\"); nothing was written.", Path);
+    private static PciPassthroughException Invalid(string why) => ErrorCatalog.ConfigFileInvalid(Path, why, "Fix the line by hand (GRUB_CMDLINE_LINUX=\"...\")");
 }

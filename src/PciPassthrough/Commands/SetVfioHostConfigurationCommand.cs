@@ -115,7 +115,7 @@ public sealed class SetVfioHostConfigurationCommand : HostChangingCmdletBase
             else
             {
                 _rejected.Add(a);
-                WriteCoreError(new PciPassthroughException(ErrorIds.InvalidAddress, FailureKind.InvalidArgument, $"'{a}' is not a PCI address.", "Give the address as DDDD:BB:SS.F, as Get-PciDevice prints it.", a));
+                WriteCoreError(ErrorCatalog.InvalidAddress(a));
             }
         }
     }
@@ -126,12 +126,7 @@ public sealed class SetVfioHostConfigurationCommand : HostChangingCmdletBase
         // quietly return that device to its host driver at the next boot. All or nothing.
         if (_rejected.Count > 0)
         {
-            ThrowTerminatingError(ErrorRecords.From(new PciPassthroughException(
-                ErrorIds.ConfigurationInputRejected,
-                FailureKind.InvalidArgument,
-                $"Nothing was written: {_rejected.Count} address(es) were rejected ({string.Join(", ", _rejected)}), and the configuration lists every boot-bound device at once.",
-                "Correct the rejected addresses (see the errors above) and run the command again with the full list.",
-                _rejected.ToArray())));
+            ThrowTerminatingError(ErrorRecords.From(ErrorCatalog.ConfigurationInputRejected(_rejected)));
         }
 
         var root = ResolveRoot();
@@ -214,7 +209,7 @@ public sealed class SetVfioHostConfigurationCommand : HostChangingCmdletBase
         p.WaitForExit();
         if (p.ExitCode != 0)
         {
-            WriteCoreError(new PciPassthroughException(ErrorIds.ConfigWriteFailed, FailureKind.InvalidOperation, $"'{command}' failed ({p.ExitCode}): {output.Trim()}", "Run it by hand and read its message; the files are written.", command));
+            WriteCoreError(ErrorCatalog.FollowUpCommandFailed(command, p.ExitCode, output));
         }
     }
 }

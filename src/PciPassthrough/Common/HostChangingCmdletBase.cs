@@ -31,12 +31,7 @@ public abstract class HostChangingCmdletBase : PciCmdletBase
             return true;
         }
 
-        WriteCoreError(new PciPassthroughException(
-            ErrorIds.ObjectFromAnotherHost,
-            FailureKind.InvalidArgument,
-            $"{target} came from host '{from}' (PSComputerName); {MyInvocation.MyCommand.Name} changes only the host it runs on, so it was not acted on here.",
-            $"Run it on that host: Invoke-Command -HostName {from} {{ {MyInvocation.MyCommand.Name} ... }}.",
-            target));
+        WriteCoreError(ErrorCatalog.ObjectFromAnotherHost(target, from, MyInvocation.MyCommand.Name));
         return false;
     }
 

@@ -145,7 +145,7 @@ public sealed class VirtualFunctionCountChanger(HostSession host, IKernel kernel
         ArgumentNullException.ThrowIfNull(log);
         if (settings.RequireRoot && !Privileges.IsRoot)
         {
-            throw new PciPassthroughException(ErrorIds.NotRoot, FailureKind.PermissionDenied, "Changing the VF count needs root: sriov_numvfs is writable by root only.", "Run PowerShell as root (sudo pwsh), or use -WhatIf to see what would change.", host.Root.Path);
+            throw ErrorCatalog.SriovNeedsRoot(host.Root.Path);
         }
 
         var clock = Stopwatch.StartNew();
@@ -154,7 +154,7 @@ public sealed class VirtualFunctionCountChanger(HostSession host, IKernel kernel
         using (BindingLock.Acquire(host.Root, settings.LockTimeout, settings.Cancel, log))
         {
             var reader = host.Devices.Fresh();
-            var fresh = reader.Read(address) ?? throw new PciPassthroughException(ErrorIds.DeviceNotFound, FailureKind.NotFound, $"{address} disappeared before its VFs could be changed.", "List the host's devices with Get-PciDevice.", address.ToString());
+            var fresh = reader.Read(address) ?? throw ErrorCatalog.PhysicalFunctionVanished(address.ToString());
             var now = Plan(fresh, request, reader, new DeviceSafetyRules(host.Root));
             foreach (var write in now.Writes)
             {

@@ -101,14 +101,14 @@ public sealed class SetPciVirtualFunctionCommand : HostChangingCmdletBase
                     var missing = Index.Where(i => !found.Any(v => v.Index == i)).ToList();
                     if (missing.Count > 0)
                     {
-                        WriteCoreError(new PciPassthroughException(ErrorIds.DeviceNotFound, FailureKind.NotFound, $"{PhysicalFunction} has no VF with index {string.Join(", ", missing)} (it has {found.Count}).", "List them with Get-PciVirtualFunction.", PhysicalFunction));
+                        WriteCoreError(ErrorCatalog.NoSuchVirtualFunctionIndex(PhysicalFunction, missing, found.Count));
                     }
 
                     found = found.Where(v => Index.Contains(v.Index)).ToList();
                 }
                 else if (found.Count > 1)
                 {
-                    WriteCoreError(new PciPassthroughException(ErrorIds.NotAnSriovPhysicalFunction, FailureKind.InvalidArgument, $"{text} is a PF; Set-PciVirtualFunction changes VFs.", "Name the VFs, or -PhysicalFunction with -Index.", text));
+                    WriteCoreError(ErrorCatalog.PhysicalFunctionWhereVirtualFunctionExpected(text));
                     continue;
                 }
 

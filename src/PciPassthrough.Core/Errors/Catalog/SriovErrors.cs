@@ -142,4 +142,32 @@ public static partial class ErrorCatalog
             : $"Under the captured tree '{root}' the host's own 'ip' would change THIS host's network, so only an 'ip' outside the system directories of PATH is run, and there is none. Nothing was changed.",
         "Install iproute2 (apt-get install iproute2), or run on the host itself.",
         root);
+
+    public static PciPassthroughException SriovNeedsRoot(string rootPath) => new(
+        ErrorIds.NotRoot,
+        FailureKind.PermissionDenied,
+        "Changing the VF count needs root: sriov_numvfs is writable by root only.",
+        "Run PowerShell as root (sudo pwsh), or use -WhatIf to see what would change.",
+        rootPath);
+
+    public static PciPassthroughException PhysicalFunctionVanished(string address) => new(
+        ErrorIds.DeviceNotFound,
+        FailureKind.NotFound,
+        $"{address} disappeared before its VFs could be changed.",
+        "List the host's devices with Get-PciDevice.",
+        address);
+
+    public static PciPassthroughException NoSuchVirtualFunctionIndex(string pf, IEnumerable<int> missing, int count) => new(
+        ErrorIds.DeviceNotFound,
+        FailureKind.NotFound,
+        $"{pf} has no VF with index {string.Join(", ", missing)} (it has {count}).",
+        "List them with Get-PciVirtualFunction.",
+        pf);
+
+    public static PciPassthroughException PhysicalFunctionWhereVirtualFunctionExpected(string text) => new(
+        ErrorIds.NotAnSriovPhysicalFunction,
+        FailureKind.InvalidArgument,
+        $"{text} is a PF; Set-PciVirtualFunction changes VFs.",
+        "Name the VFs, or -PhysicalFunction with -Index.",
+        text);
 }

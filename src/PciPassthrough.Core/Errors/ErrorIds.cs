@@ -61,4 +61,10 @@ public static class ErrorIds
 
     // issue 13: OpenNebula guest addresses and hostdev forms
     public const string InvalidPlacementOptions = "InvalidPciPlacementOptions";
+
+    // Issue 12: hostile input and crash safety (configuration writes, locks, input limits).
+    public const string LockFileNotTrusted = "LockFileNotTrusted";
+    public const string ConfigurationLockTimeout = "ConfigurationLockTimeout";
+    public const string ConfigurationPartiallyRestored = "ConfigurationPartiallyRestored";
+    public const string InputTooComplex = "InputTooComplex";
 }

@@ -81,3 +81,26 @@ Describe 'Configuration writers take a lock (D6)' {
         Join-Path $cfg 'run/lock/pcipassthrough-config.lock' | Should -Not -Exist
     }
 }
+
+Describe 'Every -Path reader refuses a FIFO or a device node by name instead of hanging or exhausting memory (D16)' {
+    BeforeAll {
+        $script:fifo = Join-Path $TestDrive 'fifo'
+        & mkfifo $fifo
+    }
+
+    It '<Name> -Path <File>' -ForEach @(
+        @{ Name = 'Get-PciProbeFilter'; File = 'fifo'; ErrorId = 'ProbeFilterFileUnreadable,PciPassthrough.PowerShell.Commands.GetPciProbeFilterCommand' }
+        @{ Name = 'Get-PciProbeFilter'; File = '/dev/zero'; ErrorId = 'ProbeFilterFileUnreadable,PciPassthrough.PowerShell.Commands.GetPciProbeFilterCommand' }
+        @{ Name = 'ConvertFrom-PciTemplateSection'; File = 'fifo'; ErrorId = 'PciTemplateUnreadable,PciPassthrough.PowerShell.Commands.ConvertFromPciTemplateSectionCommand' }
+        @{ Name = 'ConvertFrom-PciTemplateSection'; File = '/dev/zero'; ErrorId = 'PciTemplateUnreadable,PciPassthrough.PowerShell.Commands.ConvertFromPciTemplateSectionCommand' }
+        @{ Name = 'Import-PciHostInventory'; File = 'fifo'; ErrorId = 'PciHostInventoryUnreadable,PciPassthrough.PowerShell.Commands.ImportPciHostInventoryCommand' }
+        @{ Name = 'Import-PciHostInventory'; File = '/dev/zero'; ErrorId = 'PciHostInventoryUnreadable,PciPassthrough.PowerShell.Commands.ImportPciHostInventoryCommand' }
+    ) {
+        $target = if ($File -eq 'fifo') { $fifo } else { $File }
+        $err = $null
+        try { & $Name -Path $target -ErrorAction Stop } catch { $err = $_ }
+        $err.FullyQualifiedErrorId | Should -Be $ErrorId
+        $err.Exception.Message | Should -Match ([regex]::Escape($target))
+        $err.Exception.Message | Should -Match 'FIFO|character device'
+    }
+}

@@ -115,9 +115,12 @@ internal static unsafe class NativeFile
     public static Exception Error(int errno, string path)
     {
         var text = $"{Marshal.GetPInvokeErrorMessage(errno)} ('{path}')";
-        return errno is 1 or 13 // EPERM, EACCES
-            ? new UnauthorizedAccessException(text)
-            : new IOException(text, errno);
+        return errno switch
+        {
+            1 or 13 => new UnauthorizedAccessException(text), // EPERM, EACCES
+            2 => new FileNotFoundException(text, path) { HResult = errno }, // ENOENT: callers say "not found"
+            _ => new IOException(text, errno),
+        };
     }
 
     /// <summary>link(2): a second name for a file, failing when the new name exists; 0 or the errno.</summary>

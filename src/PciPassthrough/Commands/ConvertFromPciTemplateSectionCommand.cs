@@ -69,7 +69,7 @@ public sealed class ConvertFromPciTemplateSectionCommand : PSCmdlet
                 throw new PciPassthroughException(ErrorIds.TemplateSyntax, FailureKind.InvalidArgument, $"{path} is {info.Length} bytes long; the limit is {PciTemplateReader.MaxLength} characters (at line 1, column 1).", "Give the VM template itself; PCI sections are a few lines.", path);
             }
 
-            return File.ReadAllText(path);
+            return PciPassthrough.HostFs.BoundedFile.ReadText(path);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

@@ -167,6 +167,11 @@ public sealed class ProbeFilterYaml : IProbeFilterFormat
     private static Document Read(string text, string path)
     {
         var values = new Dictionary<string, Value>(StringComparer.Ordinal);
+        if (text.Length > MaxLength)
+        {
+            throw ErrorCatalog.InputTooComplex($"{path} is {text.Length} characters long, which", $"the limit of {MaxLength} for pci.conf", path);
+        }
+
         var standIn = StandIn(text);
         var parser = new Parser(new StringReader(LeadingColon.Replace(text, standIn.ToString())));
         var column = 0;
@@ -263,7 +268,7 @@ public sealed class ProbeFilterYaml : IProbeFilterFormat
         }
 
         var other = parser.Current!;
-        parser.SkipThisAndNestedEvents();
+        SkipNested(parser, path);
         return new Value((int)other.Start.Index, (int)other.End.Index, null, IsScalar: false, Line: (int)other.Start.Line, Column: (int)other.Start.Column);
     }
 
@@ -293,6 +298,31 @@ public sealed class ProbeFilterYaml : IProbeFilterFormat
             PsychScalar.Kind.Time => $"'{text}' as a date or time",
             _ => null,
         };
+    }
+
+    /// <summary>How deep a value pci.conf does not use may nest before the file is refused (D18).</summary>
+    public const int MaxDepth = 64;
+
+    /// <summary>The longest pci.conf read: OpenNebula's is under 1 KiB.</summary>
+    public const int MaxLength = 1 << 20;
+
+    // As SkipThisAndNestedEvents, but refusing deep nesting before the parser works through it: YamlDotNet
+    // takes quadratic time on nested flow mappings ({a: {a: ...}}), minutes at 160 KB.
+    private static void SkipNested(Parser parser, string path)
+    {
+        var depth = 0;
+        do
+        {
+            var e = parser.Current!;
+            depth += e.NestingIncrease;
+            if (depth > MaxDepth)
+            {
+                throw ErrorCatalog.InputTooComplex($"{path}: a value at line {e.Start.Line} nested more than {MaxDepth} deep", $"the limit of {MaxDepth} levels", path);
+            }
+
+            parser.MoveNext();
+        }
+        while (depth > 0);
     }
 
     private static List<string>? Strings(Dictionary<string, Value> values, string key, string path)

@@ -32,7 +32,7 @@ internal static class ConfigTransaction
             }
 
             var failed = work.First(p => !p.Prepared).Change;
-            throw new PciPassthroughException(ErrorIds.ConfigWriteFailed, FailureKind.WriteError, $"Cannot write {failed.Path}: {e.Message}", "Run as root on a writable /etc; the file was left as it was.", failed.Path, e);
+            throw ErrorCatalog.ConfigWriteFailed(failed.Path, e);
         }
 
         var replaced = new List<Pending>();

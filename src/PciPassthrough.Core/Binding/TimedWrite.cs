@@ -7,7 +7,7 @@ namespace PciPassthrough.Binding;
 /// VF): run on its own thread and waited for at most a timeout. A write that times out stays pending in the
 /// kernel; its thread is abandoned, and the caller reports it.
 /// </summary>
-public static class TimedWrite
+internal static class TimedWrite
 {
     /// <summary>
     /// Writes through <paramref name="kernel"/>; false when the write did not return within <paramref name="timeout"/>.

@@ -68,6 +68,12 @@ public static class ErrorIds
     // Boot loaders beyond GRUB (issue 11).
     public const string KernelCommandLineUnknown = "KernelCommandLineUnknown";
 
+    // Issue 12: hostile input and crash safety (configuration writes, locks, input limits).
+    public const string LockFileNotTrusted = "LockFileNotTrusted";
+    public const string ConfigurationLockTimeout = "ConfigurationLockTimeout";
+    public const string ConfigurationPartiallyRestored = "ConfigurationPartiallyRestored";
+    public const string InputTooComplex = "InputTooComplex";
+
     // Issue 15: SR-IOV virtual functions (Sriov/*, Errors/Catalog/SriovErrors.cs).
     public const string NotAnSriovPhysicalFunction = "NotAnSriovPhysicalFunction";
     public const string VirtualFunctionCountOutOfRange = "VirtualFunctionCountOutOfRange";

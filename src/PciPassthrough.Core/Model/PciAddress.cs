@@ -82,7 +82,9 @@ public readonly struct PciAddress : IEquatable<PciAddress>, IComparable<PciAddre
     {
         address = default;
         var colon = s.IndexOf(':');
-        if (colon < 4 || colon > 8 || s.Length != colon + 8 || s[colon + 3] != ':' || s[colon + 6] != '.')
+        // The kernel prints the domain with %04x: more than four digits only for a domain above ffff, so
+        // never with a leading zero. 00000:00:00.0 would be a second name for 0000:00:00.0 (D22).
+        if (colon < 4 || colon > 8 || s.Length != colon + 8 || s[colon + 3] != ':' || s[colon + 6] != '.' || (colon > 4 && s[0] == '0'))
         {
             return false;
         }

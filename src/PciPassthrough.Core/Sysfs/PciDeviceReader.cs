@@ -92,11 +92,12 @@ public sealed class PciDeviceReader
     {
         using var native = NativeDirectory.Open(dir);
         var odd = new List<string>();
-        var listed = native is not null && native.ForEachName(name =>
+        var listed = native is not null && native.ForEachEntry((name, notFolder) =>
         {
             Span<char> chars = stackalloc char[512];
             var text = chars[..System.Text.Encoding.UTF8.GetChars(name, chars)];
-            if (PciAddress.TryParseCanonical(text, out var a))
+            // A plain file with a device's name is no device (D22): the kernel makes every entry a link.
+            if (!notFolder && PciAddress.TryParseCanonical(text, out var a))
             {
                 addresses.Add(a);
             }

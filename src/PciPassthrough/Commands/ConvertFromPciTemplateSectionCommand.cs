@@ -69,7 +69,7 @@ public sealed class ConvertFromPciTemplateSectionCommand : PSCmdlet
                 throw ErrorCatalog.TemplateTooLong(path, info.Length, "bytes", PciTemplateReader.MaxLength);
             }
 
-            return File.ReadAllText(path);
+            return PciPassthrough.HostFs.BoundedFile.ReadText(path);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

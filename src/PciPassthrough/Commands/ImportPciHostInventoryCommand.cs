@@ -125,7 +125,7 @@ public sealed class ImportPciHostInventoryCommand : PSCmdlet
     {
         try
         {
-            return File.ReadAllText(path);
+            return PciPassthrough.HostFs.BoundedFile.ReadText(path);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

@@ -55,6 +55,9 @@ public sealed class SetPciProbeFilterCommand : PciCmdletBase
         var format = DependencyLoadContext.ProbeFilterFormat;
         // Without -Path the file is OpenNebula's, named by its host path whatever the root.
         var displayPath = Path is null ? ProbeFilterFiles.DefaultHostPath : fullPath;
+        // Two runs at once each edit their own keys of one file: the folder's lock makes the second plan
+        // from what the first wrote (D6). A preview writes nothing and takes no lock.
+        using var held = IsWhatIf || !Directory.Exists(System.IO.Path.GetDirectoryName(fullPath)) ? null : Guard(() => ConfigurationLock.AcquireFolder(fullPath, ConfigurationLock.DefaultTimeout, StopToken, WriteVerbose));
         var change = Guard(() => ConfigFiles.PlanFile(fullPath, displayPath, current =>
         {
             var old = current is null ? new PciProbeFilter() : format.Parse(current, fullPath);

@@ -130,6 +130,9 @@ public sealed class SetVfioHostConfigurationCommand : HostChangingCmdletBase
         }
 
         var root = ResolveRoot();
+        // One writer at a time, from planning to the last write: a second run plans from what the first
+        // wrote instead of overwriting it unseen (D6). A preview writes nothing, not even the lock.
+        using var held = IsWhatIf ? null : Guard(() => ConfigurationLock.Acquire(root, ConfigurationLock.DefaultTimeout, StopToken, WriteVerbose));
         var devices = SessionFor(root).Devices;
         var request = new HostConfigurationRequest
         {
@@ -155,29 +158,28 @@ public sealed class SetVfioHostConfigurationCommand : HostChangingCmdletBase
         // -WhatIf runs every check the real run runs: a preview must not pass where the write fails.
         Guard(() => ConfigFiles.EnsureWritable(plan));
 
-        var written = new List<ConfigFileChange>();
-        var now = DateTime.UtcNow;
+        // Confirm each file, then write the confirmed ones as one set: all of them or none (D5).
+        var confirmed = new List<ConfigFileChange>();
         foreach (var change in plan)
         {
             if (change.Action == FileAction.Unchanged)
             {
                 WriteVerbose($"{change.Path} already says this; nothing to do.");
-                WriteObject(change);
-                continue;
             }
-
-            if (ShouldProcess($"{change.Path}:\n{change.Diff}", $"{change.Action} {change.Path}?", $"{change.Action} {change.Path}"))
+            else if (ShouldProcess($"{change.Path}:\n{change.Diff}", $"{change.Action} {change.Path}?", $"{change.Action} {change.Path}"))
             {
-                var applied = Guard(() => ConfigFiles.Apply(change, now));
-                if (change.Path == VfioBindService.ScriptPath)
-                {
-                    Guard(() => File.SetUnixFileMode(root.Resolve(change.Path), (UnixFileMode)0b111_101_101));
-                }
-
-                written.Add(applied);
-                WriteObject(applied);
+                confirmed.Add(change);
             }
         }
+
+        Guard(() => ConfigFiles.ApplyAll(confirmed, DateTime.UtcNow));
+        if (confirmed.Any(c => c.Path == VfioBindService.ScriptPath))
+        {
+            Guard(() => File.SetUnixFileMode(root.Resolve(VfioBindService.ScriptPath), (UnixFileMode)0b111_101_101));
+        }
+
+        WriteObject(plan.Where(c => c.Action == FileAction.Unchanged || confirmed.Contains(c)), enumerateCollection: true);
+        var written = confirmed;
 
         var commands = VfioHostConfigurator.FollowUpCommands(root, written);
         if (commands.Count == 0)

@@ -18,7 +18,7 @@ internal static class ProbeFilterFiles
         string text;
         try
         {
-            text = File.ReadAllText(fullPath);
+            text = PciPassthrough.HostFs.BoundedFile.ReadText(fullPath);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

@@ -10,7 +10,7 @@ public static partial class ErrorCatalog
     /// <param name="unit">"characters" for text given, "bytes" for a file not yet read.</param>
     public static PciPassthroughException TemplateTooLong(string source, long length, string unit, int limit) => new(
         ErrorIds.TemplateSyntax, FailureKind.InvalidArgument,
-        $"{source} is {length} {unit} long; the limit is {limit} characters (at line 1, column 1).",
+        $"{source} is {length} {unit} long; the limit is {limit}{(unit == "characters" ? "" : " characters")} (at line 1, column 1).",
         "Give the VM template itself; PCI sections are a few lines.",
         source);
 

@@ -5,7 +5,7 @@ namespace PciPassthrough.HostConfig.Boot;
 /// name (before '=') is replaced and others appended; list arguments shared by several writers gain
 /// the missing items and lose the removed ones; intel_iommu=/amd_iommu= keep their other sub-options.
 /// </summary>
-public static class KernelArgumentMerge
+internal static class KernelArgumentMerge
 {
     /// <summary>Arguments whose value is a comma-separated list that several writers share.</summary>
     private static readonly HashSet<string> ListArguments = new(StringComparer.Ordinal) { "rd.driver.blacklist", "modprobe.blacklist", "rd.driver.pre" };

@@ -8,7 +8,7 @@ namespace PciPassthrough.HostConfig.Boot;
 /// boot entry, root= included. Its words are split on any white space as kernel-install reads them;
 /// double quotes group a value with spaces, as the kernel parses it.
 /// </summary>
-public static class KernelCmdlineFile
+internal static class KernelCmdlineFile
 {
     public const string Path = "/etc/kernel/cmdline";
 

@@ -7,7 +7,7 @@ namespace PciPassthrough.HostConfig.Boot;
 /// /etc/kernelstub/configuration (Pop!_OS): JSON whose <c>user.kernel_options</c> list is what
 /// kernelstub puts on the command line. Only that list changes; every other key stays.
 /// </summary>
-public static class KernelstubConfiguration
+internal static class KernelstubConfiguration
 {
     public const string Path = "/etc/kernelstub/configuration";
 

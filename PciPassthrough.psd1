@@ -32,6 +32,7 @@
         'Import-PciHostInventory'
         'Find-PciPlacement'
         'ConvertTo-PciHostdevXml'
+        'New-PciHostFilter'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

@@ -61,4 +61,7 @@ public static class ErrorIds
 
     // issue 13: OpenNebula guest addresses and hostdev forms
     public const string InvalidPlacementOptions = "InvalidPciPlacementOptions";
+
+    // issue 13 (OpenNebula VM side): host filter attributes and assignment drift
+    public const string NoPassthroughDevices = "NoPassthroughDevices";
 }

@@ -33,6 +33,7 @@
         'Find-PciPlacement'
         'ConvertTo-PciHostdevXml'
         'New-PciHostFilter'
+        'Test-PciAssignment'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

@@ -54,3 +54,45 @@ Describe 'New-PciHostFilter' {
         { New-PciHostFilter -Root $hv -Address 0000:09:00.0 } | Should -Throw -ErrorId 'PciDeviceNotFound,*'
     }
 }
+
+Describe 'Test-PciAssignment' {
+    BeforeAll {
+        $script:drift = New-PciTestRoot
+        foreach ($g in 1, 2, 3) {
+            New-FakePciDevice -Root $drift -Address "0000:0$($g):00.0" -Vendor 10de -Device 2330 -Class 030200 -Driver vfio-pci -IommuGroup $g
+            New-Item -ItemType File -Force -Path (Join-Path $drift "dev/vfio/$g") | Out-Null
+        }
+        # A QEMU that OpenNebula started for VM 9, holding group 2 (the books say the device is free).
+        $proc = Join-Path $drift 'proc/4242'
+        New-Item -ItemType Directory -Force -Path (Join-Path $proc 'fd') | Out-Null
+        Set-Content -Path (Join-Path $proc 'comm') -Value 'qemu-kvm-one'
+        [System.IO.File]::WriteAllText((Join-Path $proc 'cmdline'), "qemu`0-name`0guest=one-9,debug-threads=on`0")
+        New-Item -ItemType SymbolicLink -Path (Join-Path $proc 'fd/17') -Target '/dev/vfio/2' | Out-Null
+        $script:books = @'
+<HOST_POOL>
+<HOST><ID>4</ID><NAME>hv1</NAME><HOST_SHARE><PCI_DEVICES>
+  <PCI><ADDRESS>0000:01:00:0</ADDRESS><VENDOR>10de</VENDOR><DEVICE>2330</DEVICE><CLASS>0302</CLASS><VMID>7</VMID></PCI>
+  <PCI><ADDRESS>0000:02:00:0</ADDRESS><VENDOR>10de</VENDOR><DEVICE>2330</DEVICE><CLASS>0302</CLASS><VMID>-1</VMID></PCI>
+  <PCI><ADDRESS>0000:03:00:0</ADDRESS><VENDOR>10de</VENDOR><DEVICE>2330</DEVICE><CLASS>0302</CLASS><VMID>-1</VMID></PCI>
+</PCI_DEVICES></HOST_SHARE></HOST>
+<HOST><ID>5</ID><NAME>hv2</NAME><HOST_SHARE><PCI_DEVICES/></HOST_SHARE></HOST>
+</HOST_POOL>
+'@
+    }
+
+    AfterAll { Remove-PciTestRoot $drift }
+
+    It 'reports each mismatch with what to do, and the consistent devices with -All' {
+        $r = Import-PciHostInventory -Xml $books | Test-PciAssignment -HostName hv1 -Root $drift
+        $r | ForEach-Object { "$($_.PciAddress) $($_.State) $($_.Status)" } | Should -Be @('0000:01:00.0 ReservedNotHeld Warning', '0000:02:00.0 HeldByUnrecordedVm Fail')
+        $r[1].HeldBy.VmId | Should -Be 9
+        $r[1].RecommendedAction | Should -BeLike '*onedb fsck*'
+        ($r | Format-Table | Out-String) | Should -Match 'HeldByUnrecordedVm\s+-1\s+one-9'
+        (Import-PciHostInventory -Xml $books | Test-PciAssignment -HostName 4 -All -Root $drift).Count | Should -Be 3
+    }
+
+    It 'refuses two hosts without -HostName, and a name that matches none' {
+        { Import-PciHostInventory -Xml $books | Test-PciAssignment -Root $drift } | Should -Throw -ErrorId 'AmbiguousHostInventory,*'
+        { Import-PciHostInventory -Xml $books | Test-PciAssignment -HostName nope -Root $drift } | Should -Throw -ErrorId 'HostNotInInventory,*'
+    }
+}

@@ -64,4 +64,6 @@ public static class ErrorIds
 
     // issue 13 (OpenNebula VM side): host filter attributes and assignment drift
     public const string NoPassthroughDevices = "NoPassthroughDevices";
+    public const string AmbiguousHostInventory = "AmbiguousHostInventory";
+    public const string HostNotInInventory = "HostNotInInventory";
 }

@@ -56,3 +56,19 @@ Describe 'Set-PciResetMethod -Persist' {
         $check.Remedy | Should -BeLike '*udevadm trigger*'
     }
 }
+
+Describe 'Reset-PciDevice and NVIDIA vGPU VFs' {
+    BeforeAll {
+        $script:gpu = New-PciTestRoot
+        New-FakePciDevice -Root $gpu -Address 0000:41:00.0 -Vendor 10de -Device 2236 -Class 030200 -Driver nvidia -IommuGroup 40
+        New-FakePciDevice -Root $gpu -Address 0000:41:00.4 -Vendor 10de -Device 2236 -Class 030200 -Driver nvidia -IommuGroup 41
+        New-Item -ItemType SymbolicLink -Path (Join-Path $gpu 'sys/devices/pci0000:41/0000:41:00.4/physfn') -Target '../0000:41:00.0' | Out-Null
+    }
+    AfterAll { Remove-PciTestRoot $gpu }
+
+    It 'refuses a vendor-mode vGPU VF, even with -Method, and writes nothing' {
+        $e = { Reset-PciDevice -Root $gpu -Address 0000:41:00.4 -Method flr -Confirm:$false -ErrorAction Stop } | Should -Throw -ErrorId 'VgpuVirtualFunction,*' -PassThru
+        $e.ErrorDetails.RecommendedAction | Should -BeLike '*Never reset a vGPU VF*'
+        Get-Content -Raw (Join-Path $gpu 'sys/bus/pci/devices/0000:41:00.4/reset_method') | Should -BeExactly "flr`n"
+    }
+}

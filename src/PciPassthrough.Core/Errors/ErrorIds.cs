@@ -62,8 +62,9 @@ public static class ErrorIds
     // issue 13: OpenNebula guest addresses and hostdev forms
     public const string InvalidPlacementOptions = "InvalidPciPlacementOptions";
 
-    // issue 13 (OpenNebula VM side): host filter attributes and assignment drift
+    // issue 13 (OpenNebula VM side): host filter attributes and assignment drift; issue 16 leftovers (reset)
     public const string NoPassthroughDevices = "NoPassthroughDevices";
     public const string AmbiguousHostInventory = "AmbiguousHostInventory";
     public const string HostNotInInventory = "HostNotInInventory";
+    public const string VgpuVirtualFunction = "VgpuVirtualFunction";
 }

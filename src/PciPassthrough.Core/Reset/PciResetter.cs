@@ -64,6 +64,12 @@ public sealed class PciResetter
             throw new PciPassthroughException(ErrorIds.NotAnEndpoint, FailureKind.InvalidOperation, $"Refusing to reset {device.PciAddress} ({device.DeviceName}): it is a bridge ({device.ClassName}), and resetting it resets everything below it.", "Reset the endpoint devices behind the bridge instead.", device.PciAddress);
         }
 
+        // Never, whatever else holds: the nvidia driver owns a vendor-mode vGPU VF (the probe's MDEV_MODE nvidia).
+        if (IsVendorModeVgpuVf(device))
+        {
+            throw ErrorCatalog.VgpuVirtualFunction(device);
+        }
+
         if (device.InUse.Length > 0)
         {
             throw new PciPassthroughException(ErrorIds.InUse, FailureKind.ResourceBusy, $"Refusing to reset {device.PciAddress}: its IOMMU group is open by {string.Join(", ", device.InUse.Select(u => u.ToString()))}; a guest is using it.", "Stop the guest first; vfio-pci resets the device itself when the guest starts and stops.", device.PciAddress);
@@ -94,6 +100,16 @@ public sealed class PciResetter
                 throw new PciPassthroughException(ErrorIds.BusResetAffectsOthers, FailureKind.InvalidOperation, $"Refusing to reset {device.PciAddress}: only a secondary bus reset is left, and it would also reset {string.Join(", ", others.Select(o => $"{o.PciAddress} ({o.Driver})"))} on the same bus.", "Move those functions to vfio-pci (or off their drivers) first, or pass them together to one guest.", device.PciAddress);
             }
         }
+    }
+
+    /// <summary>
+    /// An NVIDIA (10de) SR-IOV VF without a /sys/class/mdev_bus entry: what OpenNebula's probe reports as
+    /// MDEV_MODE nvidia, the vGPU VFs of the driver's vendor mode (Ampere and later).
+    /// </summary>
+    public bool IsVendorModeVgpuVf(PciDevice device)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        return device.VendorId == "10de" && device.SriovRole == SriovRole.VF && !_root.Exists("/sys/class/mdev_bus/" + device.PciAddress);
     }
 
     /// <summary>Resets the device (after <see cref="Check"/>); with methods, reset_method is restricted for the call and restored.</summary>

@@ -284,13 +284,7 @@ public sealed class ProbeFilterYaml : IProbeFilterFormat
     private static string List(string[] values) =>
         values.Length == 0 ? "[]" : string.Concat(values.Select(v => "\n  - " + Quote(v)));
 
-    private static PciPassthroughException Invalid(string path, string detail, Exception? inner) => new(
-        ErrorIds.ProbeFilterInvalid,
-        FailureKind.InvalidArgument,
-        $"{path} is not valid pci.conf YAML: {detail}.",
-        "Fix the file (keys are written with a leading colon, e.g. :filter: '10de:*'); nothing was changed.",
-        path,
-        inner);
+    private static PciPassthroughException Invalid(string path, string detail, Exception? inner) => ErrorCatalog.ProbeFilterInvalid(path, detail, inner);
 
     /// <param name="End">Where keys the document lacks go when a "..." or "---" ends it; null: the end of the text.</param>
     private sealed record Document(Dictionary<string, Value> Values, int? End, int KeyColumn);

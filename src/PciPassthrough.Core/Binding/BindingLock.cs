@@ -54,7 +54,7 @@ public sealed class BindingLock : IDisposable
 
                 if (waited.Elapsed >= timeout)
                 {
-                    throw new PciPassthroughException(ErrorIds.LockTimeout, FailureKind.ResourceBusy, $"Another binding held {path} for longer than {timeout.TotalSeconds:0} s.", "Wait for the other Set-VfioBinding or Remove-VfioBinding to finish, or raise -LockTimeout.", path);
+                    throw ErrorCatalog.LockTimeout(path, timeout);
                 }
 
                 if (!told)
@@ -93,6 +93,6 @@ public sealed class BindingLock : IDisposable
     // in the lock's place is named as it is.
     private static PciPassthroughException Failure(string path, string why, bool denied, Exception? inner) =>
         denied && !Privileges.IsRoot
-            ? new(ErrorIds.NotRoot, FailureKind.PermissionDenied, $"Cannot open the binding lock {path}: {why}", "Run as root.", path, inner)
-            : new(ErrorIds.LockUnavailable, FailureKind.WriteError, $"Cannot use the binding lock {path}: {why}. Nothing was changed.", $"Make '{path}' a regular file that root can write (remove a directory or link in its place), on a writable filesystem.", path, inner);
+            ? ErrorCatalog.LockNeedsRoot(path, why, inner)
+            : ErrorCatalog.LockUnavailable(path, why, inner);
 }

@@ -29,7 +29,7 @@ public static class ConfigFiles
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new PciPassthroughException(ErrorIds.ConfigWriteFailed, FailureKind.ReadError, $"Cannot read {hostPath}: {e.Message}", "Run as root; nothing was changed.", hostPath, e);
+            throw ErrorCatalog.ConfigReadFailed(hostPath, e);
         }
 
         return new ConfigFileChange(hostPath, full, current, edit(current));
@@ -48,12 +48,12 @@ public static class ConfigFiles
             var existing = Directory.Exists(dir) ? dir : Path.GetDirectoryName(dir)!;
             if (!Directory.Exists(existing))
             {
-                throw new PciPassthroughException(ErrorIds.ConfigWriteFailed, FailureKind.WriteError, $"Cannot write {change.Path}: {Path.GetDirectoryName(Path.GetDirectoryName(change.Path))} does not exist.", "Install the package that owns that directory, or skip that part; nothing was written.", change.Path);
+                throw ErrorCatalog.ConfigDirectoryMissing(change.Path, Path.GetDirectoryName(Path.GetDirectoryName(change.Path)));
             }
 
             if (!CanWrite(existing))
             {
-                throw new PciPassthroughException(ErrorIds.ConfigWriteFailed, FailureKind.PermissionDenied, $"Cannot write {change.Path}: its directory is read-only for this user.", "Run as root on a writable /etc; nothing was written.", change.Path);
+                throw ErrorCatalog.ConfigDirectoryReadOnly(change.Path);
             }
         }
     }
@@ -120,7 +120,7 @@ public static class ConfigFiles
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new PciPassthroughException(ErrorIds.ConfigWriteFailed, FailureKind.WriteError, $"Cannot write {change.Path}: {e.Message}", "Run as root on a writable /etc; the file was left as it was.", change.Path, e);
+            throw ErrorCatalog.ConfigWriteFailed(change.Path, e);
         }
     }
 

@@ -6,7 +6,7 @@ using System.Text;
 namespace PciPassthrough.HostFs;
 
 /// <summary>Owner, group and mode of a file, read with statx (its layout is the same on every architecture).</summary>
-public sealed record FileOwnership(int Uid, int Gid, int Mode)
+internal sealed record FileOwnership(int Uid, int Gid, int Mode)
 {
     private const int AtFdCwd = -100;
     private const uint StatxBasicStats = 0x7ff;

@@ -147,12 +147,7 @@ public sealed class HostRoot
         var root = RealPath(Path);
         if (resolved is null || root is null || !(resolved == root || resolved.StartsWith(root + "/", StringComparison.Ordinal)))
         {
-            throw new PciPassthroughException(
-                ErrorIds.OutsideRoot,
-                FailureKind.PermissionDenied,
-                $"Refusing to write '{fullPath}': it resolves to '{resolved}', outside the host root '{Path}' (a symbolic link leads out of it).",
-                "Replace the link inside the captured tree with a directory; nothing was written.",
-                fullPath);
+            throw ErrorCatalog.OutsideRoot(fullPath, resolved, Path);
         }
     }
 
@@ -195,11 +190,5 @@ public sealed class HostRoot
     [System.Runtime.InteropServices.DllImport("libc", SetLastError = true)]
     private static extern unsafe byte* realpath(byte* path, byte* resolved);
 
-    private static PciPassthroughException NotFound(string path, Exception? inner) => new(
-        ErrorIds.RootNotFound,
-        FailureKind.NotFound,
-        $"The host root '{path}' does not exist or is not a directory.",
-        "Omit -Root to read the live host, or give the directory that holds the captured tree's sys/, proc/ and dev/ folders.",
-        path,
-        inner);
+    private static PciPassthroughException NotFound(string path, Exception? inner) => ErrorCatalog.RootNotFound(path, inner);
 }

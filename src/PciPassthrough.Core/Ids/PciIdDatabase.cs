@@ -193,13 +193,7 @@ public sealed class PciIdDatabase
         return TryIdName(rest.AsSpan(), 4, out subDevice, out name);
     }
 
-    private static PciPassthroughException Unreadable(string path, string reason, Exception? inner) => new(
-        ErrorIds.PciIdsUnreadable,
-        FailureKind.ReadError,
-        $"Cannot read the PCI ID database '{path}': {reason}.",
-        "Install the pci.ids (Debian) or hwdata (Fedora) package, or give a readable file with -PciIdsPath.",
-        path,
-        inner);
+    private static PciPassthroughException Unreadable(string path, string reason, Exception? inner) => ErrorCatalog.PciIdsUnreadable(path, reason, inner);
 
     private enum Block
     {

@@ -116,12 +116,7 @@ public readonly struct PciAddress : IEquatable<PciAddress>, IComparable<PciAddre
             return address;
         }
 
-        throw new PciPassthroughException(
-            ErrorIds.InvalidAddress,
-            FailureKind.InvalidArgument,
-            $"'{text}' is not a PCI address.",
-            "Give the address as DDDD:BB:SS.F (for example 0000:04:00.0) or BB:SS.F, in hexadecimal, as lspci -D prints it.",
-            text);
+        throw ErrorCatalog.InvalidAddress(text);
     }
 
     private static bool TryHex(string s, int minDigits, int maxDigits, out int value)

@@ -26,7 +26,7 @@ public sealed record SafetyFinding(string Name, CheckStatus Status, string Detai
 
     /// <summary>The refusal a changing cmdlet raises for this Fail.</summary>
     public PciPassthroughException ToRefusal(PciDevice device) =>
-        new(ErrorId, Kind, $"Refusing to change {device.PciAddress} ({device.DeviceName}): {char.ToLowerInvariant(Detail[0])}{Detail[1..].TrimEnd('.')}.", Remedy, device.PciAddress);
+        ErrorCatalog.SafetyRefusal(device, ErrorId, Kind, Detail, Remedy);
 }
 
 /// <summary>

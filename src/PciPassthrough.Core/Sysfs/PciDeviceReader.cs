@@ -79,15 +79,7 @@ public sealed class PciDeviceReader
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new PciPassthroughException(
-                ErrorIds.SysfsUnreadable,
-                FailureKind.ReadError,
-                $"Cannot list PCI devices in '{dir}': {e.Message}",
-                _root.IsLiveHost
-                    ? "Run on a Linux host with sysfs mounted at /sys."
-                    : "Point -Root at a directory that holds sys/bus/pci/devices, as captured from a host.",
-                dir,
-                e);
+            throw ErrorCatalog.SysfsUnreadable(dir, _root.IsLiveHost, e);
         }
 
         addresses.Sort();
@@ -160,10 +152,10 @@ public sealed class PciDeviceReader
     {
         if (!PciAddress.TryParse(text, out var address))
         {
-            throw new PciPassthroughException(ErrorIds.InvalidAddress, FailureKind.InvalidArgument, $"'{text}' is not a PCI address.", "Give the address as DDDD:BB:SS.F, as Get-PciDevice prints it.", text);
+            throw ErrorCatalog.InvalidAddress(text);
         }
 
-        return Read(address) ?? throw new PciPassthroughException(ErrorIds.DeviceNotFound, FailureKind.NotFound, $"No PCI device has the address '{text}' under '{_root.Path}'.", "List the host's devices with Get-PciDevice.", text);
+        return Read(address) ?? throw ErrorCatalog.DeviceNotFound(text, _root.Path);
     }
 
     /// <summary>True when the host has a device directory at this address.</summary>

@@ -22,7 +22,7 @@ internal static class ProbeFilterFiles
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new PciPassthroughException(ErrorIds.ProbeFilterUnreadable, FailureKind.ReadError, $"Invalid configuration {fullPath}: {e.Message}", "Give the pci.conf path with -Path, or create it with Set-PciProbeFilter.", fullPath, e);
+            throw ErrorCatalog.ProbeFilterUnreadable(fullPath, e);
         }
 
         return DependencyLoadContext.ProbeFilterFormat.Parse(text, fullPath);

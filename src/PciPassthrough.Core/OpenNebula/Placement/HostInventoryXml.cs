@@ -97,11 +97,5 @@ public static class HostInventoryXml
         return PciHostDevice.Create(Text("ADDRESS"), Text("VENDOR"), Text("DEVICE"), Text("CLASS"), vmId, numa, Text("DEVICE_NAME"), Text("UUID"), Text("MDEV_MODE"), at);
     }
 
-    private static PciPassthroughException Error(string where, string message, Exception? inner) => new(
-        ErrorIds.InvalidHostInventory,
-        FailureKind.InvalidArgument,
-        message,
-        "Give the output of 'onehost show -x <host>' or 'onehost list -x' unchanged.",
-        where,
-        inner);
+    private static PciPassthroughException Error(string where, string message, Exception? inner) => ErrorCatalog.InvalidHostInventoryXml(where, message, inner);
 }

@@ -29,12 +29,7 @@ public sealed class PciTemplateReader
         var reader = new PciTemplateReader(text, source ?? "template");
         if (text.Length > MaxLength)
         {
-            throw new PciPassthroughException(
-                ErrorIds.TemplateSyntax,
-                FailureKind.InvalidArgument,
-                $"{reader._source} is {text.Length} characters long; the limit is {MaxLength} (at line 1, column 1).",
-                "Give the VM template itself; PCI sections are a few lines.",
-                reader._source);
+            throw ErrorCatalog.TemplateTooLong(reader._source, text.Length, "characters", MaxLength);
         }
 
         return reader.ReadAll();
@@ -235,10 +230,5 @@ public sealed class PciTemplateReader
         return $"line {line}, column {column}";
     }
 
-    private PciPassthroughException Error(int index, string message) => new(
-        ErrorIds.TemplateSyntax,
-        FailureKind.InvalidArgument,
-        $"{_source}, {Where(index)}: {message}",
-        "Write template attributes as NAME = \"value\" and PCI sections as PCI = [ VENDOR = \"10de\", DEVICE = \"1eb8\" ], with balanced brackets and quotes.",
-        $"{_source}:{Where(index)}");
+    private PciPassthroughException Error(int index, string message) => ErrorCatalog.TemplateSyntax(_source, Where(index), message);
 }

@@ -35,6 +35,8 @@
         'Get-PciVirtualFunction'
         'Set-PciVirtualFunctionCount'
         'Set-PciVirtualFunction'
+        'New-PciHostFilter'
+        'Test-PciAssignment'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

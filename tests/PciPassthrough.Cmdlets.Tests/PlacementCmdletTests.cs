@@ -86,25 +86,28 @@ public class PlacementCmdletTests(SampleHostSession session) : IClassFixture<Sam
     [Fact]
     public void Assignments_carry_opennebulas_guest_addresses_for_pc_q35_and_numa_pinning()
     {
-        // By hand from set_pci_address: PCI_ID in section order (the NIC section counts), VM_SLOT = PCI_ID + 1.
+        // By hand from set_pci_address: PCI_ID in section order (the NIC section counts), VM_SLOT = PCI_ID + 1;
+        // q35: VM_BUS = PCI_ID + 1, VM_SLOT 0 printed 0000. Pinned: 41:00.0 (node 1) takes port 3 + 9 + 1 = 13,
+        // bus 0x31; 02:10.4 has no NUMA node, so stays flat. The driver's controllers for one guest node:
+        // pcie-root, root port 1, bridge 2, expander 3 and its 8 root ports.
         var r = session.Run("""
             $hosts = Import-PciHostInventory -Xml $args[0]
             $vm = ConvertFrom-PciTemplateSection -Template "PCI = [ TYPE = ""NIC"", NETWORK = ""sriov"", DEVICE = ""1520"" ]`nPCI = [ CLASS = ""0302"", VM_BUS = ""0x06"" ]"
             ($hosts[0] | Find-PciPlacement -Section $vm).Assignments | ForEach-Object { "$($_.PciId) $($_.VmDomain) $($_.VmBus) $($_.VmSlot) $($_.VmFunction) $($_.VmAddress) [$($_.VmBusIndex)]" }
             ($hosts[0] | Find-PciPlacement -Section $vm -PciPassthroughBus 0x03).Assignments[0].VmAddress
-            ($hosts[0] | Find-PciPlacement -Section $vm -Machine q35).Assignments | ForEach-Object { "$($_.PciId) [$($_.VmBus)] [$($_.VmSlot)] [$($_.VmAddress)] $($_.VmBusIndex)" }
+            ($hosts[0] | Find-PciPlacement -Section $vm -Machine q35).Assignments | ForEach-Object { "$($_.PciId) [$($_.VmBus)] [$($_.VmSlot)] [$($_.VmAddress)] [$($_.VmBusIndex)]" }
             $n = $hosts[0] | Find-PciPlacement -Section $vm -Machine q35 -NumaNode 1
-            $n.Assignments | ForEach-Object { "$($_.Device.ShortAddress) $($_.VmBusIndex) $($_.VmNumaNode)" }
-            $n.Controllers | ForEach-Object { "$($_.Index) $($_.Model)" }
+            $n.Assignments | ForEach-Object { "$($_.Device.ShortAddress) [$($_.VmBusIndex)] [$($_.VmAddress)] [$($_.VmNumaNode)]" }
+            "$($n.Controllers.Count) $(($n.Controllers | Where-Object Model -EQ 'pcie-expander-bus').Index)"
             """, OneHostXml.Pool);
         Assert.Null(r.TerminatingError);
         Assert.Equal(
             [
                 "0 0x0000 0x01 0x01 0 01:01.0 []", "1 0x0000 0x06 0x02 0 06:02.0 []",
                 "03:01.0",
-                "0 [] [] [] 1", "1 [] [] [] 2",
-                "02:10.4 2 1", "41:00.0 3 1",
-                "0 pcie-root", "1 pcie-expander-bus", "2 pcie-root-port", "3 pcie-root-port",
+                "0 [0x01] [0000] [01:00.0] []", "1 [0x02] [0000] [02:00.0] []",
+                "02:10.4 [] [01:00.0] []", "41:00.0 [13] [31:00.0] [1]",
+                "12 3",
             ],
             Texts(r));
     }
@@ -128,7 +131,7 @@ public class PlacementCmdletTests(SampleHostSession session) : IClassFixture<Sam
         Assert.Null(r.TerminatingError);
         Assert.Equal(
             [
-                "<hostdev mode='subsystem' type='pci' managed='yes'>\n  <source>\n    <address domain='0x0000' bus='0x01' slot='0x00' function='0x0'/>\n  </source>\n  <address type='pci' domain='0x0000' bus='0x01' slot='0x01' function='0'/>\n  <driver iommufd='yes'/>\n  <acpi nodeset='0'/>\n</hostdev>",
+                "<hostdev mode='subsystem' type='pci' managed='yes'>\n  <source>\n    <address domain='0x0000' bus='0x01' slot='0x00' function='0x0'/>\n  </source>\n  <driver iommufd='yes'/>\n  <acpi nodeset='0'/>\n  <address type='pci' domain='0x0000' bus='0x01' slot='0x01' function='0'/>\n</hostdev>",
                 "<hostdev mode='subsystem' type='pci' managed='yes'>\n  <source>\n    <address domain='0x0000' bus='0x02' slot='0x10' function='0x4'/>\n  </source>\n  <driver iommufd='yes'/>\n</hostdev>",
             ],
             Texts(r));

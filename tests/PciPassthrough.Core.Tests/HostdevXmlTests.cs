@@ -4,11 +4,13 @@ using PciPassthrough.OpenNebula.Templates;
 namespace PciPassthrough.Core.Tests;
 
 /// <summary>
-/// What LibVirtDriverKVM writes for a VM's PCI devices, written out by hand: the PCI form with managed='yes'
-/// (managed='no' for MDEV_MODE nvidia), the source address, then the guest address from VM_DOMAIN/VM_BUS/
-/// VM_SLOT/VM_FUNCTION, or on q35 (assumed) bus = the pcie-root-port's index in hex with slot 0x00; then
-/// &lt;driver iommufd='yes'/&gt; for IOMMUFD = YES and &lt;acpi nodeset/&gt; for ACPI_NODES. A device with
-/// a UUID (an NVIDIA vGPU) gets the mdev form.
+/// What LibVirtDriverKVM.cc (OpenNebula/one master, commit f847cf2e) writes for a VM's PCI devices, written
+/// out by hand from its source: a device with a UUID and MDEV_MODE legacy (or none) gets the mdev form;
+/// otherwise the PCI form, managed='no' for MDEV_MODE nvidia (even with a UUID), else managed='yes', with the
+/// source address; then &lt;driver iommufd='yes'/&gt; for IOMMUFD = YES (both forms), &lt;acpi nodeset/&gt;
+/// for ACPI_NODES, and last the guest address: with VM_BUS_INDEX
+/// <c>domain='0x0000' slot='0x00' function='0x0'  bus=INDEX</c>, else VM_DOMAIN/VM_BUS/VM_SLOT/VM_FUNCTION as
+/// set_pci_address stored them (q35 flat: slot "0000").
 /// </summary>
 public class HostdevXmlTests
 {
@@ -28,9 +30,9 @@ public class HostdevXmlTests
         PCI = [ TYPE = "NIC", NETWORK = "ib", VENDOR = "15b3", IOMMUFD = "no" ]
         """;
 
-    private static List<string> Xml(string machine)
+    private static List<string> Xml(string machine, int[]? numaNodes = null)
     {
-        var p = PciPlacer.Place(Assert.Single(HostInventoryXml.Read(Host)), PciTemplateReader.Read(Vm), new PciPlacementOptions { Machine = machine });
+        var p = PciPlacer.Place(Assert.Single(HostInventoryXml.Read(Host)), PciTemplateReader.Read(Vm), new PciPlacementOptions { Machine = machine, NumaNodes = numaNodes ?? [] });
         Assert.True(p.CanHost, p.Reason);
         return p.Assignments.Select(HostdevXml.ForAssignment).ToList();
     }
@@ -40,25 +42,34 @@ public class HostdevXmlTests
     {
         Assert.Equal(
             [
-                "<hostdev mode='subsystem' type='pci' managed='yes'>\n  <source>\n    <address domain='0x0000' bus='0x04' slot='0x00' function='0x0'/>\n  </source>\n  <address type='pci' domain='0x0000' bus='0x01' slot='0x01' function='0'/>\n  <driver iommufd='yes'/>\n  <acpi nodeset='0,2-3'/>\n</hostdev>",
-                "<hostdev mode='subsystem' type='mdev' model='vfio-pci'>\n  <source>\n    <address uuid='e4042b96-e63d-56cf-bcc8-4e6eecccc12e'/>\n  </source>\n  <address type='pci' domain='0x0000' bus='0x01' slot='0x02' function='0'/>\n  <acpi nodeset='1'/>\n</hostdev>",
-                "<hostdev mode='subsystem' type='mdev' model='vfio-pci' managed='no'>\n  <source>\n    <address uuid='5bbb7bbc-4d62-5e7d-8a3e-1c8d0a3b7f11'/>\n  </source>\n  <address type='pci' domain='0x0000' bus='0x06' slot='0x03' function='0'/>\n</hostdev>",
+                "<hostdev mode='subsystem' type='pci' managed='yes'>\n  <source>\n    <address domain='0x0000' bus='0x04' slot='0x00' function='0x0'/>\n  </source>\n  <driver iommufd='yes'/>\n  <acpi nodeset='0,2-3'/>\n  <address type='pci' domain='0x0000' bus='0x01' slot='0x01' function='0'/>\n</hostdev>",
+                "<hostdev mode='subsystem' type='mdev' model='vfio-pci'>\n  <source>\n    <address uuid='e4042b96-e63d-56cf-bcc8-4e6eecccc12e'/>\n  </source>\n  <acpi nodeset='1'/>\n  <address type='pci' domain='0x0000' bus='0x01' slot='0x02' function='0'/>\n</hostdev>",
+                "<hostdev mode='subsystem' type='pci' managed='no'>\n  <source>\n    <address domain='0x0000' bus='0x41' slot='0x00' function='0x5'/>\n  </source>\n  <address type='pci' domain='0x0000' bus='0x06' slot='0x03' function='0'/>\n</hostdev>",
                 "<hostdev mode='subsystem' type='pci' managed='no'>\n  <source>\n    <address domain='0x0000' bus='0x81' slot='0x00' function='0x1'/>\n  </source>\n  <address type='pci' domain='0x0000' bus='0x01' slot='0x04' function='0'/>\n</hostdev>",
             ],
             Xml("pc"));
     }
 
     [Fact]
-    public void Assignments_on_q35_sit_on_their_root_port()
+    public void Assignments_on_q35_sit_on_bus_pci_id_plus_one_slot_zero()
     {
         Assert.Equal(
             [
-                "<hostdev mode='subsystem' type='pci' managed='yes'>\n  <source>\n    <address domain='0x0000' bus='0x04' slot='0x00' function='0x0'/>\n  </source>\n  <address type='pci' domain='0x0000' bus='0x01' slot='0x00' function='0'/>\n  <driver iommufd='yes'/>\n  <acpi nodeset='0,2-3'/>\n</hostdev>",
-                "<hostdev mode='subsystem' type='mdev' model='vfio-pci'>\n  <source>\n    <address uuid='e4042b96-e63d-56cf-bcc8-4e6eecccc12e'/>\n  </source>\n  <address type='pci' domain='0x0000' bus='0x02' slot='0x00' function='0'/>\n  <acpi nodeset='1'/>\n</hostdev>",
-                "<hostdev mode='subsystem' type='mdev' model='vfio-pci' managed='no'>\n  <source>\n    <address uuid='5bbb7bbc-4d62-5e7d-8a3e-1c8d0a3b7f11'/>\n  </source>\n  <address type='pci' domain='0x0000' bus='0x03' slot='0x00' function='0'/>\n</hostdev>",
-                "<hostdev mode='subsystem' type='pci' managed='no'>\n  <source>\n    <address domain='0x0000' bus='0x81' slot='0x00' function='0x1'/>\n  </source>\n  <address type='pci' domain='0x0000' bus='0x04' slot='0x00' function='0'/>\n</hostdev>",
+                "<hostdev mode='subsystem' type='pci' managed='yes'>\n  <source>\n    <address domain='0x0000' bus='0x04' slot='0x00' function='0x0'/>\n  </source>\n  <driver iommufd='yes'/>\n  <acpi nodeset='0,2-3'/>\n  <address type='pci' domain='0x0000' bus='0x01' slot='0000' function='0'/>\n</hostdev>",
+                "<hostdev mode='subsystem' type='mdev' model='vfio-pci'>\n  <source>\n    <address uuid='e4042b96-e63d-56cf-bcc8-4e6eecccc12e'/>\n  </source>\n  <acpi nodeset='1'/>\n  <address type='pci' domain='0x0000' bus='0x02' slot='0000' function='0'/>\n</hostdev>",
+                "<hostdev mode='subsystem' type='pci' managed='no'>\n  <source>\n    <address domain='0x0000' bus='0x41' slot='0x00' function='0x5'/>\n  </source>\n  <address type='pci' domain='0x0000' bus='0x03' slot='0000' function='0'/>\n</hostdev>",
+                "<hostdev mode='subsystem' type='pci' managed='no'>\n  <source>\n    <address domain='0x0000' bus='0x81' slot='0x00' function='0x1'/>\n  </source>\n  <address type='pci' domain='0x0000' bus='0x04' slot='0000' function='0'/>\n</hostdev>",
             ],
             Xml("q35"));
+    }
+
+    [Fact]
+    public void A_pinned_vm_gets_the_bus_index_form()
+    {
+        // 04:00.0 is on NUMA node 0: VM_BUS_INDEX 4 (3 + 0 * 9 + 1); the others have no NUMA node: flat q35.
+        var xml = Xml("q35", [0]);
+        Assert.Equal("<hostdev mode='subsystem' type='pci' managed='yes'>\n  <source>\n    <address domain='0x0000' bus='0x04' slot='0x00' function='0x0'/>\n  </source>\n  <driver iommufd='yes'/>\n  <acpi nodeset='0,2-3'/>\n  <address type='pci' domain='0x0000' slot='0x00' function='0x0' bus='4'/>\n</hostdev>", xml[0]);
+        Assert.EndsWith("<address type='pci' domain='0x0000' bus='0x02' slot='0000' function='0'/>\n</hostdev>", xml[1]);
     }
 
     [Fact]

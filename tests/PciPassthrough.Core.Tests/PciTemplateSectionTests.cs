@@ -187,4 +187,32 @@ public class PciTemplateSectionTests
         Assert.Equal("PCI = [ CLASS = \"0300\", ROOT = \"dedicated\", VM_BUS = \"0x06\", IOMMUFD = \"yes\" ]", Section(("CLASS", "300"), ("ROOT", "dedicated"), ("VM_BUS", "0x06"), ("IOMMUFD", "yes")).ToString());
         Assert.Equal("Wrong VM_BUS in PCI attribute", Refused(("CLASS", "0300"), ("VM_BUS", "x")).Message);
     }
+
+    // check_pci_attributes (VirtualMachineParser.cc): ROOT lower-cased then shared|dedicated; ACPI_NODES
+    // against ^[0-9]+(-[0-9]+)?(,[0-9]+(-[0-9]+)?)*$; VM_BUS read with istringstream >> hex, all consumed.
+    [Theory]
+    [InlineData("ROOT", "DEDICATED", "ROOT = \"dedicated\"", null)]
+    [InlineData("ROOT", "Shared", "ROOT = \"shared\"", null)]
+    [InlineData("ROOT", "exclusive", null, "Unknown PCI root mode, has to be SHARED or DEDICATED")]
+    [InlineData("ACPI_NODES", "0,2-3", "ACPI_NODES = \"0,2-3\"", null)]
+    [InlineData("ACPI_NODES", "0, 1", null, "Invalid nodeset specification in ACPI_NODES")]
+    [InlineData("ACPI_NODES", "1-", null, "Invalid nodeset specification in ACPI_NODES")]
+    [InlineData("VM_BUS", "0x06", "VM_BUS = \"0x06\"", null)]
+    [InlineData("VM_BUS", "1A", "VM_BUS = \"1A\"", null)]
+    [InlineData("VM_BUS", "0x6g", null, "Wrong VM_BUS in PCI attribute")]
+    [InlineData("IOMMUFD", "YES", "IOMMUFD = \"YES\"", null)]
+    [InlineData("PROFILE", "nvidia-559", "PROFILE = \"nvidia-559\"", null)]
+    public void New_sections_take_the_guest_attributes_with_opennebulas_checks(string name, string value, string? written, string? message)
+    {
+        if (message is null)
+        {
+            Assert.Equal($"PCI = [ CLASS = \"0302\", {written} ]", Section(("CLASS", "0302"), (name, value)).ToString());
+        }
+        else
+        {
+            var e = Refused(("CLASS", "0302"), (name, value));
+            Assert.Equal(message, e.Message);
+            Assert.Equal(ErrorIds.InvalidTemplateSection, e.ErrorId);
+        }
+    }
 }

@@ -92,7 +92,8 @@ Describe 'ConvertTo-PciHostdevXml against libvirt''s schema' {
         $xml = $p.Assignments | ConvertTo-PciHostdevXml
         $xml.Count | Should -Be 5
         $xml[0] | Should -BeLike "*<address type='pci' domain='0x0000' bus='0x01' slot='0x01' function='0'/>*"
-        $xml[2] | Should -BeLike "<hostdev mode='subsystem' type='mdev' model='vfio-pci' managed='no'>*bus='0x06' slot='0x03'*"
+        # MDEV_MODE nvidia: the PCI form with managed='no', as LibVirtDriverKVM writes it even with a UUID.
+        $xml[2] | Should -BeLike "<hostdev mode='subsystem' type='pci' managed='no'>*bus='0x41' slot='0x00' function='0x5'*bus='0x06' slot='0x03'*"
         $xml[3] | Should -BeLike "<hostdev mode='subsystem' type='pci' managed='no'>*"
         $p.Controllers.Count | Should -Be 0
         $r = Test-DomainXml -Hostdev $xml -Machine pc
@@ -103,8 +104,9 @@ Describe 'ConvertTo-PciHostdevXml against libvirt''s schema' {
     It 'a q35 placement''s hostdevs validate with its pcie-root-port controllers' {
         $p = Import-PciHostInventory -Xml $hostXml | Find-PciPlacement -Section (ConvertFrom-PciTemplateSection -Template $vm) -Machine q35
         $xml = $p.Assignments | ConvertTo-PciHostdevXml
-        $xml[4] | Should -BeLike "*<address type='pci' domain='0x0000' bus='0x05' slot='0x00' function='0'/>*"
-        $p.Controllers.Model | Should -Be @('pcie-root', 'pcie-root-port', 'pcie-root-port', 'pcie-root-port', 'pcie-root-port', 'pcie-root-port')
+        # set_pci_address on q35: bus PCI_ID + 1, slot 0, which C++'s showbase prints as 0000.
+        $xml[4] | Should -BeLike "*<address type='pci' domain='0x0000' bus='0x05' slot='0000' function='0'/>*"
+        $p.Controllers.Model | Should -Be (@('pcie-root') + @('pcie-root-port') * 16 + @('pcie-to-pci-bridge'))
         $r = Test-DomainXml -Hostdev $xml -Controller ($p.Controllers | ForEach-Object ToXml)
         $r.Output | Should -BeLike '*validates*'
         $r.Valid | Should -BeTrue
@@ -113,7 +115,10 @@ Describe 'ConvertTo-PciHostdevXml against libvirt''s schema' {
     It 'a NUMA-pinned q35 placement validates with its pcie-expander-bus controllers' {
         $p = Import-PciHostInventory -Xml $hostXml | Find-PciPlacement -Section (ConvertFrom-PciTemplateSection -Template $vm) -Machine q35 -NumaNode 0, 1
         $p.CanHost | Should -BeTrue
-        ($p.Controllers | Where-Object Model -EQ 'pcie-expander-bus').NumaNode | Should -Be @(0, 1, 1)
+        ($p.Controllers | Where-Object Model -EQ 'pcie-expander-bus').NumaNode | Should -Be @('0', '1', '1')
+        # set_pci_address: 04:00.0 node 0 -> port 3 + 1 = 4; the vGPUs have no NUMA node (flat); 81:00.1
+        # node 1 -> 3 + 9 + 1 = 13; the dedicated 84:00.0 -> 3 + 2 * 9 + 1 = 22.
+        $p.Assignments | ForEach-Object { "$($_.VmBusIndex)" } | Should -Be @('4', '', '', '13', '22')
         $r = Test-DomainXml -Hostdev ($p.Assignments | ConvertTo-PciHostdevXml) -Controller ($p.Controllers | ForEach-Object ToXml) -NumaCell 0, 1
         $r.Output | Should -BeLike '*validates*'
         $r.Valid | Should -BeTrue

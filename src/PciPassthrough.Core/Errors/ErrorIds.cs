@@ -91,4 +91,9 @@ public static class ErrorIds
     public const string InvalidVlanId = "InvalidVlanId";
     public const string VirtualFunctionConfigurationFailed = "VirtualFunctionConfigurationFailed";
     public const string IpCommandUnavailable = "IpCommandUnavailable";
+    // issue 13 (OpenNebula VM side): host filter attributes and assignment drift; issue 16 leftovers (reset)
+    public const string NoPassthroughDevices = "NoPassthroughDevices";
+    public const string AmbiguousHostInventory = "AmbiguousHostInventory";
+    public const string HostNotInInventory = "HostNotInInventory";
+    public const string VgpuVirtualFunction = "VgpuVirtualFunction";
 }

@@ -92,6 +92,8 @@ public static class HostConfigurationDrift
                     }.OfType<string>()) + ".", "Set-VfioHostConfiguration -Address ... rewrites the list with the current groups; then restart libvirtd."));
         }
 
+        // Reset methods persisted by Set-PciResetMethod -Persist that the devices do not run with.
+        checks.Add(ResetMethodRules.DriftCheck(root, devices));
         return checks;
     }
 }

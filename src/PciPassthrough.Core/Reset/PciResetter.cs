@@ -64,6 +64,12 @@ public sealed class PciResetter
             throw ErrorCatalog.ResetOfBridge(device);
         }
 
+        // Never, whatever else holds: the nvidia driver owns a vendor-mode vGPU VF (the probe's MDEV_MODE nvidia).
+        if (IsVendorModeVgpuVf(device))
+        {
+            throw ErrorCatalog.VgpuVirtualFunction(device);
+        }
+
         if (device.InUse.Length > 0)
         {
             throw ErrorCatalog.ResetInUse(device);
@@ -94,6 +100,16 @@ public sealed class PciResetter
                 throw ErrorCatalog.BusResetAffectsOthers(device, others);
             }
         }
+    }
+
+    /// <summary>
+    /// An NVIDIA (10de) SR-IOV VF without a /sys/class/mdev_bus entry: what OpenNebula's probe reports as
+    /// MDEV_MODE nvidia, the vGPU VFs of the driver's vendor mode (Ampere and later).
+    /// </summary>
+    public bool IsVendorModeVgpuVf(PciDevice device)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        return device.VendorId == "10de" && device.SriovRole == SriovRole.VF && !_root.Exists("/sys/class/mdev_bus/" + device.PciAddress);
     }
 
     /// <summary>Resets the device (after <see cref="Check"/>); with methods, reset_method is restricted for the call and restored.</summary>

@@ -68,6 +68,33 @@ public sealed class NewPciTemplateSectionCommand : PSCmdlet
     [ValidateNotNullOrEmpty]
     public string? Ip6 { get; set; }
 
+    // The guest-side attributes below go through the same checks as a template read by
+    // ConvertFrom-PciTemplateSection (check_pci_attributes' messages), not through ValidateSet/ValidatePattern.
+
+    /// <summary>ROOT: shared or dedicated, the pcie-expander-bus of a NUMA-pinned VM (written lower case, as OpenNebula stores it).</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? RootMode { get; set; }
+
+    /// <summary>ACPI_NODES: the libvirt nodeset of the hostdev's &lt;acpi nodeset/&gt;, for example 0,2-3.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? AcpiNodes { get; set; }
+
+    /// <summary>VM_BUS: the guest bus (hex) instead of oned.conf's PCI_PASSTHROUGH_BUS, flat layout only.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? VmBus { get; set; }
+
+    /// <summary>IOMMUFD = "YES": the hostdev gets &lt;driver iommufd='yes'/&gt;.</summary>
+    [Parameter]
+    public SwitchParameter Iommufd { get; set; }
+
+    /// <summary>PROFILE: the NVIDIA vGPU profile (type) of the device.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? Profile { get; set; }
+
     protected override void ProcessRecord()
     {
         try
@@ -108,6 +135,11 @@ public sealed class NewPciTemplateSectionCommand : PSCmdlet
             new("TRUST", Trust),
             new("IP", Ip),
             new("IPV6", Ip6),
+            new("ROOT", RootMode),
+            new("ACPI_NODES", AcpiNodes),
+            new("VM_BUS", VmBus),
+            new("IOMMUFD", Iommufd ? "YES" : null),
+            new("PROFILE", Profile),
         ];
     }
 }

@@ -1,5 +1,7 @@
 using System.Management.Automation;
 using PciPassthrough.Binding;
+using PciPassthrough.HostConfig;
+using PciPassthrough.HostFs;
 using PciPassthrough.Ids;
 using PciPassthrough.PowerShell.Common;
 using PciPassthrough.PowerShell.Completion;
@@ -42,9 +44,18 @@ public sealed class SetPciResetMethodCommand : HostChangingCmdletBase
     [Parameter]
     public SwitchParameter PassThru { get; set; }
 
+    /// <summary>Also keep the choice across reboots: a line per device in the module's udev rule file (-Default removes it).</summary>
+    [Parameter]
+    public SwitchParameter Persist { get; set; }
+
+    // Devices whose rule changes in EndProcessing: methods, empty (disabled), or null (the default: no line).
+    private readonly Dictionary<string, string[]?> _persist = new(StringComparer.Ordinal);
+    private HostRoot? _root;
+
     protected override void ProcessRecord()
     {
         var root = ResolveRoot();
+        _root = root;
         var reader = new PciDeviceReader(root, Guard(() => PciIdDatabaseLocator.Locate(root, null)));
         var resetter = new PciResetter(root, new LiveKernel(root), reader);
         var text = ParameterSetName switch
@@ -67,10 +78,16 @@ public sealed class SetPciResetMethodCommand : HostChangingCmdletBase
                 var what = $"reset_method of {device.PciAddress} ({device.DeviceName}): '{string.Join(" ", device.ResetMethods)}' -> '{target}'";
                 if (!ShouldProcess(what, what, "Set-PciResetMethod"))
                 {
+                    if (IsWhatIf)
+                    {
+                        Remember(device.PciAddress); // so that -WhatIf also shows the rule file's diff
+                    }
+
                     continue;
                 }
 
                 resetter.WriteMethods(device, text);
+                Remember(device.PciAddress);
                 var after = reader.Require(device.PciAddress);
                 WriteVerbose($"{device.PciAddress}: reset_method is now '{string.Join(" ", after.ResetMethods)}'.");
                 if (PassThru)
@@ -82,6 +99,37 @@ public sealed class SetPciResetMethodCommand : HostChangingCmdletBase
             {
                 WriteCoreError(e);
             }
+        }
+    }
+
+    // One rule file change for the whole pipeline, after the live writes, for the devices written.
+    protected override void EndProcessing()
+    {
+        if (!Persist || _persist.Count == 0 || _root is null)
+        {
+            return;
+        }
+
+        var change = Guard(() => ResetMethodRules.Plan(_root, _persist));
+        if (change.Action == FileAction.Unchanged)
+        {
+            WriteVerbose($"{change.Path} already persists these reset methods.");
+            return;
+        }
+
+        Guard(() => ConfigFiles.EnsureWritable([change]));
+        if (ShouldProcess($"{change.Path}:\n{change.Diff}", $"{change.Action} {change.Path}?", $"{change.Action} {change.Path}"))
+        {
+            var written = Guard(() => ConfigFiles.Apply(change, DateTime.Now));
+            WriteVerbose($"{written.Path}: {written.Action}{(written.Backup is null ? "" : $", previous content in {written.Backup}")}; udev applies it when the devices are next added (boot, or udevadm trigger --action=add --subsystem-match=pci).");
+        }
+    }
+
+    private void Remember(string address)
+    {
+        if (Persist)
+        {
+            _persist[address] = ParameterSetName switch { DefaultSet => null, DisableSet => [], _ => Method };
         }
     }
 }

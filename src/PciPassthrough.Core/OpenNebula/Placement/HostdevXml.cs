@@ -6,10 +6,10 @@ namespace PciPassthrough.OpenNebula.Placement;
 
 /// <summary>
 /// The libvirt <c>&lt;hostdev&gt;</c> element OpenNebula's KVM driver (LibVirtDriverKVM) writes for an
-/// assigned device: the PCI form (managed='yes', or managed='no' for an NVIDIA vGPU in MDEV_MODE nvidia) or,
-/// for a device with a UUID, the mdev form; then the guest address (VM_BUS form, or the pcie-root-port form
-/// with VM_BUS_INDEX), <c>&lt;driver iommufd='yes'/&gt;</c> for IOMMUFD = YES, and
-/// <c>&lt;acpi nodeset='...'/&gt;</c> for ACPI_NODES.
+/// assigned device, in its order: the mdev form for a device with a UUID in MDEV_MODE legacy (or none), else
+/// the PCI form (managed='yes', or managed='no' for MDEV_MODE nvidia); then <c>&lt;driver iommufd='yes'/&gt;</c>
+/// for IOMMUFD = YES, <c>&lt;acpi nodeset='...'/&gt;</c> for ACPI_NODES, and the guest address (the
+/// VM_BUS_INDEX form, else the VM_DOMAIN/VM_BUS/VM_SLOT/VM_FUNCTION form).
 /// </summary>
 public static class HostdevXml
 {
@@ -17,7 +17,7 @@ public static class HostdevXml
     public static string ForPci(PciAddress a) => Pci(a, managed: true, guestAddress: null, iommufd: false, acpiNodes: null);
 
     /// <summary>A mediated device (an NVIDIA vGPU), by its UUID.</summary>
-    public static string ForMdev(string uuid) => Mdev(ParseUuid(uuid), managedNo: false, guestAddress: null, acpiNodes: null);
+    public static string ForMdev(string uuid) => Mdev(ParseUuid(uuid), guestAddress: null, iommufd: false, acpiNodes: null);
 
     /// <summary>Everything the KVM driver writes for a placement's assignment.</summary>
     public static string ForAssignment(PciAssignment assignment)
@@ -28,8 +28,9 @@ public static class HostdevXml
         var nvidiaMode = string.Equals(device.MdevMode, "nvidia", StringComparison.OrdinalIgnoreCase);
         var guest = GuestAddress(assignment);
         var acpi = string.IsNullOrEmpty(section.AcpiNodes) ? null : section.AcpiNodes;
-        return device.Uuid is not null
-            ? Mdev(ParseUuid(device.Uuid), nvidiaMode, guest, acpi)
+        var legacyOrNone = string.IsNullOrEmpty(device.MdevMode) || string.Equals(device.MdevMode, "legacy", StringComparison.OrdinalIgnoreCase);
+        return device.Uuid is not null && legacyOrNone
+            ? Mdev(ParseUuid(device.Uuid), guest, section.UsesIommufd, acpi)
             : Pci(device.Parsed, managed: !nvidiaMode, guest, section.UsesIommufd, acpi);
     }
 
@@ -49,21 +50,22 @@ public static class HostdevXml
     }
 
     /// <summary>
-    /// The guest address element: <c>bus=VM_BUS slot=VM_SLOT</c> for the flat layout; on q35 the device is
-    /// the only one on its pcie-root-port, so <c>bus</c> is that controller's index (VM_BUS_INDEX) in hex and
-    /// <c>slot='0x00'</c>. Null when the assignment has neither.
+    /// The guest address element as the KVM driver writes it: with VM_BUS_INDEX (the NUMA layout)
+    /// <c>domain='0x0000' slot='0x00' function='0x0' bus='INDEX'</c>, the index in decimal as OpenNebula
+    /// stores it; else, when all four are set, VM_DOMAIN, VM_BUS, VM_SLOT and VM_FUNCTION as they are. Null
+    /// when the assignment has neither.
     /// </summary>
     public static string? GuestAddress(PciAssignment a)
     {
         ArgumentNullException.ThrowIfNull(a);
-        if (a.VmBus is not null && a.VmSlot is not null)
+        if (!string.IsNullOrEmpty(a.VmBusIndex))
         {
-            return $"<address type='pci' domain='{a.VmDomain}' bus='{a.VmBus}' slot='{a.VmSlot}' function='{a.VmFunction}'/>";
+            return $"<address type='pci' domain='0x0000' slot='0x00' function='0x0' bus='{SecurityElement.Escape(a.VmBusIndex)}'/>";
         }
 
-        if (a.VmBusIndex is not null && int.TryParse(a.VmBusIndex, NumberStyles.None, CultureInfo.InvariantCulture, out var index))
+        if (a.VmDomain is not null && a.VmBus is not null && a.VmSlot is not null && a.VmFunction is not null)
         {
-            return string.Create(CultureInfo.InvariantCulture, $"<address type='pci' domain='{a.VmDomain}' bus='0x{index:x2}' slot='0x00' function='{a.VmFunction}'/>");
+            return $"<address type='pci' domain='{a.VmDomain}' bus='{a.VmBus}' slot='{a.VmSlot}' function='{a.VmFunction}'/>";
         }
 
         return null;
@@ -73,13 +75,14 @@ public static class HostdevXml
         CultureInfo.InvariantCulture,
         $"<hostdev mode='subsystem' type='pci' managed='{(managed ? "yes" : "no")}'>\n  <source>\n    <address domain='0x{a.DomainNumber:x4}' bus='0x{a.BusNumber:x2}' slot='0x{a.SlotNumber:x2}' function='0x{a.FunctionNumber:x}'/>\n  </source>\n{Extras(guestAddress, iommufd, acpiNodes)}</hostdev>");
 
-    private static string Mdev(Guid uuid, bool managedNo, string? guestAddress, string? acpiNodes) =>
-        $"<hostdev mode='subsystem' type='mdev' model='vfio-pci'{(managedNo ? " managed='no'" : "")}>\n  <source>\n    <address uuid='{uuid:D}'/>\n  </source>\n{Extras(guestAddress, false, acpiNodes)}</hostdev>";
+    private static string Mdev(Guid uuid, string? guestAddress, bool iommufd, string? acpiNodes) =>
+        $"<hostdev mode='subsystem' type='mdev' model='vfio-pci'>\n  <source>\n    <address uuid='{uuid:D}'/>\n  </source>\n{Extras(guestAddress, iommufd, acpiNodes)}</hostdev>";
 
+    // The driver's order: iommufd, acpi, then the guest address.
     private static string Extras(string? guestAddress, bool iommufd, string? acpiNodes) =>
-        (guestAddress is null ? "" : $"  {guestAddress}\n")
-        + (iommufd ? "  <driver iommufd='yes'/>\n" : "")
-        + (acpiNodes is null ? "" : $"  <acpi nodeset='{SecurityElement.Escape(acpiNodes)}'/>\n");
+        (iommufd ? "  <driver iommufd='yes'/>\n" : "")
+        + (acpiNodes is null ? "" : $"  <acpi nodeset='{SecurityElement.Escape(acpiNodes)}'/>\n")
+        + (guestAddress is null ? "" : $"  {guestAddress}\n");
 
     private static Guid ParseUuid(string uuid) =>
         Guid.TryParseExact(uuid, "D", out var parsed)

@@ -9,53 +9,28 @@ public sealed class PciPlacementOptions
     /// <summary>oned.conf's PCI_PASSTHROUGH_BUS default.</summary>
     public const string DefaultPassthroughBus = "0x01";
 
-    /// <summary>Root ports on one NUMA node's pcie-expander-bus.</summary>
-    public const int RootPortsPerExpander = 8;
-
-    /// <summary>The VM's machine type (OS/MACHINE); one containing <c>q35</c> gets PCIe root ports.</summary>
+    /// <summary>The VM's machine type (OS/MACHINE); one containing <c>q35</c> or <c>virt</c> (case-sensitive, as OpenNebula's test_machine_type) gets PCIe root ports.</summary>
     public string Machine { get; init; } = "pc";
 
     /// <summary>The guest bus of the flat layout when a section has no VM_BUS.</summary>
     public string PassthroughBus { get; init; } = DefaultPassthroughBus;
 
-    /// <summary>The NUMA nodes the VM is pinned to; empty when it is not pinned.</summary>
+    /// <summary>
+    /// The NUMA nodes the VM is pinned to, one per guest NUMA node (OpenNebula's NUMA_NODE elements); empty
+    /// when it is not pinned. Their count is set_pci_address's total_nodes.
+    /// </summary>
     public IReadOnlyList<int> NumaNodes { get; init; } = [];
 
     /// <summary>Devices on this node are tried first (after the pinned nodes).</summary>
     public int? PreferNumaNode { get; init; }
 
-    public bool IsQ35 => Machine.Contains("q35", StringComparison.OrdinalIgnoreCase);
-}
-
-/// <summary>A PCI controller the guest needs for a q35 layout, as libvirt's &lt;controller type='pci'&gt;.</summary>
-public sealed class PciGuestController(int index, string model, int? numaNode, int? parentBus, int? parentSlot)
-{
-    public int Index { get; } = index;
-
-    /// <summary><c>pcie-root</c>, <c>pcie-expander-bus</c> or <c>pcie-root-port</c>.</summary>
-    public string Model { get; } = model;
-
-    /// <summary>The NUMA node of a pcie-expander-bus.</summary>
-    public int? NumaNode { get; } = numaNode;
-
-    /// <summary>For a root port on an expander: the expander's index and the port's slot on it.</summary>
-    public int? ParentBus { get; } = parentBus;
-
-    public int? ParentSlot { get; } = parentSlot;
-
-    public string ToXml() => Model switch
-    {
-        "pcie-expander-bus" => string.Create(CultureInfo.InvariantCulture, $"<controller type='pci' index='{Index}' model='pcie-expander-bus'>\n  <target>\n    <node>{NumaNode}</node>\n  </target>\n</controller>"),
-        _ when ParentBus is not null => string.Create(CultureInfo.InvariantCulture, $"<controller type='pci' index='{Index}' model='{Model}'>\n  <address type='pci' domain='0x0000' bus='0x{ParentBus:x2}' slot='0x{ParentSlot:x2}' function='0x0'/>\n</controller>"),
-        _ => string.Create(CultureInfo.InvariantCulture, $"<controller type='pci' index='{Index}' model='{Model}'/>"),
-    };
-
-    public override string ToString() => ToXml();
+    public bool IsQ35 => Machine.Contains("q35", StringComparison.Ordinal) || Machine.Contains("virt", StringComparison.Ordinal);
 }
 
 /// <summary>
 /// The device one request of a VM template gets on a host, and where the guest sees it: OpenNebula's
-/// PCI_ID, VM_DOMAIN, VM_BUS, VM_SLOT, VM_FUNCTION, VM_ADDRESS (flat layout) or VM_BUS_INDEX (q35).
+/// PCI_ID, then VM_DOMAIN, VM_BUS, VM_SLOT, VM_FUNCTION, VM_ADDRESS (flat layout, pc and q35) or VM_BUS_INDEX
+/// and VM_ADDRESS (a pinned VM's device with a known NUMA node).
 /// </summary>
 public sealed class PciAssignment
 {
@@ -80,22 +55,25 @@ public sealed class PciAssignment
     /// <summary>OpenNebula's PCI_ID: the section's index among the VM's PCI sections, TYPE = "NIC" ones included.</summary>
     public int PciId { get; }
 
-    /// <summary>VM_DOMAIN: always <c>0x0000</c>.</summary>
-    public string VmDomain { get; } = "0x0000";
+    /// <summary>VM_DOMAIN: <c>0x0000</c> in the flat layout; null in the NUMA layout.</summary>
+    public string? VmDomain { get; internal set; }
 
-    /// <summary>VM_BUS, <c>0x%02x</c>: the section's VM_BUS or the passthrough bus; null on q35.</summary>
+    /// <summary>
+    /// VM_BUS, printed as C++'s showbase/setw(4): <c>0x01</c> (zero prints <c>0000</c>). pc: the section's VM_BUS,
+    /// else the passthrough bus; q35: PCI_ID + 1 (the root port's controller index). Null in the NUMA layout.
+    /// </summary>
     public string? VmBus { get; internal set; }
 
-    /// <summary>VM_SLOT, <c>0x%02x</c> of PCI_ID + 1 (slot 0 is not used); null on q35.</summary>
+    /// <summary>VM_SLOT, printed like VM_BUS: pc PCI_ID + 1 (<c>0x01</c> for the first section); q35 <c>0000</c>. Null in the NUMA layout.</summary>
     public string? VmSlot { get; internal set; }
 
-    /// <summary>VM_FUNCTION: always <c>0</c>.</summary>
-    public string VmFunction { get; } = "0";
+    /// <summary>VM_FUNCTION: <c>0</c> in the flat layout; null in the NUMA layout.</summary>
+    public string? VmFunction { get; internal set; }
 
-    /// <summary>VM_ADDRESS, <c>BB:SS.0</c> without 0x; null on q35.</summary>
+    /// <summary>VM_ADDRESS, <c>BB:SS.0</c> without 0x: the flat bus and slot, or the NUMA layout's root port bus (<c>21:00.0</c>).</summary>
     public string? VmAddress { get; internal set; }
 
-    /// <summary>VM_BUS_INDEX on q35: the index of the pcie-root-port controller the device is on; else null.</summary>
+    /// <summary>VM_BUS_INDEX in the NUMA layout: the index of the pcie-root-port controller the device is on; else null.</summary>
     public string? VmBusIndex { get; internal set; }
 
     /// <summary>
@@ -104,7 +82,7 @@ public sealed class PciAssignment
     /// </summary>
     public string? Profile { get; internal set; }
 
-    /// <summary>With NUMA pinning on q35: the NUMA node whose pcie-expander-bus holds the device's root port.</summary>
+    /// <summary>In the NUMA layout: the device's NUMA node, whose pcie-expander-bus (or a dedicated one) holds its root port.</summary>
     public int? VmNumaNode { get; internal set; }
 
     public override string ToString() => $"{Section} -> {Device.ShortAddress}";
@@ -115,8 +93,12 @@ public sealed class PciPlacement
 {
     public const string UnavailableMessage = "Unavailable PCI device.";
 
-    internal PciPlacement(PciHostInventory host, IReadOnlyList<PciAssignment> assignments, int? failedRequest, PciTemplateSection? failedSection, string? reason, IReadOnlyList<PciGuestController>? controllers = null)
+    /// <summary>OpenNebula's message when set_pci_address finds no free root port (its hot-attach error).</summary>
+    public const string NoBusAddressMessage = "Cannot assign PCI bus address to device";
+
+    internal PciPlacement(PciHostInventory host, IReadOnlyList<PciAssignment> assignments, int? failedRequest, PciTemplateSection? failedSection, string? reason, IReadOnlyList<PciGuestController>? controllers = null, string? message = null)
     {
+        Message = failedRequest is null ? null : message ?? UnavailableMessage;
         HostName = host.HostName;
         HostId = host.HostId;
         Assignments = failedRequest is null ? assignments : [];
@@ -135,11 +117,14 @@ public sealed class PciPlacement
     /// <summary>In request order; empty when the host cannot take the VM.</summary>
     public IReadOnlyList<PciAssignment> Assignments { get; }
 
-    /// <summary>On q35: the PCI controllers the assignments' VM_BUS_INDEX refer to, pcie-root first; else empty.</summary>
+    /// <summary>On q35 (or virt): the PCI controllers OpenNebula's KVM driver writes, pcie-root first; else empty.</summary>
     public IReadOnlyList<PciGuestController> Controllers { get; }
 
-    /// <summary>OpenNebula's message when the host cannot take the VM, else null.</summary>
-    public string? Message => CanHost ? null : UnavailableMessage;
+    /// <summary>
+    /// OpenNebula's message when the host cannot take the VM (<c>Unavailable PCI device.</c>, or
+    /// <c>Cannot assign PCI bus address to device</c> when a root port is missing), else null.
+    /// </summary>
+    public string? Message { get; }
 
     public int? FailedRequest { get; }
 
@@ -155,8 +140,9 @@ public sealed class PciPlacement
 /// OpenNebula's PCI placement test (HostSharePCI): address requests first, each needing that device free;
 /// then the others in order, each taking the first free device in ascending address order whose given
 /// VENDOR/DEVICE/CLASS match as hex numbers (absent = any). A device is taken once. Devices on the pinned
-/// NUMA nodes, then on a preferred node, are tried first for the id requests. Then the guest side, as
-/// set_pci_address and the KVM driver lay it out (see <see cref="PciAssignment"/>).
+/// NUMA nodes, then on a preferred node, are tried first for the id requests (the module's choice; OpenNebula
+/// takes the first fit). Then the guest side, as set_pci_address and the KVM driver lay it out
+/// (<see cref="PciGuestLayout"/>).
 /// </summary>
 public static class PciPlacer
 {
@@ -225,72 +211,12 @@ public static class PciPlacer
                 : null;
         }
 
-        if (!options.IsQ35)
+        if (PciGuestLayout.Assign(assignments, options, defaultBus) is { } failed)
         {
-            foreach (var a in assignments)
-            {
-                // set_pci_address: VM_BUS "0x%02x" (showbase, width 4), VM_SLOT "0x%02x" of PCI_ID + 1,
-                // VM_ADDRESS "%02x:%02x.0".
-                var bus = string.IsNullOrEmpty(a.Section.VmBus) ? defaultBus : PciTemplateSection.ParseHex(a.Section.VmBus)!.Value;
-                var slot = a.PciId + 1;
-                a.VmBus = string.Create(CultureInfo.InvariantCulture, $"0x{bus:x2}");
-                a.VmSlot = string.Create(CultureInfo.InvariantCulture, $"0x{slot:x2}");
-                a.VmAddress = string.Create(CultureInfo.InvariantCulture, $"{bus:x2}:{slot:x2}.0");
-            }
-
-            return new PciPlacement(host, assignments, null, null, null);
+            return Failed(host, failed.Assignment.Request, failed.Assignment.Section, failed.Reason, PciPlacement.NoBusAddressMessage);
         }
 
-        var controllers = new List<PciGuestController> { new(0, "pcie-root", null, null, null) };
-        if (options.NumaNodes.Count == 0)
-        {
-            foreach (var a in assignments)
-            {
-                var index = a.PciId + 1;
-                controllers.Add(new PciGuestController(index, "pcie-root-port", null, null, null));
-                a.VmBusIndex = index.ToString(CultureInfo.InvariantCulture);
-            }
-
-            return new PciPlacement(host, assignments, null, null, null, controllers);
-        }
-
-        // NUMA pinning: one pcie-expander-bus per node (ascending) with a root port per device, at most
-        // RootPortsPerExpander; then each ROOT = "dedicated" device on an expander of its own.
-        int NodeOf(PciAssignment a) => a.Device.NumaNode is int n && options.NumaNodes.Contains(n) ? n : options.NumaNodes[0];
-        var next = 1;
-        foreach (var group in assignments.Where(a => !a.Section.IsDedicatedRoot).GroupBy(NodeOf).OrderBy(g => g.Key))
-        {
-            var onNode = group.ToList();
-            if (onNode.Count > PciPlacementOptions.RootPortsPerExpander)
-            {
-                var a = onNode[PciPlacementOptions.RootPortsPerExpander];
-                return Failed(host, a.Request, a.Section, $"no free root port: the pcie-expander-bus of NUMA node {group.Key} has {PciPlacementOptions.RootPortsPerExpander} root ports, all taken by earlier PCI sections.");
-            }
-
-            var expander = next++;
-            controllers.Add(new PciGuestController(expander, "pcie-expander-bus", group.Key, null, null));
-            for (var k = 0; k < onNode.Count; k++)
-            {
-                Port(onNode[k], expander, k, group.Key);
-            }
-        }
-
-        foreach (var a in assignments.Where(a => a.Section.IsDedicatedRoot))
-        {
-            var expander = next++;
-            controllers.Add(new PciGuestController(expander, "pcie-expander-bus", NodeOf(a), null, null));
-            Port(a, expander, 0, NodeOf(a));
-        }
-
-        return new PciPlacement(host, assignments, null, null, null, controllers);
-
-        void Port(PciAssignment a, int expander, int slot, int node)
-        {
-            var index = next++;
-            controllers.Add(new PciGuestController(index, "pcie-root-port", null, expander, slot));
-            a.VmBusIndex = index.ToString(CultureInfo.InvariantCulture);
-            a.VmNumaNode = node;
-        }
+        return new PciPlacement(host, assignments, null, null, null, PciGuestLayout.Controllers(assignments, options));
     }
 
     /// <summary>VENDOR/DEVICE/CLASS compared as hex numbers; an absent field matches any device.</summary>
@@ -306,6 +232,6 @@ public static class PciPlacer
     private static bool Same(string? wanted, string actual) =>
         wanted is null || uint.Parse(wanted, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture) == uint.Parse(actual, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture);
 
-    private static PciPlacement Failed(PciHostInventory host, int index, PciTemplateSection request, string reason) =>
-        new(host, [], index, request, $"PCI section {index + 1} ({request}): {reason}");
+    private static PciPlacement Failed(PciHostInventory host, int index, PciTemplateSection request, string reason, string? message = null) =>
+        new(host, [], index, request, $"PCI section {index + 1} ({request}): {reason}", null, message);
 }

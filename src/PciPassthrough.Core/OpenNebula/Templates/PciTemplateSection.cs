@@ -203,7 +203,7 @@ public sealed partial class PciTemplateSection
     /// Builds a section for New-PciTemplateSection: OpenNebula's checks plus the module's own (an allocation
     /// attribute, an unknown attribute, NIC attributes without TYPE = "NIC", a MAC, VLAN_ID, IP, IPV6 or
     /// YES/NO value that is not one), with hex ids as 4 lowercase digits, SHORT_ADDRESS as lspci's slot string,
-    /// TYPE, SPOOFCHK and TRUST upper case.
+    /// TYPE, SPOOFCHK and TRUST upper case, ROOT lower case (as OpenNebula stores it).
     /// </summary>
     public static PciTemplateSection Create(IEnumerable<KeyValuePair<string, string?>> attributes, string? where = null)
     {
@@ -230,6 +230,7 @@ public sealed partial class PciTemplateSection
                 "SPOOFCHK" or "TRUST" => YesNo(where, name, value),
                 "IP" => IpOf(where, name, value, AddressFamily.InterNetwork),
                 "IPV6" or "IP6" => IpOf(where, "IPV6", value, AddressFamily.InterNetworkV6),
+                "ROOT" => value.ToLowerInvariant(), // check_pci_attributes stores it lower case
                 _ when AllocationAttributes.Contains(name) => throw Invalid(where, $"{name} is set by OpenNebula when it allocates the device; a template may not set it.", $"Remove {name}; request the device by SHORT_ADDRESS or VENDOR/DEVICE/CLASS.", name),
                 _ when KnownAttributes.Contains(name) => value,
                 _ => throw Invalid(where, $"Unknown PCI attribute {name}.", "Use " + string.Join(", ", KnownAttributes) + ".", name),

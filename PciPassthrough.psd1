@@ -32,6 +32,10 @@
         'Import-PciHostInventory'
         'Find-PciPlacement'
         'ConvertTo-PciHostdevXml'
+        'Get-MediatedDeviceType'
+        'Get-MediatedDevice'
+        'New-MediatedDevice'
+        'Remove-MediatedDevice'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

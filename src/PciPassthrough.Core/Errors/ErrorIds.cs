@@ -61,4 +61,17 @@ public static class ErrorIds
 
     // issue 13: OpenNebula guest addresses and hostdev forms
     public const string InvalidPlacementOptions = "InvalidPciPlacementOptions";
+
+    // Issue 17: mediated devices (mdev, mdevctl definitions) and NVIDIA vGPU.
+    public const string MediatedDeviceParentNotFound = "MediatedDeviceParentNotFound";
+    public const string MediatedDeviceTypeNotFound = "MediatedDeviceTypeNotFound";
+    public const string MediatedDeviceTypeExhausted = "MediatedDeviceTypeExhausted";
+    public const string MediatedDeviceExists = "MediatedDeviceExists";
+    public const string MediatedDeviceNotFound = "MediatedDeviceNotFound";
+    public const string MediatedDeviceInUse = "MediatedDeviceInUse";
+    public const string MediatedDeviceCreateFailed = "MediatedDeviceCreateFailed";
+    public const string MediatedDeviceRemoveFailed = "MediatedDeviceRemoveFailed";
+    public const string MediatedDeviceConfigInvalid = "MediatedDeviceConfigInvalid";
+    public const string InvalidMediatedDeviceAttribute = "InvalidMediatedDeviceAttribute";
+    public const string InvalidMediatedDeviceRequest = "InvalidMediatedDeviceRequest";
 }

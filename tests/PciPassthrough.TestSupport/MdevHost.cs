@@ -23,6 +23,7 @@ public static class MdevHost
         host.Link($"sys/class/mdev_bus/{Gpu}", $"../../devices/pci0000:41/{Gpu}");
         Directory.CreateDirectory(Path.Combine(host.Root, "sys/bus/mdev/devices"));
         Directory.CreateDirectory(Path.Combine(host.Root, "etc/mdevctl.d/scripts.d/callouts")); // as Debian's mdevctl package installs it
+        Directory.CreateDirectory(Path.Combine(host.Root, "etc/mdevctl.d/scripts.d/notifiers"));
         return host;
     }
 

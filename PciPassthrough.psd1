@@ -36,6 +36,7 @@
         'Get-MediatedDevice'
         'New-MediatedDevice'
         'Remove-MediatedDevice'
+        'Test-MediatedDeviceConfiguration'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

@@ -164,3 +164,22 @@ Describe 'Definitions both ways with Debian''s mdevctl' -Skip:(-not $canRunMdevc
         Get-Content -Raw (Join-Path $root "etc/mdevctl.d/mtty/$u2") | Should -BeExactly $byMdevctl
     }
 }
+
+Describe 'Test-MediatedDeviceConfiguration' {
+    BeforeAll { $script:root = New-FakeMdevHost }
+    AfterAll { Remove-PciTestRoot $root }
+
+    It 'finds a definition with start=auto that is not active, and Debian''s broken udev rule with its fix' {
+        New-MediatedDevice -Root $root -Parent mtty -Type mtty-1 -Uuid $u1 -Persist -StartMode Auto -NoStart | Out-Null
+        New-Item -ItemType Directory -Force -Path (Join-Path $root 'lib/udev/rules.d'), (Join-Path $root 'usr/bin') | Out-Null
+        Set-Content -Path (Join-Path $root 'lib/udev/rules.d/60-mdevctl.rules') -Value 'ACTION=="add", TEST=="/etc/mdevctl.d/$kernel", RUN+="/bin/sh -c ''{ /usr/sbin/mdevctl start-parent-mdevs %k 2>&3 | logger -t mdevctl; } 3>&1 1>&2 | logger -t mdevctl -p 2''"'
+        Set-Content -Path (Join-Path $root 'usr/bin/mdevctl') -Value ''
+        $checks = Test-MediatedDeviceConfiguration -Root $root
+        ($checks | Where-Object Name -eq 'DefinedNotActive').Status | Should -Be 'Warning'
+        ($checks | Where-Object Name -eq 'DefinedNotActive').Detail | Should -BeLike "*$u1 (mtty mtty-1)*"
+        $rule = $checks | Where-Object Name -eq 'MdevctlUdevRuleBroken'
+        $rule.Status | Should -Be 'Fail'
+        $rule.Remedy | Should -BeLike "*sed 's|/usr/sbin/mdevctl|/usr/bin/mdevctl|g'*> /etc/udev/rules.d/60-mdevctl.rules*"
+        Test-MediatedDeviceConfiguration -Root $root -Quiet | Should -BeFalse
+    }
+}

@@ -37,6 +37,10 @@
         'New-MediatedDevice'
         'Remove-MediatedDevice'
         'Test-MediatedDeviceConfiguration'
+        'Get-PciVgpuType'
+        'Set-PciVgpuType'
+        'Clear-PciVgpuType'
+        'Enable-PciVgpuVirtualFunction'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

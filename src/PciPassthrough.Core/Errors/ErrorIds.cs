@@ -74,4 +74,9 @@ public static class ErrorIds
     public const string MediatedDeviceConfigInvalid = "MediatedDeviceConfigInvalid";
     public const string InvalidMediatedDeviceAttribute = "InvalidMediatedDeviceAttribute";
     public const string InvalidMediatedDeviceRequest = "InvalidMediatedDeviceRequest";
+    public const string VgpuNotSupported = "VgpuNotSupported";
+    public const string VgpuTypeNotCreatable = "VgpuTypeNotCreatable";
+    public const string VgpuTypeAlreadySet = "VgpuTypeAlreadySet";
+    public const string VgpuTypeChangeFailed = "VgpuTypeChangeFailed";
+    public const string SriovManageFailed = "SriovManageFailed";
 }

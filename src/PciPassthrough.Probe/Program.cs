@@ -28,7 +28,7 @@ internal static class Program
         PciProbeFilter filter;
         try
         {
-            filter = new ProbeFilterYaml().Parse(File.ReadAllText(configurationPath), configurationPath);
+            filter = new ProbeFilterYaml().Parse(PciPassthrough.HostFs.BoundedFile.ReadText(configurationPath), configurationPath);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or PciPassthroughException)
         {

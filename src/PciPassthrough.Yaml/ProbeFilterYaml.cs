@@ -167,6 +167,11 @@ public sealed class ProbeFilterYaml : IProbeFilterFormat
     private static Document Read(string text, string path)
     {
         var values = new Dictionary<string, Value>(StringComparer.Ordinal);
+        if (text.Length > MaxLength)
+        {
+            throw ErrorCatalog.InputTooComplex($"{path} is {text.Length} characters long, which", $"the limit of {MaxLength} for pci.conf", path);
+        }
+
         var standIn = StandIn(text);
         var parser = new Parser(new StringReader(LeadingColon.Replace(text, standIn.ToString())));
         var column = 0;
@@ -188,7 +193,9 @@ public sealed class ProbeFilterYaml : IProbeFilterFormat
                 {
                     var keyEvent = parser.Consume<Scalar>();
                     column = values.Count == 0 ? (int)keyEvent.Start.Column - 1 : column;
-                    var key = keyEvent.Value.Replace(standIn, ':');
+                    // Psych makes only a plain ":filter" the symbol pci.rb looks up; a quoted ':filter' is a
+                    // String key the probe never reads (D10), so it must not count as :filter here either.
+                    var key = (keyEvent.Style == ScalarStyle.Plain ? "" : "\"") + keyEvent.Value.Replace(standIn, ':');
                     values[key] = ReadValue(parser, key, standIn, path);
                 }
             }
@@ -232,12 +239,13 @@ public sealed class ProbeFilterYaml : IProbeFilterFormat
     {
         if (parser.TryConsume<Scalar>(out var scalar))
         {
-            return new Value((int)scalar.Start.Index, (int)scalar.End.Index, [scalar.Value.Replace(standIn, ':')], IsScalar: true, Line: (int)scalar.Start.Line, Column: (int)scalar.Start.Column);
+            return new Value((int)scalar.Start.Index, (int)scalar.End.Index, [Text(scalar, standIn)], IsScalar: true, Line: (int)scalar.Start.Line, Column: (int)scalar.Start.Column) { NotAString = NotAString(scalar, standIn) };
         }
 
         if (parser.TryConsume<SequenceStart>(out var sequence))
         {
             var items = new List<string>();
+            string? notAString = null;
             Scalar? last = null;
             while (!parser.Accept<SequenceEnd>(out _))
             {
@@ -247,7 +255,8 @@ public sealed class ProbeFilterYaml : IProbeFilterFormat
                     throw Invalid(path, $"line {bad.Start.Line}, column {bad.Start.Column}: {key}: entries must be strings", null);
                 }
 
-                items.Add(item.Value.Replace(standIn, ':'));
+                items.Add(Text(item, standIn));
+                notAString ??= NotAString(item, standIn);
                 last = item;
             }
 
@@ -255,12 +264,65 @@ public sealed class ProbeFilterYaml : IProbeFilterFormat
             // A flow list's end mark sits on its ']' (include it); a block list ends where the next key
             // begins, so its span stops at its last item.
             var stop = sequence.Style == SequenceStyle.Flow ? (int)end.Start.Index + 1 : (int)(last?.End.Index ?? end.Start.Index);
-            return new Value((int)sequence.Start.Index, stop, items, IsScalar: false, Line: (int)sequence.Start.Line, Column: (int)sequence.Start.Column);
+            return new Value((int)sequence.Start.Index, stop, items, IsScalar: false, Line: (int)sequence.Start.Line, Column: (int)sequence.Start.Column) { NotAString = notAString };
         }
 
         var other = parser.Current!;
-        parser.SkipThisAndNestedEvents();
+        SkipNested(parser, path);
         return new Value((int)other.Start.Index, (int)other.End.Index, null, IsScalar: false, Line: (int)other.Start.Line, Column: (int)other.Start.Column);
+    }
+
+    // An unquoted ~ or null is Ruby's nil, read here as an empty value is; every other value keeps its text.
+    private static string Text(Scalar scalar, char standIn) =>
+        scalar.Style == ScalarStyle.Plain && scalar.Tag.IsEmpty && PsychScalar.Classify(scalar.Value) == PsychScalar.Kind.Null ? "" : scalar.Value.Replace(standIn, ':');
+
+    // What Psych makes of a scalar when that is not a String (nor nil), for the error; null when a String.
+    private static string? NotAString(Scalar scalar, char standIn)
+    {
+        var text = scalar.Value.Replace(standIn, ':');
+        if (!scalar.Tag.IsEmpty)
+        {
+            return scalar.Tag.Value is "tag:yaml.org,2002:str" or "!" ? null : $"'{text}' with the tag {scalar.Tag.Value}";
+        }
+
+        if (scalar.Style != ScalarStyle.Plain)
+        {
+            return null;
+        }
+
+        return PsychScalar.Classify(text) switch
+        {
+            PsychScalar.Kind.Boolean => $"'{text}' as a boolean",
+            PsychScalar.Kind.Number => $"'{text}' as a number",
+            PsychScalar.Kind.Symbol => $"'{text}' as a symbol",
+            PsychScalar.Kind.Time => $"'{text}' as a date or time",
+            _ => null,
+        };
+    }
+
+    /// <summary>How deep a value pci.conf does not use may nest before the file is refused (D18).</summary>
+    public const int MaxDepth = 64;
+
+    /// <summary>The longest pci.conf read: OpenNebula's is under 1 KiB.</summary>
+    public const int MaxLength = 1 << 20;
+
+    // As SkipThisAndNestedEvents, but refusing deep nesting before the parser works through it: YamlDotNet
+    // takes quadratic time on nested flow mappings ({a: {a: ...}}), minutes at 160 KB.
+    private static void SkipNested(Parser parser, string path)
+    {
+        var depth = 0;
+        do
+        {
+            var e = parser.Current!;
+            depth += e.NestingIncrease;
+            if (depth > MaxDepth)
+            {
+                throw ErrorCatalog.InputTooComplex($"{path}: a value at line {e.Start.Line} nested more than {MaxDepth} deep", $"the limit of {MaxDepth} levels", path);
+            }
+
+            parser.MoveNext();
+        }
+        while (depth > 0);
     }
 
     private static List<string>? Strings(Dictionary<string, Value> values, string key, string path)
@@ -275,6 +337,11 @@ public sealed class ProbeFilterYaml : IProbeFilterFormat
             throw Invalid(path, $"line {value.Line}, column {value.Column}: {key}: must be a string or a list of strings", null);
         }
 
+        if (value.NotAString is { } typed)
+        {
+            throw Invalid(path, $"line {value.Line}, column {value.Column}: {key}: OpenNebula's Ruby reads {typed}, not as the text, so the probe would not use it as written; put it in quotes", null);
+        }
+
         return value.IsScalar && value.Items[0].Length == 0 ? [] : value.Items.ToList();
     }
 
@@ -284,16 +351,14 @@ public sealed class ProbeFilterYaml : IProbeFilterFormat
     private static string List(string[] values) =>
         values.Length == 0 ? "[]" : string.Concat(values.Select(v => "\n  - " + Quote(v)));
 
-    private static PciPassthroughException Invalid(string path, string detail, Exception? inner) => new(
-        ErrorIds.ProbeFilterInvalid,
-        FailureKind.InvalidArgument,
-        $"{path} is not valid pci.conf YAML: {detail}.",
-        "Fix the file (keys are written with a leading colon, e.g. :filter: '10de:*'); nothing was changed.",
-        path,
-        inner);
+    private static PciPassthroughException Invalid(string path, string detail, Exception? inner) => ErrorCatalog.ProbeFilterInvalid(path, detail, inner);
 
     /// <param name="End">Where keys the document lacks go when a "..." or "---" ends it; null: the end of the text.</param>
     private sealed record Document(Dictionary<string, Value> Values, int? End, int KeyColumn);
 
-    private sealed record Value(int Start, int End, IReadOnlyList<string>? Items, bool IsScalar, int Line, int Column);
+    private sealed record Value(int Start, int End, IReadOnlyList<string>? Items, bool IsScalar, int Line, int Column)
+    {
+        /// <summary>The first entry Ruby reads as something other than a String or nil; null when none.</summary>
+        public string? NotAString { get; init; }
+    }
 }

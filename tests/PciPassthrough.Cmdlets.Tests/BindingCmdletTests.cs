@@ -43,6 +43,22 @@ public class BindingCmdletTests(ReadinessHostSession session) : IClassFixture<Re
         Assert.Equal(2, r.HostText.Split("What if:").Length - 1);
     }
 
+    [Fact]
+    public void WhatIf_with_IncludeGroup_never_offers_a_peer_already_on_vfio_pci()
+    {
+        using var host = new FakeHost().WithHealthyIntelIommu();
+        host.Add(new FakeDevice("0000:05:00.0") { Vendor = 0x10de, ClassCode = 0x030000, Driver = "nouveau", IommuGroup = 4 })
+            .Add(new FakeDevice("0000:05:00.1") { Vendor = 0x10de, ClassCode = 0x040300, Driver = "vfio-pci", IommuGroup = 4 });
+        var before = Snapshot(host);
+        var r = session.Ps.Run("Set-VfioBinding -Root $args[0] -Address 0000:05:00.0 -IncludeGroup -WhatIf", host.Root);
+        Assert.Null(r.TerminatingError);
+        Assert.Empty(r.Errors);
+        Assert.Equal(before, Snapshot(host));
+        Assert.Contains("What if: Performing the operation \"Bind to vfio-pci\" on target \"0000:05:00.0", r.HostText);
+        Assert.DoesNotContain("on target \"0000:05:00.1", r.HostText);
+        Assert.Equal(1, r.HostText.Split("What if:").Length - 1);
+    }
+
     [Theory]
     [InlineData("0000:00:01.0", "DeviceIsNotAnEndpoint")]
     [InlineData("0000:02:00.0", "DeviceCarriesDefaultRoute")]

@@ -137,3 +137,46 @@ Describe 'The driver blacklist is one list' {
         Get-Content -Raw (Join-Path $bl 'etc/modprobe.d/pcipassthrough-blacklist.conf') | Should -BeExactly $before
     }
 }
+
+Describe 'Boot loaders beyond GRUB' {
+    BeforeEach {
+        $script:pve = New-PciTestRoot
+        New-FakeIommuHost -Root $pve
+        'etc/kernel', 'etc/default', 'proc' | ForEach-Object { New-Item -ItemType Directory -Force -Path (Join-Path $pve $_) | Out-Null }
+        Set-Content -NoNewline -Path (Join-Path $pve 'etc/kernel/proxmox-boot-uuids') -Value "A1B2-C3D4`n"
+        Set-Content -NoNewline -Path (Join-Path $pve 'etc/kernel/cmdline') -Value "root=ZFS=rpool/ROOT/pve-1 boot=zfs`n"
+        Set-Content -NoNewline -Path (Join-Path $pve 'etc/default/grub') -Value "GRUB_CMDLINE_LINUX=`"quiet`"`n"
+        Set-Content -NoNewline -Path (Join-Path $pve 'proc/cmdline') -Value "initrd=\EFI\proxmox\initrd.img root=ZFS=rpool/ROOT/pve-1 boot=zfs`n"
+    }
+
+    AfterEach {
+        Remove-PciTestRoot $pve
+    }
+
+    It 'a Proxmox VE host booted by systemd-boot gets its arguments in /etc/kernel/cmdline, and GRUB is left alone' {
+        $info = Set-VfioHostConfiguration -Root $pve -Iommu Intel -IommuPassthrough -Initramfs None -Confirm:$false 6>&1
+        Get-Content -Raw (Join-Path $pve 'etc/kernel/cmdline') | Should -BeExactly "root=ZFS=rpool/ROOT/pve-1 boot=zfs intel_iommu=on iommu=pt`n"
+        Get-Content -Raw (Join-Path $pve 'etc/default/grub') | Should -BeExactly "GRUB_CMDLINE_LINUX=`"quiet`"`n"
+        ($info | Where-Object { $_ -is [System.Management.Automation.InformationRecord] }).MessageData.Message | Should -BeLike '*proxmox-boot-tool refresh*'
+        $config = Get-VfioHostConfiguration -Root $pve
+        $config.BootLoader | Should -Be 'ProxmoxBootTool'
+        $config.BootCommandLine | Should -Contain 'iommu=pt'
+        (Test-VfioHostConfiguration -Root $pve | Where-Object Name -eq 'KernelCommandLine').Detail | Should -BeLike '/etc/kernel/cmdline has *'
+    }
+
+    It '-BootLoader SystemdBoot on a host without /etc/kernel/cmdline starts it from the running command line' {
+        Remove-Item (Join-Path $pve 'etc/kernel/cmdline'), (Join-Path $pve 'etc/kernel/proxmox-boot-uuids')
+        Set-VfioHostConfiguration -Root $pve -BootLoader SystemdBoot -Iommu Intel -Initramfs None -Confirm:$false | Out-Null
+        Get-Content -Raw (Join-Path $pve 'etc/kernel/cmdline') | Should -BeExactly "root=ZFS=rpool/ROOT/pve-1 boot=zfs intel_iommu=on`n"
+    }
+
+    It 'never writes a new /etc/kernel/cmdline without root=, also not as a preview' {
+        Remove-Item (Join-Path $pve 'etc/kernel/cmdline')
+        Set-Content -NoNewline -Path (Join-Path $pve 'proc/cmdline') -Value "quiet`n"
+        foreach ($preview in $true, $false) {
+            { Set-VfioHostConfiguration -Root $pve -BootLoader SystemdBoot -Initramfs None -WhatIf:$preview -Confirm:$false } |
+                Should -Throw -ErrorId 'KernelCommandLineUnknown,PciPassthrough.PowerShell.Commands.SetVfioHostConfigurationCommand'
+        }
+        Join-Path $pve 'etc/kernel/cmdline' | Should -Not -Exist
+    }
+}

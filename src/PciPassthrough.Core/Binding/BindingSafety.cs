@@ -8,7 +8,7 @@ namespace PciPassthrough.Binding;
 /// naming the device, and <c>-Force</c> is the only way past it. Unknown verdicts (inputs missing under
 /// a captured root) do not refuse; the readiness audit shows them.
 /// </summary>
-public sealed class BindingSafety(DeviceSafetyRules rules)
+internal sealed class BindingSafety(DeviceSafetyRules rules)
 {
     /// <summary>Rules with fresh host facts (under the lock, where planning's may have gone stale).</summary>
     public BindingSafety(HostRoot root)

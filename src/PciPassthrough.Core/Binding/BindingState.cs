@@ -134,12 +134,7 @@ public sealed class BindingState
         {
             if (path.StartsWith(dir + "/", StringComparison.Ordinal) && new FileInfo(dir).LinkTarget is { } target)
             {
-                throw new PciPassthroughException(
-                    ErrorIds.StateDirectoryUnsafe,
-                    FailureKind.PermissionDenied,
-                    $"Refusing to use the binding state directory '{dir}': it is a symbolic link (to '{target}'), so its files could be written anywhere. Nothing was changed.",
-                    $"Replace the link with a directory owned by root (mode 0755): rm '{dir}'; the next call creates it.",
-                    dir);
+                throw ErrorCatalog.StateDirectoryUnsafe(dir, target);
             }
         }
 
@@ -147,13 +142,7 @@ public sealed class BindingState
         return path;
     }
 
-    private static PciPassthroughException Unreadable(string path, string why, Exception? inner) => new(
-        ErrorIds.JournalUnreadable,
-        FailureKind.ReadError,
-        $"The binding journal '{path}' cannot be read ({why}), so the devices of an interrupted binding are unknown; no device was changed.",
-        $"Look at the file, put each device it names where it belongs by hand, then clear it with 'Remove-VfioBinding -ClearJournal' (or delete '{path}').",
-        path,
-        inner);
+    private static PciPassthroughException Unreadable(string path, string why, Exception? inner) => ErrorCatalog.JournalUnreadable(path, why, inner);
 
     private static List<DeviceOrigin> ReadLines(string path)
     {

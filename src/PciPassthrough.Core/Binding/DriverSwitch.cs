@@ -4,7 +4,7 @@ using PciPassthrough.Sysfs;
 namespace PciPassthrough.Binding;
 
 /// <summary>A step of the protocol failed; the message says which step and what the kernel answered.</summary>
-public sealed class BindingStepException(string address, string step, string message, Exception? inner = null)
+internal sealed class BindingStepException(string address, string step, string message, Exception? inner = null)
     : Exception($"{address}: {step}: {message}", inner)
 {
     public string Address { get; } = address;
@@ -20,7 +20,7 @@ public sealed class BindingStepException(string address, string step, string mes
 /// every write read back: override, unbind, drivers_probe, then verify which driver really bound
 /// (drivers_probe reports success when nothing bound).
 /// </summary>
-public sealed class DriverSwitch
+internal sealed class DriverSwitch
 {
     private readonly HostRoot _root;
     private readonly IKernel _kernel;

@@ -50,7 +50,7 @@ public sealed class VfioBinder
     {
         if (_settings.RequireRoot && !Privileges.IsRoot)
         {
-            throw new PciPassthroughException(ErrorIds.NotRoot, FailureKind.PermissionDenied, "Changing a device's driver needs root: sysfs driver files are writable by root only.", "Run PowerShell as root (sudo pwsh), or use -WhatIf to see what would change.", _root.Path);
+            throw ErrorCatalog.BindingNeedsRoot(_root.Path);
         }
     }
 
@@ -71,12 +71,7 @@ public sealed class VfioBinder
             : [];
         if (peers.Count > 0 && !includeGroup && !force)
         {
-            throw new PciPassthroughException(
-                ErrorIds.GroupNotIsolated,
-                FailureKind.InvalidOperation,
-                $"Refusing to bind {requested.PciAddress}: IOMMU group {requested.IommuGroup} also holds {string.Join(", ", peers.Select(p => $"{p.PciAddress} ({p.DeviceName}, on {p.Driver})"))}; the group is usable only when they leave their host drivers too.",
-                "Add -IncludeGroup to bind the whole group, after checking that the host does not need those devices.",
-                requested.PciAddress);
+            throw ErrorCatalog.GroupNotIsolated(requested.PciAddress, requested.IommuGroup, peers.Select(p => $"{p.PciAddress} ({p.DeviceName}, on {p.Driver})"));
         }
 
         if (!includeGroup)
@@ -100,7 +95,7 @@ public sealed class VfioBinder
     {
         if (!force && device.InUse.Length > 0)
         {
-            throw new PciPassthroughException(ErrorIds.InUse, FailureKind.ResourceBusy, $"Refusing to unbind {device.PciAddress}: its group is open by {string.Join(", ", device.InUse.Select(u => u.ToString()))}.", "Stop the guest first, or use -Force.", device.PciAddress);
+            throw ErrorCatalog.InUseForUnbind(device);
         }
     }
 
@@ -126,7 +121,7 @@ public sealed class VfioBinder
 
         if (!sw.DriverLoaded(VfioDriver) && !(_kernel.LoadModule("vfio-pci") && sw.DriverLoaded(VfioDriver)))
         {
-            throw new PciPassthroughException(ErrorIds.VfioPciUnavailable, FailureKind.InvalidOperation, "The vfio-pci driver is not loaded and 'modprobe vfio-pci' failed; no device was changed.", "Install the kernel's vfio modules and check Test-IommuSupport; then modprobe vfio-pci.", VfioDriver);
+            throw ErrorCatalog.VfioPciUnavailable(VfioDriver);
         }
 
         var results = new List<DeviceBindingResult>();
@@ -205,12 +200,12 @@ public sealed class VfioBinder
             var driver = requestedDriver ?? record?.Driver;
             if (driver is not null && !sw.DriverLoaded(driver) && !(_kernel.LoadModule(ModuleProviding(driver, address)) && sw.DriverLoaded(driver)))
             {
-                throw new PciPassthroughException(ErrorIds.DriverUnavailable, FailureKind.InvalidOperation, $"The driver {driver} for {address} is not loaded and 'modprobe {ModuleProviding(driver, address)}' failed; no device was changed.", "Load the driver, or name another with -Driver.", address);
+                throw ErrorCatalog.DriverLoadFailed(driver, address, ModuleProviding(driver, address));
             }
 
             if (driver is null && !HasHostDriverCandidate(address))
             {
-                throw new PciPassthroughException(ErrorIds.DriverUnavailable, FailureKind.InvalidOperation, $"No host driver is known for {address}: it was not bound by this module and no module alias matches it; it stays on vfio-pci.", "Name the driver with -Driver.", address);
+                throw ErrorCatalog.NoHostDriverKnown(address);
             }
 
             plan.Add((new DeviceOrigin(address, VfioDriver, sw.CurrentOverride(address)), driver, requestedDriver is null ? record?.Override : null, false));
@@ -373,13 +368,7 @@ public sealed class VfioBinder
 
         if (why is not null)
         {
-            throw new PciPassthroughException(
-                ErrorIds.JournalNeedsAttention,
-                FailureKind.InvalidOperation,
-                $"An earlier binding did not finish, and its journal '{_state.JournalFile}' says to return {origin.Address} to {origin.Driver ?? "no driver"}, which is not safe now: {why}. No device was changed.",
-                $"Stop the guest and run the command again to let it return the devices; or, once each device the journal names is where it should be, clear the journal with 'Remove-VfioBinding -ClearJournal' (or delete '{_state.JournalFile}').",
-                origin.Address,
-                inner);
+            throw ErrorCatalog.JournalNeedsAttention(_state.JournalFile, origin.Address, origin.Driver, why, inner);
         }
     }
 
@@ -418,13 +407,7 @@ public sealed class VfioBinder
             }
 
             var step = (BindingStepException)e;
-            throw new PciPassthroughException(
-                ErrorIds.BindingFailed,
-                FailureKind.WriteError,
-                $"Could not {action} {step.Address} ({step.Step}: {step.Detail}). Every device of the call is back where it was: {Describe(touched)}.",
-                "Check dmesg for the driver's complaint; Test-PciPassthroughReadiness lists the usual causes.",
-                step.Address,
-                e);
+            throw ErrorCatalog.BindingFailed(action, step.Address, step.Step, step.Detail, Describe(touched), e);
         }
 
         beforeClear?.Invoke();
@@ -453,13 +436,7 @@ public sealed class VfioBinder
         if (stranded.Count > 0)
         {
             // The journal stays, so the next call tries again.
-            throw new PciPassthroughException(
-                ErrorIds.DeviceStranded,
-                FailureKind.WriteError,
-                $"Could not return {string.Join("; ", stranded)}.",
-                "Bind it by hand: echo <address> > /sys/bus/pci/drivers/<driver>/bind (the next Set-VfioBinding or Remove-VfioBinding also retries).",
-                string.Join(",", stranded),
-                cause);
+            throw ErrorCatalog.DeviceStranded(stranded, cause);
         }
 
         _state.ClearJournal();
@@ -481,7 +458,7 @@ public sealed class VfioBinder
         var modules = new KernelModules(_root, _root.TryReadText("/proc/sys/kernel/osrelease")?.Trim());
         if (!loaded && modules.HasModuleTree && !modules.IsAvailable(driver) && !modules.IsBuiltin(driver) && ModuleProviding(driver, address) == driver)
         {
-            throw new PciPassthroughException(ErrorIds.DriverUnavailable, FailureKind.InvalidOperation, $"There is no driver {driver} for {address}: it is not loaded, and no kernel module of that name or for this device exists.", "Name a driver that 'modinfo' knows, or leave -Driver out to return the device to the driver it had.", address);
+            throw ErrorCatalog.NoSuchDriver(driver, address);
         }
     }
 

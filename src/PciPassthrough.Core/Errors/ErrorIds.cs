@@ -45,6 +45,9 @@ public static class ErrorIds
     public const string InvalidUuid = "InvalidMediatedDeviceUuid";
     public const string HostInventoryUnreadable = "PciHostInventoryUnreadable";
 
+    /// <summary>An I/O failure nobody anticipated while a command was changing the host.</summary>
+    public const string HostChangeFailed = "HostChangeFailed";
+
     // The binding journal, lock and state directory (crash safety of Binding/*).
     public const string JournalNeedsAttention = "BindingJournalNeedsAttention";
     public const string JournalUnreadable = "BindingJournalUnreadable";
@@ -61,6 +64,15 @@ public static class ErrorIds
 
     // issue 13: OpenNebula guest addresses and hostdev forms
     public const string InvalidPlacementOptions = "InvalidPciPlacementOptions";
+
+    // Boot loaders beyond GRUB (issue 11).
+    public const string KernelCommandLineUnknown = "KernelCommandLineUnknown";
+
+    // Issue 12: hostile input and crash safety (configuration writes, locks, input limits).
+    public const string LockFileNotTrusted = "LockFileNotTrusted";
+    public const string ConfigurationLockTimeout = "ConfigurationLockTimeout";
+    public const string ConfigurationPartiallyRestored = "ConfigurationPartiallyRestored";
+    public const string InputTooComplex = "InputTooComplex";
 
     // Issue 17: mediated devices (mdev, mdevctl definitions) and NVIDIA vGPU.
     public const string MediatedDeviceParentNotFound = "MediatedDeviceParentNotFound";

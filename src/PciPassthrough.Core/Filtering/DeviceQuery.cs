@@ -63,13 +63,7 @@ public sealed class DeviceQuery
             }
             catch (ArgumentException e)
             {
-                throw new PciPassthroughException(
-                    ErrorIds.InvalidDeviceNamePattern,
-                    FailureKind.InvalidArgument,
-                    $"'{p}' is not a valid regular expression: {e.Message}",
-                    "Give -DeviceName a .NET regular expression, for example 'GK104|A100'; escape literal brackets as \\[.",
-                    p,
-                    e);
+                throw ErrorCatalog.InvalidDeviceNamePattern(p, e, "-DeviceName");
             }
         }
 
@@ -93,12 +87,7 @@ public sealed class DeviceQuery
 
             if (a.AsSpan().IndexOfAnyExcept(AddressPatternChars) >= 0 || !Glob.TryCreate(a, out var glob))
             {
-                throw new PciPassthroughException(
-                    ErrorIds.InvalidAddress,
-                    FailureKind.InvalidArgument,
-                    $"'{a}' is not a PCI address pattern.",
-                    "Use hex digits, ':' and '.' with the wildcards * ? [ ], for example 0000:0?:00.*",
-                    a);
+                throw ErrorCatalog.InvalidAddressPattern(a);
             }
 
             // A short pattern (BB:SS.F, a bus-sized first field) means domain 0000, as a short exact address does.
@@ -121,12 +110,7 @@ public sealed class DeviceQuery
             var c = (raw ?? "").Trim();
             if (!ClassPatternShape.IsMatch(c) || (!Glob.HasWildcards(c) && c.Length is not (4 or 6)))
             {
-                throw new PciPassthroughException(
-                    ErrorIds.InvalidClassPattern,
-                    FailureKind.InvalidArgument,
-                    $"'{c}' is not a PCI class.",
-                    "Give the class as 4 hex digits (class and subclass, as OpenNebula's CLASS) or 6 (with the programming interface), e.g. 0300, 03xx or 02*.",
-                    c);
+                throw ErrorCatalog.InvalidClassPattern(c);
             }
 
             Glob.TryCreate(c.Replace('x', '?').Replace('X', '?'), out var glob);
@@ -142,7 +126,7 @@ public sealed class DeviceQuery
         {
             if (!Glob.TryCreate(d.Trim(), out var glob))
             {
-                throw new PciPassthroughException(ErrorIds.InvalidDriverPattern, FailureKind.InvalidArgument, $"'{d}' is not a driver name pattern.", "Give a driver name such as vfio-pci, or a wildcard such as nvidia*.", d);
+                throw ErrorCatalog.InvalidDriverPattern(d);
             }
 
             _drivers.Add(glob);
@@ -210,13 +194,7 @@ public sealed class DeviceQuery
             }
             catch (RegexMatchTimeoutException e)
             {
-                throw new PciPassthroughException(
-                    ErrorIds.DeviceNamePatternTimeout,
-                    FailureKind.InvalidArgument,
-                    $"The regular expression '{r}' took longer than {RegexBudget.TotalSeconds} s on '{name}'.",
-                    "Simplify the -DeviceName pattern: avoid nested repetition such as (a+)+ or (.*.*)*.",
-                    r.ToString(),
-                    e);
+                throw ErrorCatalog.DeviceNamePatternTimeout(r, name, RegexBudget, "-DeviceName", e);
             }
         }
 

@@ -7,7 +7,7 @@ namespace PciPassthrough.Filtering;
 /// A PowerShell-style wildcard (<c>*</c>, <c>?</c>, <c>[a-f]</c>), case-insensitive. The core cannot use
 /// WildcardPattern (it does not reference the engine), and needs only this subset.
 /// </summary>
-public sealed class Glob
+internal sealed class Glob
 {
     private readonly Regex _regex;
 

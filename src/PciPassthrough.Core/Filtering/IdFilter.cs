@@ -153,10 +153,5 @@ public sealed class IdFilter
         return true;
     }
 
-    private static PciPassthroughException Invalid(string text, string reason) => new(
-        ErrorIds.InvalidFilter,
-        FailureKind.InvalidArgument,
-        $"Invalid PCI filter '{text}': {reason}.",
-        "Write filters as lspci -d does: vendor:device[:class[:prog-if]] in hexadecimal, '*' or empty for any (for example '10de:*' or '*:*:03xx').",
-        text);
+    private static PciPassthroughException Invalid(string text, string reason) => ErrorCatalog.InvalidFilter(text, reason);
 }

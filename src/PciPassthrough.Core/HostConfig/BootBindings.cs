@@ -16,14 +16,14 @@ public enum BootBindingKind
 }
 
 /// <summary>One way a device is bound at boot, with a sentence naming it.</summary>
-public sealed record BootBinding(BootBindingKind Kind, string Description);
+internal sealed record BootBinding(BootBindingKind Kind, string Description);
 
 /// <summary>
 /// How devices get to vfio-pci at boot: the vfio-bind service's DEVICES, driverctl's persistent
 /// override, a udev rule setting driver_override, or vfio-pci ids. The host-wide sources (the vfio-bind
 /// config, every udev rule file) are read once, then asked about each device.
 /// </summary>
-public sealed class BootBindings
+internal sealed class BootBindings
 {
     public const string VfioBindConfig = "/etc/sysconfig/vfio-bind";
 

@@ -25,11 +25,12 @@ public static class ConfigFiles
         string? current;
         try
         {
-            current = File.Exists(full) ? File.ReadAllText(full) : null;
+            // Without blocking and bounded: a FIFO or /dev/zero in a file's place is refused by name (D16).
+            current = File.Exists(full) ? BoundedFile.ReadText(full) : null;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new PciPassthroughException(ErrorIds.ConfigWriteFailed, FailureKind.ReadError, $"Cannot read {hostPath}: {e.Message}", "Run as root; nothing was changed.", hostPath, e);
+            throw ErrorCatalog.ConfigReadFailed(hostPath, e);
         }
 
         return new ConfigFileChange(hostPath, full, current, edit(current));
@@ -48,12 +49,12 @@ public static class ConfigFiles
             var existing = Directory.Exists(dir) ? dir : Path.GetDirectoryName(dir)!;
             if (!Directory.Exists(existing))
             {
-                throw new PciPassthroughException(ErrorIds.ConfigWriteFailed, FailureKind.WriteError, $"Cannot write {change.Path}: {Path.GetDirectoryName(Path.GetDirectoryName(change.Path))} does not exist.", "Install the package that owns that directory, or skip that part; nothing was written.", change.Path);
+                throw ErrorCatalog.ConfigDirectoryMissing(change.Path, Path.GetDirectoryName(Path.GetDirectoryName(change.Path)));
             }
 
             if (!CanWrite(existing))
             {
-                throw new PciPassthroughException(ErrorIds.ConfigWriteFailed, FailureKind.PermissionDenied, $"Cannot write {change.Path}: its directory is read-only for this user.", "Run as root on a writable /etc; nothing was written.", change.Path);
+                throw ErrorCatalog.ConfigDirectoryReadOnly(change.Path);
             }
         }
     }
@@ -71,61 +72,16 @@ public static class ConfigFiles
     private static extern unsafe int access(byte* path, int mode);
 
     /// <summary>Writes a planned change (nothing for an unchanged file) and returns it with its backup.</summary>
-    public static ConfigFileChange Apply(ConfigFileChange change, DateTime now)
-    {
-        if (change.Action == FileAction.Unchanged)
-        {
-            return change;
-        }
+    public static ConfigFileChange Apply(ConfigFileChange change, DateTime now) => ApplyAll([change], now)[0];
 
-        var dir = Path.GetDirectoryName(change.FullPath)!;
-        change.Root?.EnsureWithin(change.FullPath);
-        try
-        {
-            if (!Directory.Exists(dir))
-            {
-                if (!Directory.Exists(Path.GetDirectoryName(dir)))
-                {
-                    throw new DirectoryNotFoundException($"{Path.GetDirectoryName(change.Path)} does not exist");
-                }
-
-                Directory.CreateDirectory(dir);
-            }
-
-            if (change.OldContent is not null && File.Exists(change.FullPath))
-            {
-                // Never overwrite an earlier backup: two changes in one second keep both previous contents.
-                var stamp = now.ToString("yyyyMMddHHmmss", CultureInfo.InvariantCulture);
-                var suffix = "";
-                for (var n = 1; File.Exists($"{change.FullPath}.{stamp}{suffix}.pcipt.bak"); n++)
-                {
-                    suffix = "-" + n.ToString(CultureInfo.InvariantCulture);
-                }
-
-                File.Copy(change.FullPath, $"{change.FullPath}.{stamp}{suffix}.pcipt.bak", overwrite: false);
-                change.Backup = $"{change.Path}.{stamp}{suffix}.pcipt.bak";
-            }
-
-            var temp = Path.Combine(dir, $".{Path.GetFileName(change.FullPath)}.pcipt-{Environment.ProcessId}.tmp");
-            using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write))
-            {
-                var bytes = System.Text.Encoding.UTF8.GetBytes(change.NewContent);
-                stream.Write(bytes, 0, bytes.Length);
-                stream.Flush(flushToDisk: true);
-            }
-
-            CopyOwnership(change.FullPath, temp);
-            File.Move(temp, change.FullPath, overwrite: true);
-            return change;
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new PciPassthroughException(ErrorIds.ConfigWriteFailed, FailureKind.WriteError, $"Cannot write {change.Path}: {e.Message}", "Run as root on a writable /etc; the file was left as it was.", change.Path, e);
-        }
-    }
+    /// <summary>
+    /// Writes the planned changes of one call as a set: all of them or none (<see cref="ConfigTransaction"/>).
+    /// </summary>
+    public static IReadOnlyList<ConfigFileChange> ApplyAll(IReadOnlyList<ConfigFileChange> changes, DateTime now) =>
+        ConfigTransaction.Run(changes, now);
 
     // A rewritten file keeps its mode and owner; a new one gets 0644 root-style defaults.
-    private static void CopyOwnership(string original, string temp)
+    internal static void CopyOwnership(string original, string temp)
     {
         var stat = FileOwnership.Read(original);
         if (stat is null)

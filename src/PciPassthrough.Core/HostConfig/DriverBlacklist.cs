@@ -34,12 +34,7 @@ public static class DriverBlacklist
         var refused = add.Where(d => VfioNeeds.Contains(KernelModules.Normalize(d))).ToList();
         if (refused.Count > 0)
         {
-            throw new PciPassthroughException(
-                ErrorIds.InvalidBlacklistDriver,
-                FailureKind.InvalidArgument,
-                $"Refusing to blacklist {string.Join(", ", refused)}: vfio-pci needs it, and no device could be passed through after the next boot.",
-                "Blacklist the host driver of the device (nouveau, amdgpu, ixgbe, ...), never vfio or kvm modules.",
-                refused.ToArray());
+            throw ErrorCatalog.InvalidBlacklistDriver(refused);
         }
 
         var removed = remove.Select(KernelModules.Normalize).ToHashSet(StringComparer.Ordinal);

@@ -1,3 +1,4 @@
+using PciPassthrough.HostConfig.Boot;
 using PciPassthrough.HostFs;
 using PciPassthrough.Iommu;
 using PciPassthrough.Sysfs;
@@ -14,24 +15,25 @@ public static class HostConfigurationDrift
         var config = VfioHostConfiguration.Read(root);
         var checks = new List<ReadinessCheck>();
 
-        // Kernel command line: the IOMMU-related arguments in grub should be the running ones.
-        string? grubError = null;
+        // Kernel command line: the IOMMU-related arguments the boot loader passes should be the running ones.
+        var path = config.BootCommandLinePath;
+        string? parseError = null;
         try
         {
-            GrubCommandLine.Arguments(root.TryReadText(GrubCommandLine.Path));
+            BootCommandLine.Arguments(config.BootLoader, root.TryReadText(path));
         }
         catch (PciPassthroughException e)
         {
-            grubError = e.Message;
+            parseError = e.Message;
         }
 
-        var configured = config.GrubCommandLine.Where(a => BootArguments.Contains(a.Split('=')[0])).ToHashSet(StringComparer.Ordinal);
+        var configured = config.BootCommandLine.Where(a => BootArguments.Contains(a.Split('=')[0])).ToHashSet(StringComparer.Ordinal);
         var running = config.LiveCommandLine.Where(a => BootArguments.Contains(a.Split('=')[0])).ToHashSet(StringComparer.Ordinal);
-        checks.Add(grubError is not null
-            ? new("KernelCommandLine", CheckStatus.Fail, grubError, "Fix GRUB_CMDLINE_LINUX in /etc/default/grub.")
+        checks.Add(parseError is not null
+            ? new("KernelCommandLine", CheckStatus.Fail, parseError, $"Fix the kernel command line in {path} by hand.")
             : configured.SetEquals(running)
                 ? new("KernelCommandLine", CheckStatus.Pass, configured.Count == 0 ? "No VFIO-related argument configured or running." : $"Running as configured: {string.Join(' ', configured.Order(StringComparer.Ordinal))}.")
-                : new("KernelCommandLine", CheckStatus.Warning, $"/etc/default/grub has '{string.Join(' ', configured.Order(StringComparer.Ordinal))}' but the kernel runs with '{string.Join(' ', running.Order(StringComparer.Ordinal))}'.", $"Regenerate the boot configuration ({GrubCommandLine.RegenerateCommand(root)}) and reboot."));
+                : new("KernelCommandLine", CheckStatus.Warning, $"{path} has '{string.Join(' ', configured.Order(StringComparer.Ordinal))}' but the kernel runs with '{string.Join(' ', running.Order(StringComparer.Ordinal))}'.", $"Regenerate the boot configuration ({BootCommandLine.RegenerateCommand(config.BootLoader, root)}) and reboot."));
 
         // Devices set to bind at boot that are gone.
         var missing = config.BootBindAddresses.Where(a => !PciAddress.TryParse(a, out var p) || !devices.Exists(p)).ToList();
@@ -47,7 +49,7 @@ public static class HostConfigurationDrift
 
         // The module's blacklist file and rd.driver.blacklist= come from one list: they must agree.
         var inFile = DriverBlacklist.Current(root).Select(KernelModules.Normalize).ToHashSet(StringComparer.Ordinal);
-        var onCommandLine = config.GrubCommandLine.Where(a => a.StartsWith("rd.driver.blacklist=", StringComparison.Ordinal))
+        var onCommandLine = config.BootCommandLine.Where(a => a.StartsWith("rd.driver.blacklist=", StringComparison.Ordinal))
             .SelectMany(a => a["rd.driver.blacklist=".Length..].Split(',', StringSplitOptions.RemoveEmptyEntries)).Select(KernelModules.Normalize).ToHashSet(StringComparer.Ordinal);
         var onlyInFile = inFile.Except(onCommandLine).Order(StringComparer.Ordinal).ToList();
         var onlyOnCommandLine = onCommandLine.Except(inFile).Order(StringComparer.Ordinal).ToList();

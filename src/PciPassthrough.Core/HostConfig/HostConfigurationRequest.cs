@@ -32,8 +32,11 @@ public sealed record HostConfigurationRequest
 
     public bool IommuPassthrough { get; init; }
 
-    /// <summary>False leaves /etc/default/grub alone.</summary>
+    /// <summary>False leaves the boot loader's command line alone.</summary>
     public bool KernelCommandLine { get; init; } = true;
+
+    /// <summary>Which file holds the kernel command line; detected from the host by default.</summary>
+    public Boot.BootLoaderKind BootLoader { get; init; } = Boot.BootLoaderKind.Auto;
 
     public InitramfsKind Initramfs { get; init; } = InitramfsKind.Auto;
 

@@ -3,7 +3,7 @@ using System.Text;
 namespace PciPassthrough.HostConfig;
 
 /// <summary>The modprobe.d and initramfs files the module owns (rewritten whole) or appends to.</summary>
-public static class ModprobeFiles
+internal static class ModprobeFiles
 {
     public const string BlacklistPath = "/etc/modprobe.d/pcipassthrough-blacklist.conf";
     public const string VfioPath = "/etc/modprobe.d/pcipassthrough-vfio.conf";

@@ -137,7 +137,7 @@ public sealed class QemuConfAcl
         : $"\"\"\"{path}\"\"\"";
 
     private static PciPassthroughException Invalid(string detail) =>
-        new(ErrorIds.ConfigFileInvalid, FailureKind.InvalidArgument, $"{Path}: {detail}.", "Fix the list by hand; nothing was written.", Path);
+        ErrorCatalog.ConfigFileInvalid(Path, detail, "Fix the list by hand");
 
     /// <summary>The /dev/vfio/N group numbers listed.</summary>
     public IEnumerable<int> VfioGroups() => (Entries ?? []).Select(e => e.StartsWith("/dev/vfio/", StringComparison.Ordinal) && int.TryParse(e.AsSpan(10), out var g) ? g : -1).Where(g => g >= 0);

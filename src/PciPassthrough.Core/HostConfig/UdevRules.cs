@@ -3,7 +3,7 @@ using PciPassthrough.HostFs;
 namespace PciPassthrough.HostConfig;
 
 /// <summary>The udev rules a host has, and what they say about <c>/dev/vfio</c> ownership.</summary>
-public static class UdevRules
+internal static class UdevRules
 {
     public static readonly IReadOnlyList<string> Directories = ["/etc/udev/rules.d", "/run/udev/rules.d", "/lib/udev/rules.d", "/usr/lib/udev/rules.d"];
 

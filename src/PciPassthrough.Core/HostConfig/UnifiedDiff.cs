@@ -4,7 +4,7 @@ using System.Text;
 namespace PciPassthrough.HostConfig;
 
 /// <summary>A unified diff (diff -u) of two texts, for -WhatIf and for the change record of every write.</summary>
-public static class UnifiedDiff
+internal static class UnifiedDiff
 {
     private const int Context = 3;
 

@@ -1,3 +1,4 @@
+using PciPassthrough.HostConfig.Boot;
 using PciPassthrough.HostFs;
 using PciPassthrough.Iommu;
 
@@ -6,7 +7,17 @@ namespace PciPassthrough.HostConfig;
 /// <summary>What a host is configured to do at boot for VFIO, parsed from its files.</summary>
 public sealed class VfioHostConfiguration
 {
+    /// <summary>GRUB_CMDLINE_LINUX of /etc/default/grub (empty when the host boots another way).</summary>
     public string[] GrubCommandLine { get; private init; } = [];
+
+    /// <summary>The boot loader whose command line the next boot uses.</summary>
+    public BootLoaderKind BootLoader { get; private init; }
+
+    /// <summary>The file that holds that command line.</summary>
+    public string BootCommandLinePath { get; private init; } = HostConfig.GrubCommandLine.Path;
+
+    /// <summary>The arguments that boot loader passes (root= and the rest included where the file has them).</summary>
+    public string[] BootCommandLine { get; private init; } = [];
 
     public string[] LiveCommandLine { get; private init; } = [];
 
@@ -37,20 +48,15 @@ public sealed class VfioHostConfiguration
     {
         var modprobe = ModprobeConfiguration.Read(root);
         var kind = VfioHostConfigurator.Detect(root);
-        var grubText = root.TryReadText(HostConfig.GrubCommandLine.Path);
-        string[] grub;
-        try
-        {
-            grub = HostConfig.GrubCommandLine.Arguments(grubText).ToArray();
-        }
-        catch (PciPassthroughException)
-        {
-            grub = []; // Test-VfioHostConfiguration reports the malformed line
-        }
+        var grub = ArgumentsOrNone(root, BootLoaderKind.Grub);
+        var loader = Boot.BootCommandLine.Detect(root);
 
         return new VfioHostConfiguration
         {
             GrubCommandLine = grub,
+            BootLoader = loader,
+            BootCommandLinePath = Boot.BootCommandLine.PathOf(loader),
+            BootCommandLine = loader == BootLoaderKind.Grub ? grub : ArgumentsOrNone(root, loader),
             LiveCommandLine = IommuSupportInspector.ParseCommandLine(root.TryReadText("/proc/cmdline")).Select(kv => kv.Value.Length == 0 ? kv.Key : $"{kv.Key}={kv.Value}").ToArray(),
             Initramfs = kind switch { InitramfsKind.Dracut => "dracut", InitramfsKind.InitramfsTools => "initramfs-tools", _ => null },
             InitramfsModules = ConfiguredInitramfsModules(root, kind).ToArray(),
@@ -62,6 +68,19 @@ public sealed class VfioHostConfiguration
             LibvirtDeviceAcl = QemuConfAcl.Read(root).Entries?.ToArray(),
             Root = root.Path,
         };
+    }
+
+    // A malformed file reads as no arguments here; Test-VfioHostConfiguration reports it.
+    private static string[] ArgumentsOrNone(HostRoot root, BootLoaderKind loader)
+    {
+        try
+        {
+            return Boot.BootCommandLine.Arguments(loader, root.TryReadText(Boot.BootCommandLine.PathOf(loader))).ToArray();
+        }
+        catch (PciPassthroughException)
+        {
+            return [];
+        }
     }
 
     /// <summary>vfio-related modules named in dracut's add_drivers lines or initramfs-tools' modules file.</summary>

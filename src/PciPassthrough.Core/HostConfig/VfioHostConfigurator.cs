@@ -1,4 +1,5 @@
 using PciPassthrough.Host;
+using PciPassthrough.HostConfig.Boot;
 using PciPassthrough.HostFs;
 using PciPassthrough.Iommu;
 using PciPassthrough.Safety;
@@ -43,7 +44,8 @@ public static class VfioHostConfigurator
         if (request.KernelCommandLine)
         {
             var removed = current.Except(blacklist, StringComparer.Ordinal).Concat(request.RemoveBlacklistDrivers).ToList();
-            changes.Add(ConfigFiles.Plan(root, GrubCommandLine.Path, text => GrubCommandLine.Apply(text, KernelArguments(request, support), removed)));
+            var loader = BootCommandLine.Resolve(root, request.BootLoader);
+            changes.Add(ConfigFiles.Plan(root, BootCommandLine.PathOf(loader), text => BootCommandLine.Apply(loader, root, text, KernelArguments(request, support), removed)));
         }
 
         var initramfs = request.Initramfs == InitramfsKind.Auto ? Detect(root) : request.Initramfs;
@@ -110,9 +112,12 @@ public static class VfioHostConfigurator
     {
         var commands = new List<string>();
         bool Changed(string path) => changes.Any(c => c.Path == path && c.Action != FileAction.Unchanged);
-        if (Changed(GrubCommandLine.Path))
+        foreach (var change in changes.Where(c => c.Action != FileAction.Unchanged))
         {
-            commands.Add(GrubCommandLine.RegenerateCommand(root));
+            if (BootCommandLine.RegenerateCommandFor(root, change.Path) is { } regenerate)
+            {
+                commands.Add(regenerate);
+            }
         }
 
         // modprobe.d reaches the early boot only through the initramfs: rebuild it whenever they change.

@@ -6,7 +6,7 @@ using System.Text;
 namespace PciPassthrough.HostFs;
 
 /// <summary>Owner, group and mode of a file, read with statx (its layout is the same on every architecture).</summary>
-public sealed record FileOwnership(int Uid, int Gid, int Mode)
+internal sealed record FileOwnership(int Uid, int Gid, int Mode)
 {
     private const int AtFdCwd = -100;
     private const uint StatxBasicStats = 0x7ff;
@@ -14,14 +14,24 @@ public sealed record FileOwnership(int Uid, int Gid, int Mode)
     /// <summary>The permission bits as four octal digits, e.g. <c>0660</c>.</summary>
     public string OctalMode => Convert.ToString(Mode & 0xfff, 8).PadLeft(4, '0');
 
-    public static unsafe FileOwnership? Read(string path)
+    /// <summary>The file type bits of <see cref="Mode"/> say a regular file (not a directory, FIFO, device or link).</summary>
+    public bool IsRegularFile => (Mode & 0xf000) == 0x8000;
+
+    public static FileOwnership? Read(string path) => Read(AtFdCwd, path, 0);
+
+    /// <summary>The ownership of an open file (fstat): what was opened, not what the name points at now.</summary>
+    public static FileOwnership? Read(Microsoft.Win32.SafeHandles.SafeFileHandle handle) => Read((int)handle.DangerousGetHandle(), "", AtEmptyPath);
+
+    private const int AtEmptyPath = 0x1000;
+
+    private static unsafe FileOwnership? Read(int dirfd, string path, int flags)
     {
         var bytes = Encoding.UTF8.GetBytes(path + "\0");
         Span<byte> buffer = stackalloc byte[256];
         fixed (byte* p = bytes)
         fixed (byte* b = buffer)
         {
-            if (statx(AtFdCwd, p, 0, StatxBasicStats, b) != 0)
+            if (statx(dirfd, p, flags, StatxBasicStats, b) != 0)
             {
                 return null;
             }

@@ -72,29 +72,9 @@ public sealed class HostRoot
     public const int MaxTextBytes = 16 << 20;
 
     // A captured tree may hold a FIFO (an open that never returns) or a link to /dev/zero (a read that
-    // never ends): open without blocking and stop at MaxTextBytes, so neither hangs nor exhausts memory.
-    private static string? ReadCapped(string full)
-    {
-        using var handle = NativeFile.OpenForReadingNonBlocking(full);
-        using var stream = new FileStream(handle, FileAccess.Read, bufferSize: 0);
-        var buffer = new MemoryStream();
-        var chunk = new byte[16 * 1024];
-        int n;
-        while ((n = stream.Read(chunk, 0, chunk.Length)) > 0)
-        {
-            if (buffer.Length + n > MaxTextBytes)
-            {
-                return null;
-            }
-
-            buffer.Write(chunk, 0, n);
-        }
-
-        // As File.ReadAllText: a UTF-8 byte order mark is not part of the text.
-        var bytes = buffer.GetBuffer();
-        var start = buffer.Length >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF ? 3 : 0;
-        return System.Text.Encoding.UTF8.GetString(bytes, start, (int)buffer.Length - start);
-    }
+    // never ends): open without blocking and stop at MaxTextBytes (an IOException, so null), so neither
+    // hangs nor exhausts memory. A FIFO reads as empty, as sysfs files of a missing value do.
+    private static string? ReadCapped(string full) => BoundedFile.ReadText(full, MaxTextBytes, regularFilesOnly: false);
 
     /// <summary>The names in a host directory, sorted; empty when it is missing or unreadable.</summary>
     public IReadOnlyList<string> ListNames(string hostPath)
@@ -147,12 +127,7 @@ public sealed class HostRoot
         var root = RealPath(Path);
         if (resolved is null || root is null || !(resolved == root || resolved.StartsWith(root + "/", StringComparison.Ordinal)))
         {
-            throw new PciPassthroughException(
-                ErrorIds.OutsideRoot,
-                FailureKind.PermissionDenied,
-                $"Refusing to write '{fullPath}': it resolves to '{resolved}', outside the host root '{Path}' (a symbolic link leads out of it).",
-                "Replace the link inside the captured tree with a directory; nothing was written.",
-                fullPath);
+            throw ErrorCatalog.OutsideRoot(fullPath, resolved, Path);
         }
     }
 
@@ -195,11 +170,5 @@ public sealed class HostRoot
     [System.Runtime.InteropServices.DllImport("libc", SetLastError = true)]
     private static extern unsafe byte* realpath(byte* path, byte* resolved);
 
-    private static PciPassthroughException NotFound(string path, Exception? inner) => new(
-        ErrorIds.RootNotFound,
-        FailureKind.NotFound,
-        $"The host root '{path}' does not exist or is not a directory.",
-        "Omit -Root to read the live host, or give the directory that holds the captured tree's sys/, proc/ and dev/ folders.",
-        path,
-        inner);
+    private static PciPassthroughException NotFound(string path, Exception? inner) => ErrorCatalog.RootNotFound(path, inner);
 }

@@ -25,6 +25,9 @@ internal sealed unsafe class NativeDirectory : IDisposable
     /// <summary>Receives one directory entry's name, valid only during the call.</summary>
     public delegate void NameVisitor(ReadOnlySpan<byte> name);
 
+    /// <summary>A name with whether readdir says it is something other than a folder or a link (a plain file, a FIFO, a device).</summary>
+    public delegate void EntryVisitor(ReadOnlySpan<byte> name, bool notFolderOrLink);
+
     /// <summary>Opens a directory; null when it does not exist or cannot be opened.</summary>
     public static NativeDirectory? Open(string path)
     {
@@ -108,7 +111,10 @@ internal sealed unsafe class NativeDirectory : IDisposable
     /// False when the folder cannot be listed (or this platform's dirent layout is not known); the caller then
     /// lists it the managed way, for its error.
     /// </summary>
-    public bool ForEachName(NameVisitor visit)
+    public bool ForEachName(NameVisitor visit) => ForEachEntry((name, _) => visit(name));
+
+    /// <summary>As <see cref="ForEachName(NameVisitor)"/>, with each entry's type from readdir's d_type (no stat).</summary>
+    public bool ForEachEntry(EntryVisitor visit)
     {
         // readdir on a duplicate: closedir closes the descriptor fdopendir took, and this one stays open.
         var dup = Native.fcntl(_fd, FcntlDupCloseOnExec, 0);
@@ -132,7 +138,7 @@ internal sealed unsafe class NativeDirectory : IDisposable
             // No O_DIRECTORY (its value differs between architectures): fdopendir refuses what is not a folder.
             var fd = Native.openat(_fd, name, OpenReadOnly | OpenCloseOnExec, 0);
             missing = fd < 0 && Marshal.GetLastPInvokeError() == NoSuchEntry;
-            return fd >= 0 && ForEachName(fd, visit);
+            return fd >= 0 && ForEachName(fd, (n, _) => visit(n));
         }
     }
 
@@ -151,7 +157,7 @@ internal sealed unsafe class NativeDirectory : IDisposable
     }
 
     // Takes the descriptor: closed here whatever happens.
-    private static bool ForEachName(int fd, NameVisitor visit)
+    private static bool ForEachName(int fd, EntryVisitor visit)
     {
         // The dirent layout below is Linux's on 64-bit (glibc and musl alike).
         var dir = OperatingSystem.IsLinux() && IntPtr.Size == 8 ? Native.fdopendir(fd) : 0;
@@ -178,7 +184,9 @@ internal sealed unsafe class NativeDirectory : IDisposable
                     continue;
                 }
 
-                visit(name);
+                // d_type: DT_UNKNOWN (0, some filesystems), DT_DIR (4) and DT_LNK (10) may be a device folder.
+                var type = entry[DirentNameOffset - 1];
+                visit(name, type is not (0 or 4 or 10));
             }
         }
         finally

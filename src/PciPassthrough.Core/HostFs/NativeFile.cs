@@ -14,6 +14,7 @@ internal static unsafe class NativeFile
     public const int ReadWrite = 0x2;
     public const int Create = 0x40;
     public const int Truncate = 0x200;
+    public const int Exclusive = 0x80;
     public const int CloseOnExec = 0x80000;
     public const int WouldBlock = 11; // EAGAIN == EWOULDBLOCK on Linux
 
@@ -114,10 +115,28 @@ internal static unsafe class NativeFile
     public static Exception Error(int errno, string path)
     {
         var text = $"{Marshal.GetPInvokeErrorMessage(errno)} ('{path}')";
-        return errno is 1 or 13 // EPERM, EACCES
-            ? new UnauthorizedAccessException(text)
-            : new IOException(text, errno);
+        return errno switch
+        {
+            1 or 13 => new UnauthorizedAccessException(text), // EPERM, EACCES
+            2 => new FileNotFoundException(text, path) { HResult = errno }, // ENOENT: callers say "not found"
+            _ => new IOException(text, errno),
+        };
     }
+
+    /// <summary>link(2): a second name for a file, failing when the new name exists; 0 or the errno.</summary>
+    public static int TryLink(string existing, string newPath)
+    {
+        var from = System.Text.Encoding.UTF8.GetBytes(existing + "\0");
+        var to = System.Text.Encoding.UTF8.GetBytes(newPath + "\0");
+        fixed (byte* f = from)
+        fixed (byte* t = to)
+        {
+            return link(f, t) == 0 ? 0 : Marshal.GetLastPInvokeError();
+        }
+    }
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern int link(byte* existing, byte* newPath);
 
     [DllImport("libc", SetLastError = true)]
     private static extern int open(byte* path, int flags, int mode);

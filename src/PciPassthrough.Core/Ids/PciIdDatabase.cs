@@ -54,10 +54,12 @@ public sealed class PciIdDatabase
             return hit.Db;
         }
 
-        string[] lines;
+        IEnumerable<string> lines;
         try
         {
-            lines = File.ReadAllLines(info.FullName);
+            // Bounded and without blocking (a FIFO or /dev/zero in a tree is refused by name, D16), and
+            // split as lspci splits: at \n only, each line ending at its first \r (D21).
+            lines = Lines(HostFs.BoundedFile.ReadText(info.FullName));
         }
         catch (Exception e) when (e is UnauthorizedAccessException or IOException)
         {
@@ -67,6 +69,15 @@ public sealed class PciIdDatabase
         var db = Parse(lines, info.FullName);
         Cache[info.FullName] = (info.LastWriteTimeUtc, info.Length, db);
         return db;
+    }
+
+    private static IEnumerable<string> Lines(string text)
+    {
+        foreach (var line in text.Split('\n'))
+        {
+            var cr = line.IndexOf('\r', StringComparison.Ordinal);
+            yield return cr < 0 ? line : line[..cr];
+        }
     }
 
     /// <summary>Parses pci.ids text. Malformed lines are skipped, as lspci skips them.</summary>
@@ -193,13 +204,7 @@ public sealed class PciIdDatabase
         return TryIdName(rest.AsSpan(), 4, out subDevice, out name);
     }
 
-    private static PciPassthroughException Unreadable(string path, string reason, Exception? inner) => new(
-        ErrorIds.PciIdsUnreadable,
-        FailureKind.ReadError,
-        $"Cannot read the PCI ID database '{path}': {reason}.",
-        "Install the pci.ids (Debian) or hwdata (Fedora) package, or give a readable file with -PciIdsPath.",
-        path,
-        inner);
+    private static PciPassthroughException Unreadable(string path, string reason, Exception? inner) => ErrorCatalog.PciIdsUnreadable(path, reason, inner);
 
     private enum Block
     {

@@ -20,12 +20,25 @@ public static class PciIdDatabaseLocator
             .Concat(root.IsLiveHost ? [] : PciIdDatabase.WellKnownPaths);
         foreach (var candidate in candidates)
         {
-            if (File.Exists(candidate))
+            // A dangling link (a captured tree without the file it names) is as good as missing (D21).
+            if (File.Exists(candidate) && Resolves(candidate))
             {
                 return PciIdDatabase.Load(candidate);
             }
         }
 
         return PciIdDatabase.Empty;
+    }
+
+    private static bool Resolves(string path)
+    {
+        try
+        {
+            return File.ResolveLinkTarget(path, returnFinalTarget: true) is not { } target || target.Exists;
+        }
+        catch (IOException)
+        {
+            return true; // a link loop: Load names the file and the cause
+        }
     }
 }

@@ -5,7 +5,7 @@ namespace PciPassthrough.Ids;
 /// probe output and lspci agree: an unknown id reads <c>Device [7777]</c>, a class without a known
 /// subclass reads with the full class number.
 /// </summary>
-public static class PciNames
+internal static class PciNames
 {
     public static string Vendor(PciIdDatabase db, int vendor) =>
         db.FindVendor(vendor) ?? $"Vendor [{vendor:x4}]";

@@ -8,7 +8,7 @@ namespace PciPassthrough.Iommu;
 /// table, kernel release and command line, an active IOMMU, interrupt remapping, the vfio modules and
 /// /dev/vfio/vfio. Missing or unreadable files make a check Warning or Fail with the reason; nothing throws.
 /// </summary>
-public static class IommuSupportInspector
+internal static class IommuSupportInspector
 {
     public const string VfioModulesCheck = "VfioModules";
 

@@ -4,7 +4,7 @@ namespace PciPassthrough.Iommu;
 /// What the running kernel can load: <c>/sys/module</c> (loaded), and <c>modules.builtin</c> and
 /// <c>modules.dep</c> under <c>lib/modules/&lt;release&gt;</c>. Module names compare with '-' and '_' alike.
 /// </summary>
-public sealed class KernelModules
+internal sealed class KernelModules
 {
     private readonly HostFs.HostRoot _root;
     private readonly HashSet<string> _builtin;

@@ -186,7 +186,7 @@ public sealed class MediatedDeviceManager
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                throw new PciPassthroughException(ErrorIds.ConfigWriteFailed, FailureKind.WriteError, $"Cannot delete {path}: {e.Message}", "Run as root on a writable /etc.", path, e);
+                throw ErrorCatalog.ConfigWriteFailed(path, e);
             }
         }
     }

@@ -5,6 +5,9 @@ namespace PciPassthrough.Mdev;
 /// <summary>What New-MediatedDevice is asked for. <see cref="Uuid"/> is already chosen (given, deterministic or random).</summary>
 public sealed record MediatedDeviceRequest(string Parent, string Type, string Uuid)
 {
+    /// <summary>The UUID OpenNebula derives from a name: <c>uuidgen --sha1 --namespace @x500 --name TEXT</c>.</summary>
+    public static string DeterministicUuid(string text) => OpenNebula.Probe.NameBasedUuid.X500Sha1(text);
+
     /// <summary>Written in this order to the device's sysfs files after creation, and kept in the definition.</summary>
     public IReadOnlyList<MediatedDeviceAttributeValue> Attributes { get; init; } = [];
 

@@ -82,7 +82,9 @@ public readonly struct PciAddress : IEquatable<PciAddress>, IComparable<PciAddre
     {
         address = default;
         var colon = s.IndexOf(':');
-        if (colon < 4 || colon > 8 || s.Length != colon + 8 || s[colon + 3] != ':' || s[colon + 6] != '.')
+        // The kernel prints the domain with %04x: more than four digits only for a domain above ffff, so
+        // never with a leading zero. 00000:00:00.0 would be a second name for 0000:00:00.0 (D22).
+        if (colon < 4 || colon > 8 || s.Length != colon + 8 || s[colon + 3] != ':' || s[colon + 6] != '.' || (colon > 4 && s[0] == '0'))
         {
             return false;
         }
@@ -116,12 +118,7 @@ public readonly struct PciAddress : IEquatable<PciAddress>, IComparable<PciAddre
             return address;
         }
 
-        throw new PciPassthroughException(
-            ErrorIds.InvalidAddress,
-            FailureKind.InvalidArgument,
-            $"'{text}' is not a PCI address.",
-            "Give the address as DDDD:BB:SS.F (for example 0000:04:00.0) or BB:SS.F, in hexadecimal, as lspci -D prints it.",
-            text);
+        throw ErrorCatalog.InvalidAddress(text);
     }
 
     private static bool TryHex(string s, int minDigits, int maxDigits, out int value)

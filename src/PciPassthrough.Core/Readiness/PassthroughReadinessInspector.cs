@@ -120,6 +120,11 @@ public sealed class PassthroughReadinessInspector
 
     private ReadinessCheck GroupIsolation(PciDevice device, IommuGroup? group, PciDevice[] others, List<string> blockedBy)
     {
+        if (device.IommuGroup is int absent && group is null)
+        {
+            return new("GroupIsolation", CheckStatus.Unknown, $"IOMMU group {absent} is not under /sys/kernel/iommu_groups (the device's link leads out of the tree, or the capture is damaged): who shares it is unknown.", "Capture the tree with sys/kernel/iommu_groups, or check the device's iommu_group link.");
+        }
+
         if (others.Length == 0)
         {
             return device.IommuGroup is int g

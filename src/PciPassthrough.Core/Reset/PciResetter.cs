@@ -61,28 +61,28 @@ public sealed class PciResetter
     {
         if (device.IsBridge || (device.Class?.StartsWith("06", StringComparison.Ordinal) ?? false))
         {
-            throw new PciPassthroughException(ErrorIds.NotAnEndpoint, FailureKind.InvalidOperation, $"Refusing to reset {device.PciAddress} ({device.DeviceName}): it is a bridge ({device.ClassName}), and resetting it resets everything below it.", "Reset the endpoint devices behind the bridge instead.", device.PciAddress);
+            throw ErrorCatalog.ResetOfBridge(device);
         }
 
         if (device.InUse.Length > 0)
         {
-            throw new PciPassthroughException(ErrorIds.InUse, FailureKind.ResourceBusy, $"Refusing to reset {device.PciAddress}: its IOMMU group is open by {string.Join(", ", device.InUse.Select(u => u.ToString()))}; a guest is using it.", "Stop the guest first; vfio-pci resets the device itself when the guest starts and stops.", device.PciAddress);
+            throw ErrorCatalog.ResetInUse(device);
         }
 
         if (_rules.HostCritical(device) is { } critical)
         {
-            throw new PciPassthroughException(ErrorIds.HostCritical, FailureKind.InvalidOperation, $"Refusing to reset {device.PciAddress} ({device.DeviceName}): {char.ToLowerInvariant(critical.Detail[0])}{critical.Detail[1..].TrimEnd('.')} ({critical.Name}).", critical.Remedy, device.PciAddress);
+            throw ErrorCatalog.ResetOfHostCritical(device, critical.Name, critical.Detail, critical.Remedy);
         }
 
         if (!_root.Exists($"{PciDeviceReader.DevicesPath}/{device.PciAddress}/reset") || (!device.CanReset && methods is not { Count: > 0 }))
         {
-            throw new PciPassthroughException(ErrorIds.ResetNotSupported, FailureKind.InvalidOperation, $"{device.PciAddress} ({device.DeviceName}) offers no reset: the kernel found no FLR, PM, bus or device-specific method{(device.ResetMethods.Length == 0 && _root.Exists($"{PciDeviceReader.DevicesPath}/{device.PciAddress}/reset_method") ? ", or its methods were disabled (Set-PciResetMethod -Default re-enables them)" : "")}.", "Such a device cannot be reset between guests; prefer a card with FLR.", device.PciAddress);
+            throw ErrorCatalog.ResetNotSupported(device, device.ResetMethods.Length == 0 && _root.Exists($"{PciDeviceReader.DevicesPath}/{device.PciAddress}/reset_method"));
         }
 
         var unknown = methods?.Where(m => !KnownMethods.Contains(m)).ToList() ?? [];
         if (unknown.Count > 0)
         {
-            throw new PciPassthroughException(ErrorIds.ResetMethodUnsupported, FailureKind.InvalidArgument, $"'{string.Join(" ", unknown)}' is no reset method the kernel knows ({string.Join(", ", KnownMethods)}).", $"Choose among the device's methods: {string.Join(" ", device.ResetMethods)}.", device.PciAddress);
+            throw ErrorCatalog.UnknownResetMethod(device, unknown, KnownMethods);
         }
 
         var effective = EffectiveMethods(device, methods);
@@ -91,7 +91,7 @@ public sealed class PciResetter
             var others = BusPeers(device).Where(p => p.Driver is not null && p.Driver != "vfio-pci").ToList();
             if (others.Count > 0)
             {
-                throw new PciPassthroughException(ErrorIds.BusResetAffectsOthers, FailureKind.InvalidOperation, $"Refusing to reset {device.PciAddress}: only a secondary bus reset is left, and it would also reset {string.Join(", ", others.Select(o => $"{o.PciAddress} ({o.Driver})"))} on the same bus.", "Move those functions to vfio-pci (or off their drivers) first, or pass them together to one guest.", device.PciAddress);
+                throw ErrorCatalog.BusResetAffectsOthers(device, others);
             }
         }
     }
@@ -109,7 +109,7 @@ public sealed class PciResetter
             saved = _root.TryReadText(dir + "/reset_method")?.Trim();
             if (saved is null)
             {
-                throw new PciPassthroughException(ErrorIds.ResetMethodUnsupported, FailureKind.InvalidOperation, $"{device.PciAddress} has no reset_method file (kernel before 5.15), so the methods cannot be chosen.", "Omit -Method: the kernel tries its own order.", device.PciAddress);
+                throw ErrorCatalog.ResetMethodsNotChoosable(device);
             }
 
             WriteMethods(device, string.Join(' ', methods) + "\n");
@@ -117,7 +117,7 @@ public sealed class PciResetter
 
         try
         {
-            Write(device, dir + "/reset", "1", e => new PciPassthroughException(ErrorIds.ResetFailed, FailureKind.WriteError, $"The kernel could not reset {device.PciAddress} with {string.Join(" ", effective)}: {e.Message}", "Check dmesg; a device that fails its reset may need a host reboot before it works again.", device.PciAddress, e));
+            Write(device, dir + "/reset", "1", e => ErrorCatalog.ResetFailed(device, effective, e));
         }
         finally
         {
@@ -144,12 +144,12 @@ public sealed class PciResetter
         var path = $"{PciDeviceReader.DevicesPath}/{device.PciAddress}/reset_method";
         if (!_root.Exists(path))
         {
-            throw new PciPassthroughException(ErrorIds.ResetMethodUnsupported, FailureKind.InvalidOperation, $"{device.PciAddress} has no reset_method file: the kernel is older than 5.15 or offers no reset.", "Upgrade the kernel to choose reset methods.", device.PciAddress);
+            throw ErrorCatalog.NoResetMethodFile(device);
         }
 
         Write(device, path, text, e => e.HResult == 22 // EINVAL
-            ? new PciPassthroughException(ErrorIds.ResetMethodUnsupported, FailureKind.InvalidArgument, $"The kernel refused reset_method '{text.Trim()}' for {device.PciAddress}: the device does not support it (EINVAL).", $"Choose among the methods the device supports (Get-PciDevice -Address {device.PciAddress} shows them; Set-PciResetMethod -Default restores them all).", device.PciAddress, e)
-            : new PciPassthroughException(ErrorIds.ResetFailed, FailureKind.WriteError, $"Cannot write reset_method of {device.PciAddress}: {e.Message}", "Run as root.", device.PciAddress, e));
+            ? ErrorCatalog.ResetMethodRefused(device, text, e)
+            : ErrorCatalog.ResetMethodWriteFailed(device, e));
     }
 
     private IEnumerable<PciDevice> BusPeers(PciDevice device)
@@ -176,7 +176,7 @@ public sealed class PciResetter
         {
             if (!write.Wait(WriteTimeout))
             {
-                throw new PciPassthroughException(ErrorIds.ResetTimedOut, FailureKind.WriteError, $"Writing '{value.Trim()}' to {hostPath} did not return within {WriteTimeout.TotalSeconds:0} s: the device may hang in its reset.", "Check dmesg; the write is still pending in the kernel, and the device may need a host reboot.", device.PciAddress);
+                throw ErrorCatalog.ResetTimedOut(device, value, hostPath, WriteTimeout);
             }
         }
         catch (AggregateException e) when (e.InnerException is IOException or UnauthorizedAccessException)

@@ -7,7 +7,7 @@ namespace PciPassthrough.Safety;
 /// beneath them (bridge ports, bond slaves, VLAN parents): detaching the PCI device of any of them cuts
 /// the host off its network.
 /// </summary>
-public static class DefaultRouteInterfaces
+internal static class DefaultRouteInterfaces
 {
     /// <summary>False when neither routing table can be read: no route is then no evidence of safety.</summary>
     public static bool IsKnown(HostRoot root) =>

@@ -26,7 +26,7 @@ public sealed record SafetyFinding(string Name, CheckStatus Status, string Detai
 
     /// <summary>The refusal a changing cmdlet raises for this Fail.</summary>
     public PciPassthroughException ToRefusal(PciDevice device) =>
-        new(ErrorId, Kind, $"Refusing to change {device.PciAddress} ({device.DeviceName}): {char.ToLowerInvariant(Detail[0])}{Detail[1..].TrimEnd('.')}.", Remedy, device.PciAddress);
+        ErrorCatalog.SafetyRefusal(device, ErrorId, Kind, Detail, Remedy);
 }
 
 /// <summary>
@@ -40,6 +40,7 @@ public sealed class DeviceSafetyRules
     private readonly Lazy<IommuSupportReport> _support;
     private readonly Lazy<IReadOnlySet<string>?> _defaultRoute;
     private readonly Lazy<MountedStorage?> _storage;
+    private readonly HostRoot _root;
 
     public DeviceSafetyRules(HostRoot root)
         : this(root, () => IommuSupportInspector.Inspect(root))
@@ -49,6 +50,7 @@ public sealed class DeviceSafetyRules
     /// <summary>Rules that take the IOMMU report from a session that already read it.</summary>
     public DeviceSafetyRules(HostRoot root, Func<IommuSupportReport> support)
     {
+        _root = root;
         _support = new(support);
         _defaultRoute = new(() => DefaultRouteInterfaces.IsKnown(root) ? DefaultRouteInterfaces.Find(root) : null);
         _storage = new(() => MountedStorage.IsKnown(root) ? MountedStorage.Find(root) : null);
@@ -58,7 +60,7 @@ public sealed class DeviceSafetyRules
     public IReadOnlyList<SafetyFinding> Evaluate(PciDevice device, SafetyPurpose purpose) =>
     [
         IommuActive(purpose),
-        InIommuGroup(device, purpose),
+        InIommuGroup(device, purpose, _root),
         Endpoint(device),
         NotBootVga(device),
         NotDefaultRouteInterface(device),
@@ -92,9 +94,16 @@ public sealed class DeviceSafetyRules
             : new(Name, CheckStatus.Pass, "An IOMMU is active.", null, ErrorIds.IommuNotActive, FailureKind.InvalidOperation);
     }
 
-    private static SafetyFinding InIommuGroup(PciDevice device, SafetyPurpose purpose)
+    private static SafetyFinding InIommuGroup(PciDevice device, SafetyPurpose purpose, HostRoot root)
     {
         const string Name = "IommuGroup";
+        // A link to a group the tree does not hold (out of a captured tree, a damaged capture) leaves the
+        // group's members unknown: never "alone" (D23).
+        if (device.IommuGroup is int missing && purpose != SafetyPurpose.BootBind && !Directory.Exists(root.Resolve($"/sys/kernel/iommu_groups/{missing}/devices")))
+        {
+            return new(Name, CheckStatus.Fail, $"Its iommu_group link names group {missing}, which /sys/kernel/iommu_groups does not hold, so the devices it shares a group with are unknown", "Check the device's iommu_group link (a captured tree must hold sys/kernel/iommu_groups); nothing can be judged or bound until the group is there.", ErrorIds.IommuGroupNotFound, FailureKind.InvalidOperation);
+        }
+
         if (device.IommuGroup is int g)
         {
             return new(Name, CheckStatus.Pass, $"In IOMMU group {g}.", null, ErrorIds.NoIommuGroup, FailureKind.InvalidOperation);

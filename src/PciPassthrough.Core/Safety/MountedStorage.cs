@@ -7,7 +7,7 @@ namespace PciPassthrough.Safety;
 /// (partitions' disks, dm/md slaves), and which PCI device each sits under: detaching that controller
 /// takes the filesystem away from the host.
 /// </summary>
-public sealed class MountedStorage
+internal sealed class MountedStorage
 {
     private readonly HostRoot _root;
     private readonly Dictionary<string, string> _usedBy = new(StringComparer.Ordinal);

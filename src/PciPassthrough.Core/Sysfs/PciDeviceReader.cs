@@ -79,15 +79,7 @@ public sealed class PciDeviceReader
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new PciPassthroughException(
-                ErrorIds.SysfsUnreadable,
-                FailureKind.ReadError,
-                $"Cannot list PCI devices in '{dir}': {e.Message}",
-                _root.IsLiveHost
-                    ? "Run on a Linux host with sysfs mounted at /sys."
-                    : "Point -Root at a directory that holds sys/bus/pci/devices, as captured from a host.",
-                dir,
-                e);
+            throw ErrorCatalog.SysfsUnreadable(dir, _root.IsLiveHost, e);
         }
 
         addresses.Sort();
@@ -100,11 +92,12 @@ public sealed class PciDeviceReader
     {
         using var native = NativeDirectory.Open(dir);
         var odd = new List<string>();
-        var listed = native is not null && native.ForEachName(name =>
+        var listed = native is not null && native.ForEachEntry((name, notFolder) =>
         {
             Span<char> chars = stackalloc char[512];
             var text = chars[..System.Text.Encoding.UTF8.GetChars(name, chars)];
-            if (PciAddress.TryParseCanonical(text, out var a))
+            // A plain file with a device's name is no device (D22): the kernel makes every entry a link.
+            if (!notFolder && PciAddress.TryParseCanonical(text, out var a))
             {
                 addresses.Add(a);
             }
@@ -160,10 +153,10 @@ public sealed class PciDeviceReader
     {
         if (!PciAddress.TryParse(text, out var address))
         {
-            throw new PciPassthroughException(ErrorIds.InvalidAddress, FailureKind.InvalidArgument, $"'{text}' is not a PCI address.", "Give the address as DDDD:BB:SS.F, as Get-PciDevice prints it.", text);
+            throw ErrorCatalog.InvalidAddress(text);
         }
 
-        return Read(address) ?? throw new PciPassthroughException(ErrorIds.DeviceNotFound, FailureKind.NotFound, $"No PCI device has the address '{text}' under '{_root.Path}'.", "List the host's devices with Get-PciDevice.", text);
+        return Read(address) ?? throw ErrorCatalog.DeviceNotFound(text, _root.Path);
     }
 
     /// <summary>True when the host has a device directory at this address.</summary>

@@ -23,7 +23,7 @@ public enum IsolationReason
 }
 
 /// <summary>An explanation of one group: the kernel formed it; this only says why.</summary>
-public sealed record IsolationExplanation(IsolationReason Reason, string? UpstreamBlocker, string Detail, string? Remedy);
+internal sealed record IsolationExplanation(IsolationReason Reason, string? UpstreamBlocker, string Detail, string? Remedy);
 
 /// <summary>
 /// Explains IOMMU groups the way the kernel forms them (<c>pci_device_group</c>): from each member's bus
@@ -31,7 +31,7 @@ public sealed record IsolationExplanation(IsolationReason Reason, string? Upstre
 /// group. The kernel's groups are the truth: device-specific ACS quirks are invisible here, so a group
 /// the analysis cannot explain is KernelQuirkOrUnknown, never re-computed.
 /// </summary>
-public static class IsolationAnalyzer
+internal static class IsolationAnalyzer
 {
     public static IsolationExplanation Explain(PciTopology topology, IReadOnlyList<string> members)
     {

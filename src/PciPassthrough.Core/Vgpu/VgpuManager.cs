@@ -84,7 +84,7 @@ public sealed partial class VgpuManager
         var current = Current(vf);
         if (vf.InUse.Length > 0)
         {
-            throw new PciPassthroughException(ErrorIds.InUse, FailureKind.ResourceBusy, $"Refusing to change the vGPU type of {vf.PciAddress}: its IOMMU group is open by {string.Join(", ", vf.InUse.Select(u => u.ToString()))}.", "Stop the guest first.", vf.PciAddress);
+            throw ErrorCatalog.VgpuFunctionInUse(vf);
         }
 
         var id = Wanted(vf, type, current);
@@ -186,7 +186,7 @@ public sealed partial class VgpuManager
     {
         if (!string.Equals(target, "ALL", StringComparison.Ordinal) && !SriovManageAddress().IsMatch(target))
         {
-            throw new PciPassthroughException(ErrorIds.InvalidAddress, FailureKind.InvalidArgument, $"'{target}' is neither a PCI address (DDDD:BB:SS.F) nor ALL.", "Give the GPU's physical function, for example 0000:41:00.0, or ALL.", target);
+            throw ErrorCatalog.SriovManageInvalidTarget(target);
         }
 
         var tool = (searchPath ?? Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries).Select(d => System.IO.Path.Combine(d, "sriov-manage")).Append("/usr/lib/nvidia/sriov-manage").FirstOrDefault(File.Exists)

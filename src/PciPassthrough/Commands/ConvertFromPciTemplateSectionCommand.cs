@@ -66,14 +66,14 @@ public sealed class ConvertFromPciTemplateSectionCommand : PSCmdlet
             var info = new FileInfo(path);
             if (info.Exists && info.Length > PciTemplateReader.MaxLength * 4L)
             {
-                throw new PciPassthroughException(ErrorIds.TemplateSyntax, FailureKind.InvalidArgument, $"{path} is {info.Length} bytes long; the limit is {PciTemplateReader.MaxLength} characters (at line 1, column 1).", "Give the VM template itself; PCI sections are a few lines.", path);
+                throw ErrorCatalog.TemplateTooLong(path, info.Length, "bytes", PciTemplateReader.MaxLength);
             }
 
-            return File.ReadAllText(path);
+            return PciPassthrough.HostFs.BoundedFile.ReadText(path);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new PciPassthroughException(ErrorIds.TemplateUnreadable, e is FileNotFoundException or DirectoryNotFoundException ? FailureKind.NotFound : FailureKind.ReadError, $"Cannot read the template '{path}': {e.Message}", "Check the path, or give the text with -Template.", path, e);
+            throw ErrorCatalog.TemplateUnreadable(path, e);
         }
     }
 }

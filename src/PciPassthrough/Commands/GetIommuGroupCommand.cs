@@ -51,7 +51,7 @@ public sealed class GetIommuGroupCommand : PciCmdletBase
             var group = Guard(() => groups.Read(number));
             if (group is null)
             {
-                WriteCoreError(new PciPassthroughException(ErrorIds.IommuGroupNotFound, FailureKind.NotFound, $"There is no IOMMU group {number} under '{rootPath}'.", "List the groups with Get-IommuGroup; group numbers can change across reboots.", number));
+                WriteCoreError(ErrorCatalog.IommuGroupNotFound(number, rootPath));
                 continue;
             }
 
@@ -68,7 +68,7 @@ public sealed class GetIommuGroupCommand : PciCmdletBase
 
         if (device.IommuGroup is not int number || Guard(() => groups.Read(number)) is not IommuGroup group)
         {
-            WriteCoreError(new PciPassthroughException(ErrorIds.NoIommuGroup, FailureKind.InvalidOperation, $"The device {device.PciAddress} is in no IOMMU group: the IOMMU is off or does not cover it.", "Run Test-IommuSupport: enable VT-d/AMD-Vi in the firmware and intel_iommu=on (or amd_iommu=on) on the kernel command line.", text));
+            WriteCoreError(ErrorCatalog.NoIommuGroup(device.PciAddress, text));
             return;
         }
 

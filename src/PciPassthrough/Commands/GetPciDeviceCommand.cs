@@ -122,12 +122,7 @@ public sealed class GetPciDeviceCommand : PciCmdletBase
             var address = PciAddress.Parse(exact);
             if (!found.Contains(address.ToString()) && !scan.Reader.Exists(address))
             {
-                WriteCoreError(new PciPassthroughException(
-                    ErrorIds.DeviceNotFound,
-                    FailureKind.NotFound,
-                    $"No PCI device has the address '{exact}' under '{scan.Root.Path}'.",
-                    "List the host's devices with Get-PciDevice and check the address (lspci -D prints the same form).",
-                    exact));
+                WriteCoreError(ErrorCatalog.DeviceNotFound(exact, scan.Root.Path));
             }
         }
     }

@@ -87,7 +87,7 @@ public sealed class ImportPciHostInventoryCommand : PSCmdlet
         {
             if (_xml.Count > 0 && _hosts.Count > 0)
             {
-                throw new PciPassthroughException(ErrorIds.InvalidHostInventory, FailureKind.InvalidArgument, "The input mixes onehost XML text with device objects.", "Import XML and live inventories in separate calls.", null);
+                throw ErrorCatalog.MixedHostInventoryInput();
             }
 
             var filter = new PciHostFilter(PciFilter, PciShortAddress);
@@ -125,11 +125,11 @@ public sealed class ImportPciHostInventoryCommand : PSCmdlet
     {
         try
         {
-            return File.ReadAllText(path);
+            return PciPassthrough.HostFs.BoundedFile.ReadText(path);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new PciPassthroughException(ErrorIds.HostInventoryUnreadable, e is FileNotFoundException or DirectoryNotFoundException ? FailureKind.NotFound : FailureKind.ReadError, $"Cannot read '{path}': {e.Message}", "Save 'onehost list -x' to a file and give its path, or pipe the XML text.", path, e);
+            throw ErrorCatalog.HostInventoryUnreadable(path, e);
         }
     }
 }

@@ -3,7 +3,6 @@ using System.Collections.Specialized;
 using System.Management.Automation;
 using PciPassthrough.Binding;
 using PciPassthrough.Mdev;
-using PciPassthrough.OpenNebula.Probe;
 using PciPassthrough.PowerShell.Common;
 
 namespace PciPassthrough.PowerShell.Commands;
@@ -76,7 +75,7 @@ public sealed class NewMediatedDeviceCommand : HostChangingCmdletBase
             var request = new MediatedDeviceRequest(Parent, Type, ParameterSetName switch
             {
                 UuidSet => Uuid,
-                DeterministicSet => NameBasedUuid.X500Sha1(DeterministicFrom),
+                DeterministicSet => MediatedDeviceRequest.DeterministicUuid(DeterministicFrom),
                 _ => Guid.NewGuid().ToString("D"),
             })
             {

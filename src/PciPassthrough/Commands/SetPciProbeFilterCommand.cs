@@ -14,6 +14,9 @@ public sealed class SetPciProbeFilterCommand : PciCmdletBase
 {
     private static readonly Regex VendorShape = new(@"\A[0-9a-fA-F]{4}\z", RegexOptions.CultureInvariant);
 
+    /// <summary>What this command writes is configuration: an unanticipated I/O failure is a failed configuration write.</summary>
+    protected override string UnexpectedIoErrorId => ErrorIds.ConfigWriteFailed;
+
     [Parameter(Position = 0)]
     [ValidateNotNullOrEmpty]
     public string? Path { get; set; }
@@ -52,6 +55,9 @@ public sealed class SetPciProbeFilterCommand : PciCmdletBase
         var format = DependencyLoadContext.ProbeFilterFormat;
         // Without -Path the file is OpenNebula's, named by its host path whatever the root.
         var displayPath = Path is null ? ProbeFilterFiles.DefaultHostPath : fullPath;
+        // Two runs at once each edit their own keys of one file: the folder's lock makes the second plan
+        // from what the first wrote (D6). A preview writes nothing and takes no lock.
+        using var held = IsWhatIf || !Directory.Exists(System.IO.Path.GetDirectoryName(fullPath)) ? null : Guard(() => ConfigurationLock.AcquireFolder(fullPath, ConfigurationLock.DefaultTimeout, StopToken, WriteVerbose));
         var change = Guard(() => ConfigFiles.PlanFile(fullPath, displayPath, current =>
         {
             var old = current is null ? new PciProbeFilter() : format.Parse(current, fullPath);
@@ -64,12 +70,7 @@ public sealed class SetPciProbeFilterCommand : PciCmdletBase
         var folder = System.IO.Path.GetDirectoryName(fullPath)!;
         if (!Directory.Exists(folder))
         {
-            ThrowTerminatingError(ErrorRecords.From(new PciPassthroughException(
-                ErrorIds.ConfigWriteFailed,
-                FailureKind.WriteError,
-                $"Cannot write {displayPath}: its folder {folder} does not exist.",
-                "Check -Root or -Path: on an OpenNebula front-end the folder is /var/lib/one/remotes/etc/im/kvm-probes.d; create it only if you mean to.",
-                fullPath)));
+            ThrowTerminatingError(ErrorRecords.From(ErrorCatalog.ProbeFolderMissing(displayPath, folder, fullPath)));
         }
 
         // -WhatIf runs the write checks a real run runs: a preview must not pass where the write fails.
@@ -96,7 +97,7 @@ public sealed class SetPciProbeFilterCommand : PciCmdletBase
             // The probe compares lspci's slot column: BB:SS.F in domain 0000, the full address elsewhere.
             if (!PciAddress.TryParse(a, out var parsed) || !string.Equals(parsed.ToLspciSlot(), a, StringComparison.Ordinal))
             {
-                throw new PciPassthroughException(ErrorIds.InvalidAddress, FailureKind.InvalidArgument, $"'{a}' is not a short address as lspci prints it, so the probe would never match it.", "Give BB:SS.F in lowercase for domain 0000 (0a:00.0, not 0000:0A:00.0) and DDDD:BB:SS.F only outside it.", a);
+                throw ErrorCatalog.InvalidShortAddress(a);
             }
         }
 
@@ -104,7 +105,7 @@ public sealed class SetPciProbeFilterCommand : PciCmdletBase
         {
             if (!VendorShape.IsMatch(v))
             {
-                throw new PciPassthroughException(ErrorIds.InvalidFilter, FailureKind.InvalidArgument, $"'{v}' is not a vendor id.", "Give 4 hex digits, e.g. 10de.", v);
+                throw ErrorCatalog.InvalidVendorId(v);
             }
         }
     }

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Management.Automation;
 using PciPassthrough.HostConfig;
+using PciPassthrough.HostConfig.Boot;
 using PciPassthrough.HostFs;
 using PciPassthrough.Ids;
 using PciPassthrough.PowerShell.Common;
@@ -20,6 +21,9 @@ public sealed class SetVfioHostConfigurationCommand : HostChangingCmdletBase
 {
     private readonly List<string> _addresses = [];
     private readonly List<string> _rejected = [];
+
+    /// <summary>What this command writes is configuration: an unanticipated I/O failure is a failed configuration write.</summary>
+    protected override string UnexpectedIoErrorId => ErrorIds.ConfigWriteFailed;
 
     /// <summary>Devices to bind to vfio-pci at boot (by address, or piped devices).</summary>
     [Parameter(ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
@@ -59,9 +63,13 @@ public sealed class SetVfioHostConfigurationCommand : HostChangingCmdletBase
     [Parameter]
     public SwitchParameter IommuPassthrough { get; set; }
 
-    /// <summary>Leave /etc/default/grub alone.</summary>
+    /// <summary>Leave the boot loader's kernel command line alone.</summary>
     [Parameter]
     public SwitchParameter SkipKernelCommandLine { get; set; }
+
+    /// <summary>Which file holds the kernel command line: detected from the host by default.</summary>
+    [Parameter]
+    public BootLoaderKind BootLoader { get; set; } = BootLoaderKind.Auto;
 
     [Parameter]
     public InitramfsKind Initramfs { get; set; } = InitramfsKind.Auto;
@@ -107,7 +115,7 @@ public sealed class SetVfioHostConfigurationCommand : HostChangingCmdletBase
             else
             {
                 _rejected.Add(a);
-                WriteCoreError(new PciPassthroughException(ErrorIds.InvalidAddress, FailureKind.InvalidArgument, $"'{a}' is not a PCI address.", "Give the address as DDDD:BB:SS.F, as Get-PciDevice prints it.", a));
+                WriteCoreError(ErrorCatalog.InvalidAddress(a));
             }
         }
     }
@@ -118,15 +126,13 @@ public sealed class SetVfioHostConfigurationCommand : HostChangingCmdletBase
         // quietly return that device to its host driver at the next boot. All or nothing.
         if (_rejected.Count > 0)
         {
-            ThrowTerminatingError(ErrorRecords.From(new PciPassthroughException(
-                ErrorIds.ConfigurationInputRejected,
-                FailureKind.InvalidArgument,
-                $"Nothing was written: {_rejected.Count} address(es) were rejected ({string.Join(", ", _rejected)}), and the configuration lists every boot-bound device at once.",
-                "Correct the rejected addresses (see the errors above) and run the command again with the full list.",
-                _rejected.ToArray())));
+            ThrowTerminatingError(ErrorRecords.From(ErrorCatalog.ConfigurationInputRejected(_rejected)));
         }
 
         var root = ResolveRoot();
+        // One writer at a time, from planning to the last write: a second run plans from what the first
+        // wrote instead of overwriting it unseen (D6). A preview writes nothing, not even the lock.
+        using var held = IsWhatIf ? null : Guard(() => ConfigurationLock.Acquire(root, ConfigurationLock.DefaultTimeout, StopToken, WriteVerbose));
         var devices = SessionFor(root).Devices;
         var request = new HostConfigurationRequest
         {
@@ -138,6 +144,7 @@ public sealed class SetVfioHostConfigurationCommand : HostChangingCmdletBase
             Iommu = Iommu == "Auto" ? null : Iommu.ToLowerInvariant(),
             IommuPassthrough = IommuPassthrough,
             KernelCommandLine = !SkipKernelCommandLine,
+            BootLoader = BootLoader,
             Initramfs = Initramfs,
             KernelRelease = KernelRelease,
             UdevOwner = UdevOwner,
@@ -151,29 +158,28 @@ public sealed class SetVfioHostConfigurationCommand : HostChangingCmdletBase
         // -WhatIf runs every check the real run runs: a preview must not pass where the write fails.
         Guard(() => ConfigFiles.EnsureWritable(plan));
 
-        var written = new List<ConfigFileChange>();
-        var now = DateTime.UtcNow;
+        // Confirm each file, then write the confirmed ones as one set: all of them or none (D5).
+        var confirmed = new List<ConfigFileChange>();
         foreach (var change in plan)
         {
             if (change.Action == FileAction.Unchanged)
             {
                 WriteVerbose($"{change.Path} already says this; nothing to do.");
-                WriteObject(change);
-                continue;
             }
-
-            if (ShouldProcess($"{change.Path}:\n{change.Diff}", $"{change.Action} {change.Path}?", $"{change.Action} {change.Path}"))
+            else if (ShouldProcess($"{change.Path}:\n{change.Diff}", $"{change.Action} {change.Path}?", $"{change.Action} {change.Path}"))
             {
-                var applied = Guard(() => ConfigFiles.Apply(change, now));
-                if (change.Path == VfioBindService.ScriptPath)
-                {
-                    Guard(() => File.SetUnixFileMode(root.Resolve(change.Path), (UnixFileMode)0b111_101_101));
-                }
-
-                written.Add(applied);
-                WriteObject(applied);
+                confirmed.Add(change);
             }
         }
+
+        Guard(() => ConfigFiles.ApplyAll(confirmed, DateTime.UtcNow));
+        if (confirmed.Any(c => c.Path == VfioBindService.ScriptPath))
+        {
+            Guard(() => File.SetUnixFileMode(root.Resolve(VfioBindService.ScriptPath), (UnixFileMode)0b111_101_101));
+        }
+
+        WriteObject(plan.Where(c => c.Action == FileAction.Unchanged || confirmed.Contains(c)), enumerateCollection: true);
+        var written = confirmed;
 
         var commands = VfioHostConfigurator.FollowUpCommands(root, written);
         if (commands.Count == 0)
@@ -205,7 +211,7 @@ public sealed class SetVfioHostConfigurationCommand : HostChangingCmdletBase
         p.WaitForExit();
         if (p.ExitCode != 0)
         {
-            WriteCoreError(new PciPassthroughException(ErrorIds.ConfigWriteFailed, FailureKind.InvalidOperation, $"'{command}' failed ({p.ExitCode}): {output.Trim()}", "Run it by hand and read its message; the files are written.", command));
+            WriteCoreError(ErrorCatalog.FollowUpCommandFailed(command, p.ExitCode, output));
         }
     }
 }

@@ -21,7 +21,8 @@ internal static class ErrorRecords
 
     /// <summary>For the failures the core does not anticipate (an I/O error from the kernel, say).</summary>
     public static ErrorRecord Unexpected(Exception e, string errorId, object? target) =>
-        new(e, errorId, e is UnauthorizedAccessException ? ErrorCategory.PermissionDenied : ErrorCategory.ReadError, target);
+        new(e, errorId, e is UnauthorizedAccessException ? ErrorCategory.PermissionDenied
+            : errorId == ErrorIds.SysfsUnreadable ? ErrorCategory.ReadError : ErrorCategory.WriteError, target);
 
     private static ErrorCategory Category(FailureKind kind) => kind switch
     {

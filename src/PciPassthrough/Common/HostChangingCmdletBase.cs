@@ -16,6 +16,9 @@ public abstract class HostChangingCmdletBase : PciCmdletBase
     [Parameter(ValueFromPipelineByPropertyName = true, DontShow = true)]
     public string? PSComputerName { get; set; }
 
+    /// <summary>An unanticipated I/O failure of a changing command is a failed change, not an unreadable host.</summary>
+    protected override string UnexpectedIoErrorId => ErrorIds.HostChangeFailed;
+
     /// <summary>
     /// False, with an ObjectFromAnotherHost error for the item, when the piped object came from
     /// another host; true for objects of this host and for plain addresses.
@@ -28,12 +31,7 @@ public abstract class HostChangingCmdletBase : PciCmdletBase
             return true;
         }
 
-        WriteCoreError(new PciPassthroughException(
-            ErrorIds.ObjectFromAnotherHost,
-            FailureKind.InvalidArgument,
-            $"{target} came from host '{from}' (PSComputerName); {MyInvocation.MyCommand.Name} changes only the host it runs on, so it was not acted on here.",
-            $"Run it on that host: Invoke-Command -HostName {from} {{ {MyInvocation.MyCommand.Name} ... }}.",
-            target));
+        WriteCoreError(ErrorCatalog.ObjectFromAnotherHost(target, from, MyInvocation.MyCommand.Name));
         return false;
     }
 

@@ -80,10 +80,17 @@ public abstract class PciCmdletBase : PSCmdlet, IDisposable
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            ThrowTerminatingError(ErrorRecords.Unexpected(e, ErrorIds.SysfsUnreadable, Root));
+            ThrowTerminatingError(ErrorRecords.Unexpected(e, UnexpectedIoErrorId, Root));
             throw;
         }
     }
+
+    /// <summary>
+    /// The error ID for an I/O failure the core did not anticipate, named after what the command was
+    /// doing: a reader reports an unreadable host, a writer a failed change, a configuration writer
+    /// a failed configuration write. A script that catches it then knows which kind of step failed.
+    /// </summary>
+    protected virtual string UnexpectedIoErrorId => ErrorIds.SysfsUnreadable;
 
     protected void Guard(Action action) => Guard(() =>
     {

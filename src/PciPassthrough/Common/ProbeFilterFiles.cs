@@ -18,11 +18,11 @@ internal static class ProbeFilterFiles
         string text;
         try
         {
-            text = File.ReadAllText(fullPath);
+            text = PciPassthrough.HostFs.BoundedFile.ReadText(fullPath);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new PciPassthroughException(ErrorIds.ProbeFilterUnreadable, FailureKind.ReadError, $"Invalid configuration {fullPath}: {e.Message}", "Give the pci.conf path with -Path, or create it with Set-PciProbeFilter.", fullPath, e);
+            throw ErrorCatalog.ProbeFilterUnreadable(fullPath, e);
         }
 
         return DependencyLoadContext.ProbeFilterFormat.Parse(text, fullPath);

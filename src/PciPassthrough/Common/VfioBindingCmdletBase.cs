@@ -61,7 +61,7 @@ public abstract class VfioBindingCmdletBase : HostChangingCmdletBase
         var root = ResolveRoot();
         if (_root is not null && _root.Path != root.Path)
         {
-            WriteCoreError(new PciPassthroughException(ErrorIds.RootMismatch, FailureKind.InvalidArgument, $"One call changes devices of one host root; '{root.Path}' differs from '{_root.Path}'.", "Call once per root.", root.Path));
+            WriteCoreError(ErrorCatalog.RootMismatch(root.Path, _root.Path));
             return;
         }
 

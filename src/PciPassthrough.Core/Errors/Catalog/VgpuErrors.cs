@@ -32,6 +32,20 @@ public static partial class ErrorCatalog
         address,
         inner);
 
+    public static PciPassthroughException VgpuFunctionInUse(PciDevice vf) => new(
+        ErrorIds.InUse,
+        FailureKind.ResourceBusy,
+        $"Refusing to change the vGPU type of {vf.PciAddress}: its IOMMU group is open by {string.Join(", ", vf.InUse.Select(u => u.ToString()))}. Nothing was changed.",
+        "Stop the guest first.",
+        vf.PciAddress);
+
+    public static PciPassthroughException SriovManageInvalidTarget(string target) => new(
+        ErrorIds.InvalidAddress,
+        FailureKind.InvalidArgument,
+        $"'{target}' is neither a PCI address (DDDD:BB:SS.F) nor ALL; sriov-manage was not run.",
+        "Give the GPU's physical function, for example 0000:41:00.0, or ALL.",
+        target);
+
     public static PciPassthroughException SriovManageFailed(string target, string detail) => new(
         ErrorIds.SriovManageFailed,
         FailureKind.InvalidOperation,

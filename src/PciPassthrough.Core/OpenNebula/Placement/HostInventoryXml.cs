@@ -30,6 +30,7 @@ public static class HostInventoryXml
         try
         {
             var settings = new XmlReaderSettings { DtdProcessing = DtdProcessing.Prohibit, XmlResolver = null, MaxCharactersInDocument = MaxLength };
+            EnsureShallow(xml, settings, where);
             using var reader = XmlReader.Create(new StringReader(xml), settings);
             doc = XDocument.Load(reader, LoadOptions.SetLineInfo);
         }
@@ -53,6 +54,23 @@ public static class HostInventoryXml
             var profile = template?.Element("PCI_GPU_PROFILE")?.Value;
             return Host(h, where).With(filter.IsEmpty ? null : filter, string.IsNullOrWhiteSpace(profile) ? clusterGpuProfile : profile);
         }).ToList();
+    }
+
+    /// <summary>How deep elements may nest; onehost's XML nests 6 deep, and deeper nesting costs far more than linear time (D18).</summary>
+    public const int MaxDepth = 64;
+
+    // One streaming pass that stops at the first element nested too deep, before a tree is built.
+    private static void EnsureShallow(string xml, XmlReaderSettings settings, string where)
+    {
+        using var reader = XmlReader.Create(new StringReader(xml), settings);
+        while (reader.Read())
+        {
+            if (reader.Depth > MaxDepth)
+            {
+                var line = ((IXmlLineInfo)reader).LineNumber;
+                throw ErrorCatalog.InputTooComplex($"{where}: an element at line {line} nested more than {MaxDepth} deep", $"the limit of {MaxDepth} levels", where);
+            }
+        }
     }
 
     private static PciHostInventory Host(XElement host, string where)
@@ -97,11 +115,5 @@ public static class HostInventoryXml
         return PciHostDevice.Create(Text("ADDRESS"), Text("VENDOR"), Text("DEVICE"), Text("CLASS"), vmId, numa, Text("DEVICE_NAME"), Text("UUID"), Text("MDEV_MODE"), at);
     }
 
-    private static PciPassthroughException Error(string where, string message, Exception? inner) => new(
-        ErrorIds.InvalidHostInventory,
-        FailureKind.InvalidArgument,
-        message,
-        "Give the output of 'onehost show -x <host>' or 'onehost list -x' unchanged.",
-        where,
-        inner);
+    private static PciPassthroughException Error(string where, string message, Exception? inner) => ErrorCatalog.InvalidHostInventoryXml(where, message, inner);
 }

@@ -42,7 +42,7 @@ public static class HostdevXml
         ArgumentNullException.ThrowIfNull(section);
         if (!section.IsAddressRequest || !PciAddress.TryParse(section.ShortAddress!, out var address))
         {
-            throw new PciPassthroughException(ErrorIds.InvalidTemplateSection, FailureKind.InvalidArgument, $"{section} names no device: only a section with a SHORT_ADDRESS gives a host address.", "Pipe Find-PciPlacement's assignments, or give a section with SHORT_ADDRESS.", section.ToString());
+            throw ErrorCatalog.SectionNamesNoDevice(section.ToString());
         }
 
         return Pci(address, managed: true, guestAddress: null, section.UsesIommufd, string.IsNullOrEmpty(section.AcpiNodes) ? null : section.AcpiNodes);
@@ -84,5 +84,5 @@ public static class HostdevXml
     private static Guid ParseUuid(string uuid) =>
         Guid.TryParseExact(uuid, "D", out var parsed)
             ? parsed
-            : throw new PciPassthroughException(ErrorIds.InvalidUuid, FailureKind.InvalidArgument, $"'{uuid}' is not a UUID.", "Give the mdev UUID as the probe's UUID attribute prints it, for example e4042b96-e63d-56cf-bcc8-4e6eecccc12e.", uuid);
+            : throw ErrorCatalog.InvalidUuid(uuid);
 }

@@ -90,7 +90,7 @@ public sealed partial class PciHostDevice
     public override string ToString() => $"{ShortAddress} {VendorId}:{DeviceId}:{Class}";
 
     internal static PciPassthroughException Invalid(string where, string message, string action, object? target) =>
-        new(ErrorIds.InvalidHostInventory, FailureKind.InvalidArgument, $"{where}: {message}", action, target);
+        ErrorCatalog.InvalidHostInventory(where, message, action, target);
 
     private static string Hex(string where, string name, string? value)
     {

@@ -170,7 +170,7 @@ public static class PciPlacer
         ArgumentNullException.ThrowIfNull(options);
         var defaultBus = PciTemplateSection.ParseHex(options.PassthroughBus) is uint b && b <= 0xff
             ? b
-            : throw new PciPassthroughException(ErrorIds.InvalidPlacementOptions, FailureKind.InvalidArgument, $"The passthrough bus '{options.PassthroughBus}' is not a bus number.", "Give PCI_PASSTHROUGH_BUS as oned.conf does, a hexadecimal bus number such as 0x01.", options.PassthroughBus);
+            : throw ErrorCatalog.InvalidPassthroughBus(options.PassthroughBus);
         var taken = new HashSet<PciHostDevice>();
         var assigned = new PciAssignment?[requests.Count];
         for (var i = 0; i < requests.Count; i++)

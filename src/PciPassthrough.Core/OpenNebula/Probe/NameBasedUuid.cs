@@ -4,7 +4,7 @@ using System.Text;
 namespace PciPassthrough.OpenNebula.Probe;
 
 /// <summary>RFC 4122 name-based UUIDs, as <c>uuidgen --sha1 --namespace @x500 --name NAME</c> prints them.</summary>
-public static class NameBasedUuid
+internal static class NameBasedUuid
 {
     /// <summary>The X.500 distinguished-name namespace, 6ba7b814-9dad-11d1-80b4-00c04fd430c8.</summary>
     private static readonly byte[] X500Namespace = Convert.FromHexString("6ba7b8149dad11d180b400c04fd430c8");

@@ -38,7 +38,7 @@ public sealed class ProbeSelection
             }
             catch (ArgumentException e)
             {
-                throw new PciPassthroughException(ErrorIds.InvalidDeviceNamePattern, FailureKind.InvalidArgument, $"'{p}' is not a valid regular expression: {e.Message}", "Give :device_name: (-DeviceName) regular expressions, for example 'GK104|A100'; escape literal brackets as \\[.", p, e);
+                throw ErrorCatalog.InvalidDeviceNamePattern(p, e, ":device_name: (-DeviceName)");
             }
         }
     }
@@ -98,7 +98,7 @@ public sealed class ProbeSelection
         }
         catch (RegexMatchTimeoutException e)
         {
-            throw new PciPassthroughException(ErrorIds.DeviceNamePatternTimeout, FailureKind.InvalidArgument, $"The regular expression '{r}' took longer than {RegexBudget.TotalSeconds} s on '{name}'.", "Simplify the :device_name: (-DeviceName) pattern: avoid nested repetition such as (a+)+ or (.*.*)*.", r.ToString(), e);
+            throw ErrorCatalog.DeviceNamePatternTimeout(r, name, RegexBudget, ":device_name: (-DeviceName)", e);
         }
     }
 

@@ -29,12 +29,7 @@ public sealed class PciTemplateReader
         var reader = new PciTemplateReader(text, source ?? "template");
         if (text.Length > MaxLength)
         {
-            throw new PciPassthroughException(
-                ErrorIds.TemplateSyntax,
-                FailureKind.InvalidArgument,
-                $"{reader._source} is {text.Length} characters long; the limit is {MaxLength} (at line 1, column 1).",
-                "Give the VM template itself; PCI sections are a few lines.",
-                reader._source);
+            throw ErrorCatalog.TemplateTooLong(reader._source, text.Length, "characters", MaxLength);
         }
 
         return reader.ReadAll();
@@ -216,10 +211,14 @@ public sealed class PciTemplateReader
         return false;
     }
 
+    // Sections are named in text order, so counting resumes where the last call stopped: one pass over
+    // the text in all, not one per section (40,000 sections in 1 MiB took minutes, D18).
+    private (int Index, int Line, int Column) _counted = (0, 1, 1);
+
     private string Where(int index)
     {
-        int line = 1, column = 1;
-        for (var i = 0; i < index && i < _text.Length; i++)
+        var (from, line, column) = index >= _counted.Index ? _counted : (0, 1, 1);
+        for (var i = from; i < index && i < _text.Length; i++)
         {
             if (_text[i] == '\n')
             {
@@ -232,13 +231,9 @@ public sealed class PciTemplateReader
             }
         }
 
+        _counted = (Math.Min(index, _text.Length), line, column);
         return $"line {line}, column {column}";
     }
 
-    private PciPassthroughException Error(int index, string message) => new(
-        ErrorIds.TemplateSyntax,
-        FailureKind.InvalidArgument,
-        $"{_source}, {Where(index)}: {message}",
-        "Write template attributes as NAME = \"value\" and PCI sections as PCI = [ VENDOR = \"10de\", DEVICE = \"1eb8\" ], with balanced brackets and quotes.",
-        $"{_source}:{Where(index)}");
+    private PciPassthroughException Error(int index, string message) => ErrorCatalog.TemplateSyntax(_source, Where(index), message);
 }

@@ -418,7 +418,7 @@ public sealed partial class PciTemplateSection
     }
 
     private static PciPassthroughException Invalid(string? where, string message, string action, object? target) =>
-        new(ErrorIds.InvalidTemplateSection, FailureKind.InvalidArgument, where is null ? message : $"{where}: {message}", action, target);
+        ErrorCatalog.InvalidTemplateSection(where, message, action, target);
 
     [GeneratedRegex("\\A[ \\t\\n\\v\\f\\r]*(?:0[xX])?([0-9a-fA-F]+)\\z")]
     private static partial Regex OneHexPattern();

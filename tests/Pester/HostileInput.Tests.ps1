@@ -1,0 +1,106 @@
+#Requires -Modules @{ ModuleName = 'Pester'; ModuleVersion = '5.0' }
+
+# Issue 12: what a hostile or broken host tree does to the configuration writers and readers.
+
+BeforeAll {
+    . (Join-Path $PSScriptRoot 'PciPassthrough.TestTree.ps1')
+    Import-Module (Get-PciPassthroughModulePath) -Force
+
+    function New-ConfigRoot {
+        $r = New-PciTestRoot
+        New-FakeIommuHost -Root $r
+        New-FakePciDevice -Root $r -Address '0000:01:00.0' -Vendor '10de' -Device '1eb8' -Class '030200' -Driver 'nvidia' -IommuGroup 6
+        'etc/modprobe.d', 'etc/default', 'usr/local/bin', 'etc/systemd/system', 'etc/sysconfig', 'etc/udev/rules.d', 'etc/libvirt' |
+            ForEach-Object { New-Item -ItemType Directory -Force -Path (Join-Path $r $_) | Out-Null }
+        Set-Content -NoNewline -Path (Join-Path $r 'etc/default/grub') -Value "GRUB_DEFAULT=0`nGRUB_CMDLINE_LINUX=`"quiet`"`n"
+        Set-Content -NoNewline -Path (Join-Path $r 'etc/libvirt/qemu.conf') -Value "user = `"oneadmin`"`n"
+        $r
+    }
+
+    # Every file under the tree's etc/ and usr/, with its content: what a failed run must leave as it was.
+    function Get-ConfigState([string] $Root) {
+        Get-ChildItem -Recurse -Force -File -Path (Join-Path $Root 'etc'), (Join-Path $Root 'usr') |
+            Sort-Object FullName | ForEach-Object { "$($_.FullName.Substring($Root.Length))=$(Get-Content -Raw $_.FullName)" }
+    }
+}
+
+Describe 'Set-VfioHostConfiguration writes its files as a set (D5)' {
+    BeforeEach { $script:cfg = New-ConfigRoot }
+    AfterEach { Remove-PciTestRoot $cfg }
+
+    It 'a file that cannot be put in place leaves every file as it was, with no temp file or backup' {
+        # The udev rule's name is taken by a directory, and qemu.conf comes after it.
+        New-Item -ItemType Directory -Path (Join-Path $cfg 'etc/udev/rules.d/99-pcipassthrough-vfio.rules/keep') | Out-Null
+        $before = Get-ConfigState $cfg
+        { Set-VfioHostConfiguration -Root $cfg -Address 0000:01:00.0 -BlacklistDriver nouveau -Initramfs None -Confirm:$false } |
+            Should -Throw -ErrorId 'ConfigurationWriteFailed,PciPassthrough.PowerShell.Commands.SetVfioHostConfigurationCommand'
+        Get-ConfigState $cfg | Should -Be $before
+    }
+
+    It 'a successful run still writes every file and keeps a backup of each it changed' {
+        $result = Set-VfioHostConfiguration -Root $cfg -Address 0000:01:00.0 -Initramfs None -Confirm:$false
+        ($result | Where-Object Path -eq '/etc/default/grub').Backup | Should -BeLike '/etc/default/grub.*.pcipt.bak'
+        Get-ChildItem -Force -Recurse -Path (Join-Path $cfg 'etc') -Filter '*.tmp' | Should -BeNullOrEmpty
+        (Set-VfioHostConfiguration -Root $cfg -Address 0000:01:00.0 -Initramfs None -Confirm:$false).Action | Sort-Object -Unique | Should -Be 'Unchanged'
+    }
+}
+
+Describe 'Configuration writers take a lock (D6)' {
+    BeforeEach { $script:cfg = New-ConfigRoot }
+    AfterEach { Remove-PciTestRoot $cfg }
+
+    It 'two runs at once both take effect: neither blacklist entry is lost' {
+        $module = Get-PciPassthroughModulePath
+        $dotnet = (Get-Process -Id $PID).Path
+        $pwshDll = Join-Path $PSHOME 'pwsh.dll'
+        $runs = 'nouveau', 'radeon' | ForEach-Object {
+            $command = "Import-Module '$module'; Set-VfioHostConfiguration -Root '$cfg' -BlacklistDriver $_ -Initramfs None -Confirm:`$false | Out-Null"
+            Start-Process -FilePath $dotnet -ArgumentList $pwshDll, '-NoProfile', '-NonInteractive', '-Command', $command -PassThru
+        }
+        $runs | Wait-Process
+        $runs.ExitCode | Should -Be 0, 0
+        Get-Content (Join-Path $cfg 'etc/modprobe.d/pcipassthrough-blacklist.conf') | Should -Contain 'blacklist nouveau'
+        Get-Content (Join-Path $cfg 'etc/modprobe.d/pcipassthrough-blacklist.conf') | Should -Contain 'blacklist radeon'
+        # Whichever ran second planned from what the first wrote.
+        Get-Content -Raw (Join-Path $cfg 'etc/default/grub') | Should -Match 'rd\.driver\.blacklist=(nouveau,radeon|radeon,nouveau)"'
+    }
+
+    It 'a lock file planted by another user is refused with LockFileNotTrusted, and nothing is written' {
+        $lock = Join-Path $cfg 'run/lock/pcipassthrough-config.lock'
+        New-Item -ItemType Directory -Force -Path (Split-Path $lock) | Out-Null
+        Set-Content -Path $lock -Value ''
+        & chown 65534:65534 $lock
+        $before = Get-ConfigState $cfg
+        { Set-VfioHostConfiguration -Root $cfg -BlacklistDriver nouveau -Initramfs None -Confirm:$false } |
+            Should -Throw -ErrorId 'LockFileNotTrusted,PciPassthrough.PowerShell.Commands.SetVfioHostConfigurationCommand'
+        Get-ConfigState $cfg | Should -Be $before
+    }
+
+    It '-WhatIf takes no lock and writes no lock file' {
+        Set-VfioHostConfiguration -Root $cfg -BlacklistDriver nouveau -Initramfs None -WhatIf
+        Join-Path $cfg 'run/lock/pcipassthrough-config.lock' | Should -Not -Exist
+    }
+}
+
+Describe 'Every -Path reader refuses a FIFO or a device node by name instead of hanging or exhausting memory (D16)' {
+    BeforeAll {
+        $script:fifo = Join-Path $TestDrive 'fifo'
+        & mkfifo $fifo
+    }
+
+    It '<Name> -Path <File>' -ForEach @(
+        @{ Name = 'Get-PciProbeFilter'; File = 'fifo'; ErrorId = 'ProbeFilterFileUnreadable,PciPassthrough.PowerShell.Commands.GetPciProbeFilterCommand' }
+        @{ Name = 'Get-PciProbeFilter'; File = '/dev/zero'; ErrorId = 'ProbeFilterFileUnreadable,PciPassthrough.PowerShell.Commands.GetPciProbeFilterCommand' }
+        @{ Name = 'ConvertFrom-PciTemplateSection'; File = 'fifo'; ErrorId = 'PciTemplateUnreadable,PciPassthrough.PowerShell.Commands.ConvertFromPciTemplateSectionCommand' }
+        @{ Name = 'ConvertFrom-PciTemplateSection'; File = '/dev/zero'; ErrorId = 'PciTemplateUnreadable,PciPassthrough.PowerShell.Commands.ConvertFromPciTemplateSectionCommand' }
+        @{ Name = 'Import-PciHostInventory'; File = 'fifo'; ErrorId = 'PciHostInventoryUnreadable,PciPassthrough.PowerShell.Commands.ImportPciHostInventoryCommand' }
+        @{ Name = 'Import-PciHostInventory'; File = '/dev/zero'; ErrorId = 'PciHostInventoryUnreadable,PciPassthrough.PowerShell.Commands.ImportPciHostInventoryCommand' }
+    ) {
+        $target = if ($File -eq 'fifo') { $fifo } else { $File }
+        $err = $null
+        try { & $Name -Path $target -ErrorAction Stop } catch { $err = $_ }
+        $err.FullyQualifiedErrorId | Should -Be $ErrorId
+        $err.Exception.Message | Should -Match ([regex]::Escape($target))
+        $err.Exception.Message | Should -Match 'FIFO|character device'
+    }
+}

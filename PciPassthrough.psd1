@@ -37,6 +37,15 @@
         'Set-PciVirtualFunction'
         'New-PciHostFilter'
         'Test-PciAssignment'
+        'Get-MediatedDeviceType'
+        'Get-MediatedDevice'
+        'New-MediatedDevice'
+        'Remove-MediatedDevice'
+        'Test-MediatedDeviceConfiguration'
+        'Get-PciVgpuType'
+        'Set-PciVgpuType'
+        'Clear-PciVgpuType'
+        'Enable-PciVgpuVirtualFunction'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

@@ -23,6 +23,8 @@ MODULES=(virtio_pci 9pnet_virtio 9p overlay e1000 e1000e pps_core ptp
          lpc_ich ahci i2c_i801)
 # SR-IOV (issue 15): the emulated NVMe PF has no host driver here; pci-pf-stub lets it enable VFs.
 MODULES+=(pci_pf_stub)
+# Mediated devices (issue 17): the mdev core, for the mtty sample built below.
+MODULES+=(mdev)
 
 REFRESH=${PCIPT_REFRESH:-0}
 [ "${1:-}" = --refresh ] && REFRESH=1
@@ -185,6 +187,45 @@ if [ ! -f "$INITRD" ] || [ "$(cat "$INITRD.stamp" 2>/dev/null)" != "$STAMP" ]; t
     log "$(find "$STAGE/lib/modules" -name '*.ko*' | wc -l) modules, initramfs $(du -h "$INITRD" | cut -f1)"
     rm -rf "$STAGE"
 fi
+
+# --- mtty sample (issue 17) ---------------------------------------------------
+# Debian does not build the kernel's samples (CONFIG_SAMPLES is not set), so mtty.ko, a mediated-device
+# parent that is no PCI device, is built here from linux-source-6.1's samples/vfio-mdev/mtty.c with the
+# release's linux-headers (a few seconds), and cached as .work/mtty/mtty-<release>.ko. It loads unsigned.
+# Failure never fails prepare.sh: .work/mtty/skip-reason says why, and the mdev real-kernel tests skip.
+build_mtty() {
+    local dir="$WORK/mtty" ko="$WORK/mtty/mtty-$RELEASE.ko" hdr="/usr/src/linux-headers-$RELEASE"
+    mkdir -p "$dir"
+    [ -f "$ko" ] && { rm -f "$dir/skip-reason"; return 0; }
+    if [ ! -d "$hdr" ]; then
+        [ "$(id -u)" = 0 ] || { echo "linux-headers-$RELEASE is not installed (run prepare.sh as root)" >"$dir/skip-reason"; return 1; }
+        apt_update_once
+        log "apt-get install linux-headers-$RELEASE make gcc"
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "linux-headers-$RELEASE" make gcc >&2 \
+            || { echo "cannot install linux-headers-$RELEASE from apt" >"$dir/skip-reason"; return 1; }
+    fi
+    if [ ! -f "$dir/mtty.c" ]; then
+        # The source package of the same Debian version as the kernel, else the current one.
+        local version src
+        version=$(dpkg-deb -f "$(compgen -G "$WORK/${KPKG}_*.deb" | tail -n1)" Version 2>/dev/null || true)
+        (cd "$dir" && { apt-get download -qq "linux-source-6.1=$version" 2>/dev/null || apt-get download -qq linux-source-6.1 2>/dev/null; }) \
+            || { apt_update_once; (cd "$dir" && apt-get download -qq linux-source-6.1 2>/dev/null); } \
+            || { echo "cannot download linux-source-6.1" >"$dir/skip-reason"; return 1; }
+        src=$(compgen -G "$dir/linux-source-6.1_*.deb" | tail -n1)
+        log "extracting samples/vfio-mdev/mtty.c from $(basename "$src")"
+        dpkg-deb --fsys-tarfile "$src" | tar -xO --wildcards '*/linux-source-6.1.tar.xz' \
+            | tar -xJO --wildcards '*/samples/vfio-mdev/mtty.c' >"$dir/mtty.c.tmp" && [ -s "$dir/mtty.c.tmp" ] \
+            || { rm -f "$dir/mtty.c.tmp"; echo "no samples/vfio-mdev/mtty.c in $src" >"$dir/skip-reason"; return 1; }
+        mv "$dir/mtty.c.tmp" "$dir/mtty.c"
+        rm -f "$src"
+    fi
+    echo 'obj-m := mtty.o' >"$dir/Kbuild"
+    log "building mtty.ko for $RELEASE"
+    make -s -C "$hdr" M="$dir" modules >&2 || { echo "building mtty.ko against $hdr failed" >"$dir/skip-reason"; return 1; }
+    mv "$dir/mtty.ko" "$ko"
+    rm -f "$dir/skip-reason"
+}
+build_mtty || log "WARNING: no mtty.ko ($(cat "$WORK/mtty/skip-reason" 2>/dev/null)); the mdev real-kernel tests will be skipped"
 
 cat >"$ENV_FILE.tmp" <<EOF
 PCIPT_RELEASE=$RELEASE

@@ -96,4 +96,21 @@ public static class ErrorIds
     public const string AmbiguousHostInventory = "AmbiguousHostInventory";
     public const string HostNotInInventory = "HostNotInInventory";
     public const string VgpuVirtualFunction = "VgpuVirtualFunction";
+    // Issue 17: mediated devices (mdev, mdevctl definitions) and NVIDIA vGPU.
+    public const string MediatedDeviceParentNotFound = "MediatedDeviceParentNotFound";
+    public const string MediatedDeviceTypeNotFound = "MediatedDeviceTypeNotFound";
+    public const string MediatedDeviceTypeExhausted = "MediatedDeviceTypeExhausted";
+    public const string MediatedDeviceExists = "MediatedDeviceExists";
+    public const string MediatedDeviceNotFound = "MediatedDeviceNotFound";
+    public const string MediatedDeviceInUse = "MediatedDeviceInUse";
+    public const string MediatedDeviceCreateFailed = "MediatedDeviceCreateFailed";
+    public const string MediatedDeviceRemoveFailed = "MediatedDeviceRemoveFailed";
+    public const string MediatedDeviceConfigInvalid = "MediatedDeviceConfigInvalid";
+    public const string InvalidMediatedDeviceAttribute = "InvalidMediatedDeviceAttribute";
+    public const string InvalidMediatedDeviceRequest = "InvalidMediatedDeviceRequest";
+    public const string VgpuNotSupported = "VgpuNotSupported";
+    public const string VgpuTypeNotCreatable = "VgpuTypeNotCreatable";
+    public const string VgpuTypeAlreadySet = "VgpuTypeAlreadySet";
+    public const string VgpuTypeChangeFailed = "VgpuTypeChangeFailed";
+    public const string SriovManageFailed = "SriovManageFailed";
 }

@@ -121,6 +121,13 @@ public sealed class PciDevice
     /// <summary>True when the kernel offers a function reset (a <c>reset</c> file, with a method left enabled).</summary>
     public bool CanReset { get; internal set; }
 
+    /// <summary>
+    /// How vGPUs are made on this function, by OpenNebula's MDEV_MODE rule: <c>Mdev</c> when it is a parent in
+    /// /sys/class/mdev_bus (legacy mdev), else <c>NvidiaVendor</c> when it has NVIDIA's <c>nvidia/</c> folder
+    /// (kernel 6.8+, vGPU 17+), else <c>None</c>.
+    /// </summary>
+    public VgpuFramework VgpuFramework { get; internal set; }
+
     /// <summary>The host root the device was read from, so that later cmdlets act on the same tree.</summary>
     public string Root { get; internal set; } = "/";
 

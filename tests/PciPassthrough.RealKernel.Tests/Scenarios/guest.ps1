@@ -348,3 +348,91 @@ Set-PciVirtualFunctionCount -Address 0000:08:00.0 -Count 1 -Confirm:$false -Erro
 "enoent=$(SriovKernelSays 1)"
 Remove-VfioBinding -Address 0000:08:00.0 -Confirm:$false
 "restored=$((Get-PciDevice -Address 0000:08:00.0).Driver)"
+# Mediated devices (issue 17): the kernel's mtty sample, built by prepare.sh into
+# tests/RealKernel/.work/mtty/mtty-<release>.ko, is a parent that is no PCI device (LAB L18/L19).
+# The runner's engine has no Microsoft.PowerShell.Management/Utility: paths and JSON through .NET or text.
+#### mdev-load
+$ko = [System.IO.Path]::GetFullPath([System.IO.Path]::Combine([System.IO.Path]::GetDirectoryName($env:PCIPT_SCENARIOS), "../../RealKernel/.work/mtty/mtty-$env:PCIPT_GUEST_RELEASE.ko"))
+# Each scenario runs in its own scope: the helper is global so that the later mdev scenarios see it.
+function global:Invoke-Tool([string[]] $argv) {
+    $psi = [System.Diagnostics.ProcessStartInfo]::new($argv[0])
+    foreach ($a in $argv[1..($argv.Length - 1)]) { $psi.ArgumentList.Add($a) }
+    $psi.RedirectStandardOutput = $true
+    $psi.RedirectStandardError = $true
+    $p = [System.Diagnostics.Process]::Start($psi)
+    $out = $p.StandardOutput.ReadToEnd()
+    $null = $p.StandardError.ReadToEnd()
+    $p.WaitForExit()
+    [pscustomobject]@{ Code = $p.ExitCode; Out = $out }
+}
+"ko=$([System.IO.File]::Exists($ko))"
+"mdev=$((Invoke-Tool modprobe, mdev).Code)"
+"mtty=$((Invoke-Tool insmod, $ko).Code)"
+"parent=$([System.IO.Directory]::Exists('/sys/class/mdev_bus/mtty'))"
+
+#### mdev-types
+Get-MediatedDeviceType | ForEach-Object { 'type={0}|{1}|{2}|{3}|{4}|{5}|{6}' -f $_.Parent, $_.ParentIsPci, $_.Type, $_.Name, $_.DeviceApi, $_.AvailableInstances, $_.Description }
+$types = (Invoke-Tool mdevctl, types).Out
+"mdevctl-available=$(if ($types -match 'mtty-1\s+Available instances: (\d+)') { $Matches[1] })"
+
+#### mdev-create
+$u = '83b8f4f2-509f-382f-3c1e-e6bfe0fa1001'
+$d = New-MediatedDevice -Parent mtty -Type mtty-1 -Uuid $u -Confirm:$false
+'device={0}|{1}|{2}|{3}|{4}' -f $d.Uuid, $d.Parent, $d.Type, $d.State, $d.Driver
+"node=$($d.DevicePath)|$([System.IO.File]::Exists($d.DevicePath))|$($d.IommuGroup -ge 0)"
+"link=$([System.IO.Path]::GetFileName([System.IO.FileInfo]::new("/sys/bus/mdev/devices/$u/iommu_group").LinkTarget))"
+"available=$((Get-MediatedDeviceType -Parent mtty -Type mtty-1).AvailableInstances)"
+$again = New-MediatedDevice -Parent mtty -Type mtty-1 -Uuid $u -Confirm:$false -WarningVariable warned -WarningAction SilentlyContinue
+"reused=$($again.Uuid)|$($warned.Count)|$((Get-MediatedDeviceType -Parent mtty -Type mtty-1).AvailableInstances)"
+New-MediatedDevice -Parent mtty -Type mtty-2 -Uuid $u -Confirm:$false -ErrorVariable err -ErrorAction SilentlyContinue
+"othertype=$($err[0].FullyQualifiedErrorId.Split(',')[0])"
+try { [System.IO.File]::WriteAllText('/sys/class/mdev_bus/mtty/mdev_supported_types/mtty-1/create', $u); 'kernel-dup=accepted' } catch { "kernel-dup=$($_.Exception.InnerException.Message)" }
+
+#### mdev-exhaust
+$made = 0
+while ((Get-MediatedDeviceType -Parent mtty -Type mtty-2).AvailableInstances -gt 0 -and $made -lt 30) {
+    $null = New-MediatedDevice -Parent mtty -Type mtty-2 -Confirm:$false
+    $made++
+}
+"made=$made"
+New-MediatedDevice -Parent mtty -Type mtty-2 -Confirm:$false -ErrorVariable err -ErrorAction SilentlyContinue
+"exhausted=$($err[0].FullyQualifiedErrorId.Split(',')[0])"
+"listed=$(@(Get-MediatedDevice -Parent mtty | Where-Object Type -eq 'mtty-2').Count)"
+Get-MediatedDevice -Parent mtty | Where-Object Type -eq 'mtty-2' | Remove-MediatedDevice -Confirm:$false
+"after=$(@(Get-MediatedDevice -Parent mtty | Where-Object Type -eq 'mtty-2').Count)|$((Get-MediatedDeviceType -Parent mtty -Type mtty-2).AvailableInstances)"
+
+#### mdev-inuse
+$u = '83b8f4f2-509f-382f-3c1e-e6bfe0fa1001'
+$d = Get-MediatedDevice -Uuid $u
+$psi = [System.Diagnostics.ProcessStartInfo]::new('sh')
+$psi.ArgumentList.Add('-c')
+$psi.ArgumentList.Add("exec 9<>$($d.DevicePath); exec sleep 600")
+$holder = [System.Diagnostics.Process]::Start($psi)
+$deadline = [DateTime]::UtcNow.AddSeconds(30)
+while (-not (Get-MediatedDevice -Uuid $u).InUse -and [DateTime]::UtcNow -lt $deadline) { [System.Threading.Thread]::Sleep(200) }
+"inuse=" + ((Get-MediatedDevice -Uuid $u).InUse | ForEach-Object { '{0}:{1}' -f $_.ProcessId, ($_.ProcessId -eq $holder.Id) })
+Remove-MediatedDevice -Uuid $u -Confirm:$false -ErrorVariable err -ErrorAction SilentlyContinue
+"refused=$($err[0].FullyQualifiedErrorId.Split(',')[0])|$((Get-MediatedDevice -Uuid $u).State)"
+$holder.Kill()
+$holder.WaitForExit()
+Remove-MediatedDevice -Uuid $u -Confirm:$false
+"removed=$(@(Get-MediatedDevice).Count)|$([System.IO.Directory]::Exists("/sys/bus/mdev/devices/$u"))|$((Get-MediatedDeviceType -Parent mtty -Type mtty-1).AvailableInstances)"
+
+#### mdev-mdevctl
+# Definitions both ways with Debian's mdevctl (the guest's /etc is an overlay in guest RAM).
+$mine = 'c4a9cf77-088e-5d36-8303-eb7f09922c64'
+$theirs = '11111111-2222-3333-4444-555555555555'
+$d = New-MediatedDevice -Parent mtty -Type mtty-1 -DeterministicFrom 'one-42-0' -Attribute @{ unused = 'x' } -Persist -StartMode Auto -NoStart -Confirm:$false
+"mine=$($d.Uuid)|$($d.State)"
+$listed = (Invoke-Tool mdevctl, list, -d, -v).Out
+"mdevctl-lists=$(if ($listed -match "$mine mtty (\S+) (\S+)\s+Attrs:\s+@\{0\}: (\S+)") { $Matches[1..3] -join '|' })"
+"define=$((Invoke-Tool mdevctl, define, -u, $theirs, -p, mtty, -t, mtty-2, --auto).Code)"
+$t = Get-MediatedDevice -Defined -Uuid $theirs
+"theirs=$($t.Type)|$($t.StartMode)|$($t.State)"
+"start=$((Invoke-Tool mdevctl, start, -u, $theirs).Code)"
+"started=$((Get-MediatedDevice -Uuid $theirs).State)"
+$drift = Test-MediatedDeviceConfiguration
+$drift | ForEach-Object { 'drift={0}|{1}' -f $_.Name, $_.Status }
+Remove-MediatedDevice -Uuid $theirs -Undefine -Confirm:$false
+Remove-MediatedDevice -Uuid $mine -Undefine -Confirm:$false
+"mdevctl-after=$(((Invoke-Tool mdevctl, list, -d).Out).Trim())|$(((Invoke-Tool mdevctl, list).Out).Trim())"

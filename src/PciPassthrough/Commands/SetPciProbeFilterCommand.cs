@@ -1,8 +1,7 @@
 using System.Management.Automation;
-using System.Text.RegularExpressions;
-using PciPassthrough.Filtering;
 using PciPassthrough.HostConfig;
 using PciPassthrough.OpenNebula;
+using PciPassthrough.OpenNebula.Probe;
 using PciPassthrough.PowerShell.Common;
 
 namespace PciPassthrough.PowerShell.Commands;
@@ -12,8 +11,6 @@ namespace PciPassthrough.PowerShell.Commands;
 [OutputType(typeof(ConfigFileChange))]
 public sealed class SetPciProbeFilterCommand : PciCmdletBase
 {
-    private static readonly Regex VendorShape = new(@"\A[0-9a-fA-F]{4}\z", RegexOptions.CultureInvariant);
-
     /// <summary>What this command writes is configuration: an unanticipated I/O failure is a failed configuration write.</summary>
     protected override string UnexpectedIoErrorId => ErrorIds.ConfigWriteFailed;
 
@@ -51,7 +48,7 @@ public sealed class SetPciProbeFilterCommand : PciCmdletBase
             // OpenNebula's file under -Root: a linked folder must not carry the write off the root.
             Guard(() => root.EnsureWithin(fullPath));
         }
-        Guard(Validate);
+        Guard(() => ProbeFilterValues.Validate(Filter, ShortAddress, DeviceName, NvidiaVendors));
         var format = DependencyLoadContext.ProbeFilterFormat;
         // Without -Path the file is OpenNebula's, named by its host path whatever the root.
         var displayPath = Path is null ? ProbeFilterFiles.DefaultHostPath : fullPath;
@@ -85,28 +82,6 @@ public sealed class SetPciProbeFilterCommand : PciCmdletBase
         if (ShouldProcess($"{fullPath}:\n{change.Diff}", $"Write {fullPath}?", $"{change.Action} {fullPath}"))
         {
             WriteObject(Guard(() => ConfigFiles.Apply(change, DateTime.UtcNow)));
-        }
-    }
-
-    private void Validate()
-    {
-        _ = IdFilter.ParseList(Filter ?? []);
-        _ = new DeviceQuery().WithDeviceNames(DeviceName);
-        foreach (var a in ShortAddress ?? [])
-        {
-            // The probe compares lspci's slot column: BB:SS.F in domain 0000, the full address elsewhere.
-            if (!PciAddress.TryParse(a, out var parsed) || !string.Equals(parsed.ToLspciSlot(), a, StringComparison.Ordinal))
-            {
-                throw ErrorCatalog.InvalidShortAddress(a);
-            }
-        }
-
-        foreach (var v in NvidiaVendors ?? [])
-        {
-            if (!VendorShape.IsMatch(v))
-            {
-                throw ErrorCatalog.InvalidVendorId(v);
-            }
         }
     }
 }

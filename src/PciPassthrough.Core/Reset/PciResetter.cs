@@ -109,7 +109,7 @@ public sealed class PciResetter
     public bool IsVendorModeVgpuVf(PciDevice device)
     {
         ArgumentNullException.ThrowIfNull(device);
-        return device.VendorId == "10de" && device.SriovRole == SriovRole.VF && !_root.Exists("/sys/class/mdev_bus/" + device.PciAddress);
+        return device.VendorId == "10de" && device.SriovRole == SriovRole.VF && !_root.Exists($"{Mdev.MediatedDeviceReader.ParentsPath}/{device.PciAddress}");
     }
 
     /// <summary>Resets the device (after <see cref="Check"/>); with methods, reset_method is restricted for the call and restored.</summary>

@@ -39,6 +39,9 @@ public sealed class PciDeviceReadOptions
     /// <summary>ResetMethods and CanReset, from reset_method and reset.</summary>
     public bool Reset { get; init; } = true;
 
+    /// <summary>VgpuFramework: two more lookups per device, which the probe (it judges MDEV_MODE itself) skips.</summary>
+    public bool VgpuFramework { get; init; } = true;
+
     /// <summary>A PF's VF addresses (the virtfnN links), TotalVfs and NumVfs are read either way.</summary>
     public bool VirtualFunctions { get; init; } = true;
 

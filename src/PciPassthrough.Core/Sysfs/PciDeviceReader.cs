@@ -254,7 +254,11 @@ public sealed class PciDeviceReader
         }
 
         d.NetworkInterfaces = NetworkInterfaceNames(dir, d, out var netFolder);
-        d.VgpuFramework = _root.Exists("/sys/class/mdev_bus/" + d.PciAddress) ? VgpuFramework.Mdev : dir.Exists("nvidia\0"u8) ? VgpuFramework.NvidiaVendor : VgpuFramework.None;
+        if (_options.VgpuFramework)
+        {
+            d.VgpuFramework = _root.Exists($"{Mdev.MediatedDeviceReader.ParentsPath}/{d.PciAddress}") ? VgpuFramework.Mdev : dir.Exists("nvidia\0"u8) ? VgpuFramework.NvidiaVendor : VgpuFramework.None;
+        }
+
         if (_options.ProbeFacts)
         {
             d.Probe = ReadProbeFacts(dir, d, buf, numaText, netFolder ? d.NetworkInterfaces : PciDevice.NoStrings);

@@ -43,6 +43,7 @@ public sealed class PciProbe
         BootVga = false,
         VirtualFunctions = false,
         Reset = false,
+        VgpuFramework = false,
         ProbeFacts = true,
     };
 
@@ -151,7 +152,7 @@ public sealed class PciProbe
         else
         {
             var address = $"{d.Domain}:{d.Bus}:{d.Slot}:{d.Function}";
-            var mdevBus = "/sys/class/mdev_bus/" + d.PciAddress;
+            var mdevBus = $"{Mdev.MediatedDeviceReader.ParentsPath}/{d.PciAddress}";
             var profiles = _root.ListNames(mdevBus + "/mdev_supported_types");
             Next(b, "DEVICE_NAME").Append("NVIDIA vGPU device");
             Next(b, "UUID").Append(NameBasedUuid.X500Sha1(address));

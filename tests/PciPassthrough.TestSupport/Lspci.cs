@@ -10,12 +10,21 @@ public static class Lspci
     public static bool IsInstalled => FindExecutable() is not null;
 
     /// <summary>Runs lspci with UDEV's hwdb disabled, so names come from pci.ids alone, as the module's do.</summary>
-    public static (int ExitCode, string Output, string Error) Run(params string[] args)
+    public static (int ExitCode, string Output, string Error) Run(params string[] args) => Run(hwdb: false, args);
+
+    /// <summary>Runs lspci as installed: names pci.ids lacks come from this machine's udev hwdb, if it has one.</summary>
+    public static (int ExitCode, string Output, string Error) RunWithHwdb(params string[] args) => Run(hwdb: true, args);
+
+    private static (int ExitCode, string Output, string Error) Run(bool hwdb, string[] args)
     {
         var exe = FindExecutable() ?? throw new InvalidOperationException(MissingMessage);
         var psi = new ProcessStartInfo(exe) { RedirectStandardOutput = true, RedirectStandardError = true };
-        psi.ArgumentList.Add("-O");
-        psi.ArgumentList.Add("hwdb.disable=1");
+        if (!hwdb)
+        {
+            psi.ArgumentList.Add("-O");
+            psi.ArgumentList.Add("hwdb.disable=1");
+        }
+
         foreach (var a in args)
         {
             psi.ArgumentList.Add(a);

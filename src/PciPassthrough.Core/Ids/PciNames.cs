@@ -18,11 +18,16 @@ internal static class PciNames
 
     /// <summary>
     /// The device's own subsystem entry, else a generic one (an <c>S</c> block), else, for a card whose
-    /// subsystem ids equal its device ids, the device name: pciutils' id_lookup_subsys order.
+    /// subsystem ids equal its device ids, the device name: pciutils' id_lookup_subsys order. With
+    /// <paramref name="hwdb"/> (the host has udev's hwdb.bin, <see cref="UdevHwdb"/>), an unknown subsystem takes
+    /// the device's name before the generic entry, as lspci's hwdb lookup of <c>pci:v…d…sv…sd…</c> matches the
+    /// device's own <c>pci:v…d…*</c> entry (a VF: <c>MT27800 Family [ConnectX-5 Virtual Function] [0020]</c>).
     /// </summary>
-    public static string Subsystem(PciIdDatabase db, int vendor, int device, int subVendor, int subDevice)
+    public static string Subsystem(PciIdDatabase db, int vendor, int device, int subVendor, int subDevice, bool hwdb = false)
     {
-        var name = db.FindSubsystem(vendor, device, subVendor, subDevice) ?? db.FindGenericSubsystem(subVendor, subDevice);
+        var name = db.FindSubsystem(vendor, device, subVendor, subDevice)
+            ?? (hwdb ? db.FindDevice(vendor, device) : null)
+            ?? db.FindGenericSubsystem(subVendor, subDevice);
         if (name is null && vendor == subVendor && device == subDevice)
         {
             name = db.FindDevice(vendor, device);

@@ -11,17 +11,21 @@ namespace PciPassthrough.Sysfs;
 /// (a missing optional file, garbage, a dangling link) leaves that property null and adds a
 /// diagnostic; a device directory that vanishes mid-scan is skipped. Nothing here writes.
 /// </summary>
-public sealed class PciDeviceReader
+public sealed partial class PciDeviceReader
 {
     public const string DevicesPath = "/sys/bus/pci/devices";
+    private const int NvidiaVendorId = 0x10de;
 
     private readonly HostRoot _root;
     private readonly PciIdDatabase _names;
     private readonly PciDeviceReadOptions _options;
     private readonly List<string> _diagnostics = [];
     private readonly StringPool _pool = new();
-    private IReadOnlyDictionary<int, VfioUser[]>? _vfioUsers;
+    private readonly Lazy<IReadOnlyDictionary<int, VfioUser[]>> _vfioUsers;
+    private readonly Lazy<bool> _hwdb;
     private NativeDirectory? _devicesDir;
+    private NativeDirectory? _mdevParents;
+    private bool _scanning;
     private (byte[] Link, string Address)? _lastPhysicalFunction;
 
     /// <summary>The pci.ids the reader names devices from.</summary>
@@ -39,6 +43,8 @@ public sealed class PciDeviceReader
         _root = root;
         _names = names;
         _options = options;
+        _vfioUsers = new(() => VfioUsageScanner.Scan(_root)); // thread-safe: the scan's workers share it
+        _hwdb = new(() => UdevHwdb.IsPresent(_root)); // per root, so the shared pci.ids stays as parsed
     }
 
     /// <summary>A reader of the same tree and names that has cached nothing yet (which guests hold which group).</summary>
@@ -125,13 +131,14 @@ public sealed class PciDeviceReader
     {
         var addresses = ListAddresses();
         _devicesDir = NativeDirectory.Open(_root.Resolve(DevicesPath));
+        _mdevParents = _options.VgpuFramework ? NativeDirectory.Open(_root.Resolve(Mdev.MediatedDeviceReader.ParentsPath)) : null;
+        _scanning = true;
         try
         {
-            for (var i = 0; i < addresses.Count; i++)
+            var done = 0;
+            foreach (var device in ScanWorkers(addresses.Count) > 1 ? ReadInParallel(addresses, cancel) : ReadInOrder(addresses, cancel))
             {
-                cancel.ThrowIfCancellationRequested();
-                var device = Read(addresses[i]);
-                progress?.Invoke(i + 1, addresses.Count);
+                progress?.Invoke(++done, addresses.Count);
                 if (device is not null)
                 {
                     yield return device;
@@ -140,8 +147,20 @@ public sealed class PciDeviceReader
         }
         finally
         {
+            _scanning = false;
+            _mdevParents?.Dispose();
+            _mdevParents = null;
             _devicesDir?.Dispose();
             _devicesDir = null;
+        }
+    }
+
+    private IEnumerable<PciDevice?> ReadInOrder(IReadOnlyList<PciAddress> addresses, CancellationToken cancel)
+    {
+        foreach (var address in addresses)
+        {
+            cancel.ThrowIfCancellationRequested();
+            yield return Read(address);
         }
     }
 
@@ -219,7 +238,7 @@ public sealed class PciDeviceReader
             if (subVendor is int ssv && ssv != 0 && ssv != 0xffff && subDevice is int ssd)
             {
                 d.SubsystemVendorName = PciNames.SubsystemVendor(_names, ssv);
-                d.SubsystemName = PciNames.Subsystem(_names, vv, ddv, ssv, ssd);
+                d.SubsystemName = PciNames.Subsystem(_names, vv, ddv, ssv, ssd, _hwdb.Value);
             }
         }
 
@@ -245,7 +264,8 @@ public sealed class PciDeviceReader
         d.NumaNode = numa is >= 0 ? numa : null;
         var numaText = _options.ProbeFacts && numaLength >= 0 ? ProbeText(buf[..numaLength], numaLength == buf.Length, d, "numa_node") : null;
         d.LocalCpuList = _options.LocalCpuList ? ReadText(dir, "local_cpulist\0"u8, buf) : null;
-        d.BootVga = _options.BootVga && ReadDecimal(dir, "boot_vga\0"u8, buf) == 1;
+        // The kernel makes boot_vga only for VGA-class devices (pci_is_vga: 0300 and the pre-2.0 0001): no failed open on the others.
+        d.BootVga = _options.BootVga && MayBeVga(classCode) && ReadDecimal(dir, "boot_vga\0"u8, buf) == 1;
 
         ReadSriov(dir, d, buf);
         if (_options.Reset)
@@ -256,7 +276,10 @@ public sealed class PciDeviceReader
         d.NetworkInterfaces = NetworkInterfaceNames(dir, d, out var netFolder);
         if (_options.VgpuFramework)
         {
-            d.VgpuFramework = _root.Exists($"{Mdev.MediatedDeviceReader.ParentsPath}/{d.PciAddress}") ? VgpuFramework.Mdev : dir.Exists("nvidia\0"u8) ? VgpuFramework.NvidiaVendor : VgpuFramework.None;
+            // Only NVIDIA's driver makes the nvidia/ folder: other vendors' devices skip the failed lookup.
+            d.VgpuFramework = IsMdevParent(addressText) ? VgpuFramework.Mdev
+                : vendor is null or NvidiaVendorId && dir.Exists("nvidia\0"u8) ? VgpuFramework.NvidiaVendor
+                : VgpuFramework.None;
         }
 
         if (_options.ProbeFacts)
@@ -266,11 +289,32 @@ public sealed class PciDeviceReader
 
         if (d.IommuGroup is int ig && _options.InUse)
         {
-            _vfioUsers ??= VfioUsageScanner.Scan(_root);
-            d.InUse = _vfioUsers.TryGetValue(ig, out var users) ? users : PciDevice.NoUsers;
+            d.InUse = _vfioUsers.Value.TryGetValue(ig, out var users) ? users : PciDevice.NoUsers;
         }
 
         return d;
+    }
+
+    // The kernel makes boot_vga only for VGA-class devices (pci_is_vga: class 0300, and 0001 from before PCI 2.0).
+    private static bool MayBeVga(int? classCode) => classCode is not int cc || (cc >> 8) is 0x0300 or 0x0001;
+
+    // During a scan the mdev_bus folder is opened once (or found missing once) instead of three lookups by path per device.
+    private bool IsMdevParent(string address)
+    {
+        if (!_scanning)
+        {
+            return _root.Exists($"{Mdev.MediatedDeviceReader.ParentsPath}/{address}");
+        }
+
+        if (_mdevParents is null)
+        {
+            return false;
+        }
+
+        Span<byte> name = stackalloc byte[64];
+        var n = System.Text.Encoding.UTF8.GetBytes(address, name[..^1]);
+        name[n] = 0;
+        return _mdevParents.Exists(name[..(n + 1)]);
     }
 
     private int? ReadHex(NativeDirectory dir, ReadOnlySpan<byte> file, int max, Span<byte> buf, PciDevice? required, string? label)

@@ -136,6 +136,14 @@ internal static class SriovTree
                 throw new InvalidOperationException($"The tree holds {total} devices, not {count}.");
             }
 
+            // A Debian host has udev's hwdb, and lspci on the tree reads this machine's: the tree gets the same one
+            // (a link), so the module names unknown VF subsystems as that lspci does.
+            if (PciPassthrough.Ids.UdevHwdb.Paths.FirstOrDefault(File.Exists) is string hwdb)
+            {
+                Directory.CreateDirectory(Path.Combine(host.Root, "usr/lib/udev"));
+                File.CreateSymbolicLink(Path.Combine(host.Root, "usr/lib/udev/hwdb.bin"), hwdb);
+            }
+
             return (host, new Shape(count, domains, nicBuses, pfs, vfs, vfio));
         }
         catch

@@ -21,12 +21,14 @@ public sealed class ProbeSelection
     private readonly List<Regex> _names = [];
     private readonly HashSet<string> _shortAddresses;
     private readonly HashSet<string> _nvidia;
+    private readonly PciProbeFilter _filter;
 
     /// <summary>Validates the filter: a bad entry or pattern throws before any device is read.</summary>
     public ProbeSelection(HostRoot root, PciProbeFilter filter)
     {
         ArgumentNullException.ThrowIfNull(filter);
         _root = root;
+        _filter = filter;
         _filters = IdFilter.ParseList(filter.Filter);
         _shortAddresses = new HashSet<string>(filter.ShortAddress, StringComparer.Ordinal);
         _nvidia = new HashSet<string>(filter.NvidiaVendors.Select(v => v.Trim().ToLowerInvariant()), StringComparer.Ordinal);
@@ -71,16 +73,19 @@ public sealed class ProbeSelection
     // pci.rb's rules after the lspci filter, in its order.
     private bool PassesLaterRules(PciDevice d)
     {
+        StopsAt(PciProbeFilter.ShortAddressKey, d);
         if (_shortAddresses.Count > 0 && !_shortAddresses.Contains(DeviceQuery.LspciSlot(d)))
         {
             return false;
         }
 
+        StopsAt(PciProbeFilter.DeviceNameKey, d);
         if (_names.Count > 0 && !_names.Exists(r => MatchesName(r, PciProbe.LspciName(d.DeviceName, d.DeviceId))))
         {
             return false;
         }
 
+        StopsAt(PciProbeFilter.NvidiaVendorsKey, d);
         if (IsNvidia(d) && _root.Exists(DevicePath(d, "virtfn0")))
         {
             return false; // a vGPU-capable parent: its VFs are listed instead
@@ -88,6 +93,16 @@ public sealed class ProbeSelection
 
         var numVfsText = d.Probe is { } facts ? facts.NumVfs : _root.TryReadText(DevicePath(d, "sriov_numvfs"))?.Trim();
         return !(int.TryParse(numVfsText, NumberStyles.Integer, CultureInfo.InvariantCulture, out var numVfs) && numVfs > 0);
+    }
+
+    // pci.rb calls a list's method on each key's value in this order, device by device: on a value it cannot
+    // use it stops there, at the first device that reaches the rule, before printing that device.
+    private void StopsAt(string key, PciDevice d)
+    {
+        if (_filter.UnusableKeys.Contains(key))
+        {
+            throw ErrorCatalog.ProbeFilterValueUnusable(_filter.Path, key, d.PciAddress.ToString());
+        }
     }
 
     private static bool MatchesName(Regex r, string name)

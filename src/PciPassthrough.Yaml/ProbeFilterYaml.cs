@@ -243,63 +243,76 @@ public sealed class ProbeFilterYaml : IProbeFilterFormat
     /// <summary>The first document's top-level keys, and where keys it lacks can go.</summary>
     private static Document Read(string text, string path)
     {
-        var values = new Dictionary<string, Value>(StringComparer.Ordinal);
         if (text.Length > MaxLength)
         {
             throw ErrorCatalog.InputTooComplex($"{path} is {text.Length} characters long, which", $"the limit of {MaxLength} for pci.conf", path);
         }
 
         var standIn = StandIn(text);
-        var parser = new Parser(new StringReader(LeadingColon.Replace(text, standIn.ToString())));
+        var parsed = LeadingColon.Replace(text, standIn.ToString());
+        var positions = new QuotedContinuation();
+        while (true)
+        {
+            var parser = new Parser(new StringReader(parsed));
+            try
+            {
+                return Read(parser, text, standIn, positions, path);
+            }
+            catch (YamlException e) when (QuotedContinuation.IsIndentationError(e) && positions.TryRepair(ref parsed, (int)e.Start.Index))
+            {
+                // parsed again with that value's continuation lines indented, which leaves its text as it was
+            }
+            catch (YamlException e)
+            {
+                throw Invalid(path, $"line {e.Start.Line}, column {e.Start.Column}: {e.Message}", e);
+            }
+            catch (InvalidOperationException e)
+            {
+                // Consume<T> met another event than the structure pci.conf has (a list where a key belongs).
+                var at = parser.Current?.Start;
+                throw Invalid(path, $"line {at?.Line}, column {at?.Column}: unexpected structure ({e.Message})", e);
+            }
+        }
+    }
+
+    private static Document Read(Parser parser, string text, char standIn, QuotedContinuation positions, string path)
+    {
+        var values = new Dictionary<string, Value>(StringComparer.Ordinal);
         var column = 0;
-        try
+        parser.Consume<StreamStart>();
+        if (!parser.TryConsume<DocumentStart>(out _))
         {
-            parser.Consume<StreamStart>();
-            if (!parser.TryConsume<DocumentStart>(out _))
-            {
-                return new Document(values, null, 0, HasSettings: false);
-            }
-
-            var hasSettings = false;
-
-            if (parser.Accept<Scalar>(out var only) && only.Value.Length == 0)
-            {
-                parser.MoveNext(); // "---" alone
-            }
-            else if (parser.TryConsume<MappingStart>(out _))
-            {
-                hasSettings = true;
-                while (!parser.TryConsume<MappingEnd>(out _))
-                {
-                    var keyEvent = parser.Consume<Scalar>();
-                    column = values.Count == 0 ? (int)keyEvent.Start.Column - 1 : column;
-                    // Psych makes only a plain ":filter" the symbol pci.rb looks up; a quoted ':filter' is a
-                    // String key the probe never reads (D10), so it must not count as :filter here either.
-                    var key = (keyEvent.Style == ScalarStyle.Plain ? "" : "\"") + keyEvent.Value.Replace(standIn, ':');
-                    values[key] = ReadValue(parser, key, standIn, path);
-                }
-            }
-            else
-            {
-                var current = parser.Current!;
-                throw Invalid(path, $"line {current.Start.Line}: the file must be a mapping of keys such as :filter: to values", null);
-            }
-
-            var documentEnd = parser.Consume<DocumentEnd>();
-            var at = (int)documentEnd.Start.Index;
-            var marked = !documentEnd.IsImplicit || text.AsSpan(at).StartsWith("---", StringComparison.Ordinal);
-            return new Document(values, marked ? at : null, column, hasSettings);
+            return new Document(values, null, 0, HasSettings: false);
         }
-        catch (YamlException e)
+
+        var hasSettings = false;
+        if (parser.Accept<Scalar>(out var only) && only.Value.Length == 0)
         {
-            throw Invalid(path, $"line {e.Start.Line}, column {e.Start.Column}: {e.Message}", e);
+            parser.MoveNext(); // "---" alone
         }
-        catch (InvalidOperationException e)
+        else if (parser.TryConsume<MappingStart>(out _))
         {
-            // Consume<T> met another event than the structure pci.conf has (a list where a key belongs).
-            var at = parser.Current?.Start;
-            throw Invalid(path, $"line {at?.Line}, column {at?.Column}: unexpected structure ({e.Message})", e);
+            hasSettings = true;
+            while (!parser.TryConsume<MappingEnd>(out _))
+            {
+                var keyEvent = parser.Consume<Scalar>();
+                column = values.Count == 0 ? (int)keyEvent.Start.Column - 1 : column;
+                // Psych makes only a plain ":filter" the symbol pci.rb looks up; a quoted ':filter' is a
+                // String key the probe never reads (D10), so it must not count as :filter here either.
+                var key = (keyEvent.Style == ScalarStyle.Plain ? "" : "\"") + keyEvent.Value.Replace(standIn, ':');
+                values[key] = ReadValue(parser, key, standIn, positions, path);
+            }
         }
+        else
+        {
+            var current = parser.Current!;
+            throw Invalid(path, $"line {current.Start.Line}: the file must be a mapping of keys such as :filter: to values", null);
+        }
+
+        var documentEnd = parser.Consume<DocumentEnd>();
+        var at = positions.Original(documentEnd.Start.Index);
+        var marked = !documentEnd.IsImplicit || text.AsSpan(at).StartsWith("---", StringComparison.Ordinal);
+        return new Document(values, marked ? at : null, column, hasSettings);
     }
 
     private static char StandIn(string text)
@@ -315,11 +328,11 @@ public sealed class ProbeFilterYaml : IProbeFilterFormat
         return '\uF8FF';
     }
 
-    private static Value ReadValue(Parser parser, string key, char standIn, string path)
+    private static Value ReadValue(Parser parser, string key, char standIn, QuotedContinuation positions, string path)
     {
         if (parser.TryConsume<Scalar>(out var scalar))
         {
-            return new Value((int)scalar.Start.Index, (int)scalar.End.Index, [Text(scalar, standIn)], IsScalar: true, Line: (int)scalar.Start.Line, Column: (int)scalar.Start.Column)
+            return new Value(positions.Original(scalar.Start.Index), positions.Original(scalar.End.Index), [Text(scalar, standIn)], IsScalar: true, Line: (int)scalar.Start.Line, Column: (int)scalar.Start.Column)
             {
                 NotAString = NotAString(scalar, standIn),
                 IsNull = IsNil(scalar),
@@ -347,13 +360,13 @@ public sealed class ProbeFilterYaml : IProbeFilterFormat
             var end = parser.Consume<SequenceEnd>();
             // A flow list's end mark sits on its ']' (include it); a block list ends where the next key
             // begins, so its span stops at its last item.
-            var stop = sequence.Style == SequenceStyle.Flow ? (int)end.Start.Index + 1 : (int)(last?.End.Index ?? end.Start.Index);
-            return new Value((int)sequence.Start.Index, stop, items, IsScalar: false, Line: (int)sequence.Start.Line, Column: (int)sequence.Start.Column) { NotAString = notAString };
+            var stop = sequence.Style == SequenceStyle.Flow ? positions.Original(end.Start.Index) + 1 : positions.Original(last?.End.Index ?? end.Start.Index);
+            return new Value(positions.Original(sequence.Start.Index), stop, items, IsScalar: false, Line: (int)sequence.Start.Line, Column: (int)sequence.Start.Column) { NotAString = notAString };
         }
 
         var other = parser.Current!;
         SkipNested(parser, path);
-        return new Value((int)other.Start.Index, (int)other.End.Index, null, IsScalar: false, Line: (int)other.Start.Line, Column: (int)other.Start.Column);
+        return new Value(positions.Original(other.Start.Index), positions.Original(other.End.Index), null, IsScalar: false, Line: (int)other.Start.Line, Column: (int)other.Start.Column);
     }
 
     // An unquoted ~ or null is Ruby's nil, read here as an empty value is; every other value keeps its text.

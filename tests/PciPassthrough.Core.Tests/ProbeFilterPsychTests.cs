@@ -69,6 +69,13 @@ public class ProbeFilterPsychTests
         ":nvidia_vendors: '10DE'\n",
         ":device_name: 'T4'\n",
         "{}\n",
+        // D11: a double-quoted value whose continuation line starts in column 0, as libyaml reads it.
+        ":filter: \"10de\n:*\"\n",
+        ":device_name: [\"T\n4\", \"A\n:100\"]\n:filter: \"*:*\"\n",
+        ":filter: \"a\\\"\n:b\"\n:short_address: ['00:02.0']\n",
+        ":filter: \"a\\\n:b\"\n",
+        ":filter: \"a\n\n:b\"\n",
+        ":filter: \"a\n---\n\"\n",
     ];
 
     // The devices every input is tried on: pci.rb compares these with :short_address: and :nvidia_vendors:.

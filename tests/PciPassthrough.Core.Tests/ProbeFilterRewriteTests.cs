@@ -50,6 +50,9 @@ public class ProbeFilterRewriteTests
         { "---\n:filter: '0:0'\n...\n", "10de:*", null, null, "---\n:filter: '10de:*'\n:short_address: []\n:device_name: []\n" + Vendors + "...\n" },
         { "---\n:filter: '0:0'\n---\n:filter: '*:*'\n", null, "04:00.0", null, "---\n:filter: '0:0'\n:short_address:\n  - '04:00.0'\n:device_name: []\n" + Vendors + "---\n:filter: '*:*'\n" },
         { "---\n...\n", "*:*", null, null, "---\n:filter: '*:*'\n:short_address: []\n:device_name: []\n" + Vendors + "...\n" },
+        // D11: a double-quoted value continued in column 0 keeps its bytes, and a key after it is edited in place.
+        { ":device_name: [\"a\n:b\"]\n:filter: '0:0'\n", "10de:*", null, null, ":device_name: [\"a\n:b\"]\n:filter: '10de:*'\n:short_address: []\n" + Vendors },
+        { ":filter: \"0:0\n\"\n:short_address: []\n", null, "04:00.0", null, ":filter: \"0:0\n\"\n:short_address:\n  - '04:00.0'\n:device_name: []\n" + Vendors },
         // A block list replaced by an inline value, with a comment between key and list.
         { ":device_name: # names\n  - 'A100'\n:filter: '0:0'\n", null, null, "", ":device_name: # names\n []\n:filter: '0:0'\n:short_address: []\n" + Vendors },
     };

@@ -13,12 +13,12 @@ namespace PciPassthrough.OpenNebula.Probe;
 /// </summary>
 public sealed class ProbeSelection
 {
-    /// <summary>Per match; a pattern that needs longer on a device name is refused, not waited out.</summary>
-    internal static readonly TimeSpan RegexBudget = TimeSpan.FromSeconds(2);
+    /// <summary>A pattern that needs longer is refused, not waited out.</summary>
+    internal static readonly TimeSpan RegexBudget = NamePatterns.Budget;
 
     private readonly HostRoot _root;
     private readonly IReadOnlyList<IdFilter> _filters;
-    private readonly List<Regex> _names = [];
+    private readonly NamePatterns _names;
     private readonly HashSet<string> _shortAddresses;
     private readonly HashSet<string> _nvidia;
     private readonly PciProbeFilter _filter;
@@ -32,17 +32,7 @@ public sealed class ProbeSelection
         _filters = IdFilter.ParseList(filter.Filter);
         _shortAddresses = new HashSet<string>(filter.ShortAddress, StringComparer.Ordinal);
         _nvidia = new HashSet<string>(filter.NvidiaVendors.Select(v => v.Trim().ToLowerInvariant()), StringComparer.Ordinal);
-        foreach (var p in filter.DeviceName)
-        {
-            try
-            {
-                _names.Add(new Regex(p, RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, RegexBudget));
-            }
-            catch (ArgumentException e)
-            {
-                throw ErrorCatalog.InvalidDeviceNamePattern(p, e, ":device_name: (-DeviceName)");
-            }
-        }
+        _names = new NamePatterns(filter.DeviceName, ":device_name: (-DeviceName)");
     }
 
     /// <summary>True for the vendor ids the probe gives NVIDIA's attributes (<c>:nvidia_vendors:</c>).</summary>
@@ -80,7 +70,7 @@ public sealed class ProbeSelection
         }
 
         StopsAt(PciProbeFilter.DeviceNameKey, d);
-        if (_names.Count > 0 && !_names.Exists(r => MatchesName(r, PciProbe.LspciName(d.DeviceName, d.DeviceId))))
+        if (_names.Count > 0 && !_names.AnyMatches(PciProbe.LspciName(d.DeviceName, d.DeviceId)))
         {
             return false;
         }
@@ -102,18 +92,6 @@ public sealed class ProbeSelection
         if (_filter.UnusableKeys.Contains(key))
         {
             throw ErrorCatalog.ProbeFilterValueUnusable(_filter.Path, key, d.PciAddress.ToString());
-        }
-    }
-
-    private static bool MatchesName(Regex r, string name)
-    {
-        try
-        {
-            return r.IsMatch(name);
-        }
-        catch (RegexMatchTimeoutException e)
-        {
-            throw ErrorCatalog.DeviceNamePatternTimeout(r, name, RegexBudget, ":device_name: (-DeviceName)", e);
         }
     }
 

@@ -20,7 +20,7 @@ internal sealed class ResetKernel(FakeHost host) : IKernel
     public void Write(string hostPath, string value)
     {
         Writes.Add((hostPath, value));
-        if (hostPath.EndsWith("/reset", StringComparison.Ordinal))
+        if (hostPath.EndsWith("/reset", StringComparison.Ordinal) || hostPath.EndsWith("/reset_subordinate", StringComparison.Ordinal))
         {
             Hang?.Wait();
             return;
@@ -99,7 +99,7 @@ public class ResetTests
     {
         public void Write(string hostPath, string value)
         {
-            if (hostPath.EndsWith("/reset", StringComparison.Ordinal))
+            if (hostPath.EndsWith("/reset", StringComparison.Ordinal) || hostPath.EndsWith("/reset_subordinate", StringComparison.Ordinal))
             {
                 throw new IOException("Inappropriate ioctl for device", 25);
             }

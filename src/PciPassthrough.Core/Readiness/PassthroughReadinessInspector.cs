@@ -59,7 +59,7 @@ public sealed class PassthroughReadinessInspector
         findings.Add(LockedMemory());
         findings.Add(Sriov(device));
         findings.Add(ResetCapability(device));
-        if (AcsOverride() is { } acsOverride)
+        if (Topology.AcsOverrideParameters.Check(_root) is { } acsOverride)
         {
             findings.Add(acsOverride);
         }
@@ -101,12 +101,6 @@ public sealed class PassthroughReadinessInspector
         return device.ResetMethods.SequenceEqual(["unknown"])
             ? new(Name, CheckStatus.Warning, "The kernel offers a reset but, before 5.15, does not say which method.", "Check lspci -vv for FLReset+ in DevCap; a kernel of 5.15 or later lists the methods in reset_method.")
             : new(Name, CheckStatus.Warning, $"Only {methods} is available: no function-level reset. A PM reset may not clear the device, and a bus reset also resets every other function on the bus.", "Prefer a device with FLR, and keep the device's bus free of functions the host uses.");
-    }
-
-    private ReadinessCheck? AcsOverride()
-    {
-        var words = Topology.AcsOverrideParameters.Find(_root);
-        return words.Count == 0 ? null : new("AcsOverride", CheckStatus.Warning, Topology.AcsOverrideParameters.Warning(words)!, "Remove the parameter from the kernel command line unless the risk is accepted: groups formed under it do not prove isolation.");
     }
 
     private ReadinessCheck IommuEnabled()

@@ -104,3 +104,38 @@ Describe 'Every -Path reader refuses a FIFO or a device node by name instead of 
         $err.Exception.Message | Should -Match 'FIFO|character device'
     }
 }
+
+Describe 'pci.conf values Ruby reads as nil (D10)' {
+    BeforeEach {
+        $script:dir = New-PciTestRoot
+        $script:conf = Join-Path $dir 'pci.conf'
+    }
+    AfterEach { Remove-PciTestRoot $dir }
+
+    It 'an empty :filter: lists every device, as pci.rb runs lspci without -d' {
+        Set-Content -NoNewline -Path $conf -Value ":filter:`n"
+        (Get-PciProbeFilter -Path $conf).Filter | Should -Be '*:*'
+    }
+
+    It 'an empty :short_address: is shown with a warning, and Set-PciProbeFilter writes nothing until it gets a value' {
+        Set-Content -NoNewline -Path $conf -Value ":filter: '0:0'`n:short_address:`n"
+        $read = Get-PciProbeFilter -Path $conf -WarningVariable warned 3>$null
+        $read.UnusableKeys | Should -Be ':short_address'
+        "$warned" | Should -BeLike '*-ShortAddress*'
+
+        { Set-PciProbeFilter -Path $conf -Filter '10de:*' -Confirm:$false } |
+            Should -Throw -ErrorId 'ProbeFilterValueUnusable,PciPassthrough.PowerShell.Commands.SetPciProbeFilterCommand'
+        Get-Content -Raw $conf | Should -BeExactly ":filter: '0:0'`n:short_address:`n"
+
+        Set-PciProbeFilter -Path $conf -Filter '10de:*' -ShortAddress @() -Confirm:$false | Out-Null
+        (Get-Content -Raw $conf).StartsWith(":filter: '10de:*'`n:short_address: []`n") | Should -BeTrue
+        (Get-PciProbeFilter -Path $conf).UnusableKeys | Should -BeNullOrEmpty
+    }
+
+    It 'an empty file is refused by the readers as pci.rb refuses it, and written as new by Set-PciProbeFilter' {
+        Set-Content -NoNewline -Path $conf -Value "# nothing yet`n"
+        { Get-PciProbeFilter -Path $conf } | Should -Throw -ErrorId 'InvalidProbeFilterFile,PciPassthrough.PowerShell.Commands.GetPciProbeFilterCommand'
+        Set-PciProbeFilter -Path $conf -Filter '10de:*' -Confirm:$false | Out-Null
+        (Get-PciProbeFilter -Path $conf).Filter | Should -Be '10de:*'
+    }
+}

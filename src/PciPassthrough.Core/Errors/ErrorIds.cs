@@ -113,4 +113,5 @@ public static class ErrorIds
     public const string VgpuTypeAlreadySet = "VgpuTypeAlreadySet";
     public const string VgpuTypeChangeFailed = "VgpuTypeChangeFailed";
     public const string SriovManageFailed = "SriovManageFailed";
+    public const string ProbeFilterValueUnusable = "ProbeFilterValueUnusable";
 }

@@ -59,7 +59,7 @@ public sealed class PassthroughReadinessInspector
         findings.Add(LockedMemory());
         findings.Add(Sriov(device));
         findings.Add(ResetCapability(device));
-        if (AcsOverride() is { } acsOverride)
+        if (Topology.AcsOverrideParameters.Check(_root) is { } acsOverride)
         {
             findings.Add(acsOverride);
         }
@@ -103,12 +103,6 @@ public sealed class PassthroughReadinessInspector
             : new(Name, CheckStatus.Warning, $"Only {methods} is available: no function-level reset. A PM reset may not clear the device, and a bus reset also resets every other function on the bus.", "Prefer a device with FLR, and keep the device's bus free of functions the host uses.");
     }
 
-    private ReadinessCheck? AcsOverride()
-    {
-        var words = Topology.AcsOverrideParameters.Find(_root);
-        return words.Count == 0 ? null : new("AcsOverride", CheckStatus.Warning, Topology.AcsOverrideParameters.Warning(words)!, "Remove the parameter from the kernel command line unless the risk is accepted: groups formed under it do not prove isolation.");
-    }
-
     private ReadinessCheck IommuEnabled()
     {
         var support = _host.Iommu;
@@ -125,22 +119,25 @@ public sealed class PassthroughReadinessInspector
             return new("GroupIsolation", CheckStatus.Unknown, $"IOMMU group {absent} is not under /sys/kernel/iommu_groups (the device's link leads out of the tree, or the capture is damaged): who shares it is unknown.", "Capture the tree with sys/kernel/iommu_groups, or check the device's iommu_group link.");
         }
 
+        var why = group is { IsolationDetail: string detail } ? $" Why: {group.IsolationReason}{(group.UpstreamBlocker is null ? "" : " " + group.UpstreamBlocker)}: {detail}" : "";
         if (others.Length == 0)
         {
+            // Bridges in the group stay with the host (vfio-pci accepts them), but they say why the group is shared.
+            var bridges = group?.Devices.Where(d => d.PciAddress != device.PciAddress && d.IsBridge).Select(d => d.PciAddress).ToList() ?? [];
+            var besides = bridges.Count == 0 ? "." : $" but for the bridge {string.Join(", ", bridges)}, which stays with the host.{why}";
             return device.IommuGroup is int g
-                ? new("GroupIsolation", CheckStatus.Pass, $"Alone in IOMMU group {g}.")
+                ? new("GroupIsolation", CheckStatus.Pass, $"Alone in IOMMU group {g}{besides}")
                 : new("GroupIsolation", CheckStatus.NotApplicable, "In no IOMMU group: there is no group to share.");
         }
 
         var unsafeMembers = others.Select(o => (Device: o, Why: _host.Safety.HostCritical(o))).Where(u => u.Why is not null).ToList();
         if (unsafeMembers.Count > 0)
         {
-            return new("GroupIsolation", CheckStatus.Fail, $"Its group also holds {string.Join("; ", unsafeMembers.Select(u => $"{u.Device.PciAddress} ({u.Why!.Detail.TrimEnd('.')})"))}: the whole group goes to the guest, and the host needs those.{(group is { IsolationDetail: string d } ? $" Why: {group.IsolationReason}{(group.UpstreamBlocker is null ? "" : " " + group.UpstreamBlocker)}: {d}" : "")}", "Move the card to a slot with its own IOMMU group (check the board's ACS support); do not pass this group through.");
+            return new("GroupIsolation", CheckStatus.Fail, $"Its group also holds {string.Join("; ", unsafeMembers.Select(u => $"{u.Device.PciAddress} ({u.Why!.Detail.TrimEnd('.')})"))}: the whole group goes to the guest, and the host needs those.{why}", "Move the card to a slot with its own IOMMU group (check the board's ACS support); do not pass this group through.");
         }
 
         var blockers = others.Where(IommuGroup.IsBlocker).ToList();
         var list = string.Join(", ", others.Select(o => $"{o.PciAddress} ({o.Driver ?? "no driver"})"));
-        var why = group is { IsolationDetail: string detail } ? $" Why: {group.IsolationReason}{(group.UpstreamBlocker is null ? "" : " " + group.UpstreamBlocker)}: {detail}" : "";
         return blockers.Count == 0
             ? new("GroupIsolation", CheckStatus.Pass, $"Shares its group with {list}, which is ready to go along.{why}")
             : new("GroupIsolation", CheckStatus.Warning, $"Shares its group with {list}: all must be on vfio-pci (or driverless) before the group can be used ('group is not viable').{why}", blockers.Any(b => b.Class?.StartsWith("06", StringComparison.Ordinal) ?? false)

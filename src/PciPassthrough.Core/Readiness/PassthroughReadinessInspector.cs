@@ -302,7 +302,7 @@ public sealed class PassthroughReadinessInspector
 
         var pf = PciAddress.TryParse(pfAddress, out var a) ? _host.Devices.Read(a) : null;
         var index = pf is null ? -1 : Array.IndexOf(pf.VirtualFunctions, device.PciAddress);
-        var needed = Math.Max(index + 1, pf?.NumVfs ?? 0);
+        var needed = Math.Max(Math.Max(index + 1, 1), pf?.NumVfs ?? 0);
         var fix = $"Persist the PF's VFs: Set-VfioHostConfiguration -VirtualFunctionCount @{{ '{pfAddress}' = {needed} }} (or -PersistVirtualFunctions), so that {SriovBootService.UnitName} creates them before vfio-bind.service runs.";
         var entry = _sriovBoot.Value.FirstOrDefault(e => e.PciAddress == pfAddress);
         if (entry is null)

@@ -154,6 +154,30 @@ exit 0
         Get-Content $argvLog -ErrorAction SilentlyContinue | Where-Object { $_ -like '*set*' } | Should -BeNullOrEmpty
     }
 
+    It 'a journal left by a dead call shows in -WhatIf, is replayed first by the next call, and -ClearJournal drops one' {
+        $journal = Join-Path $root 'run/pcipassthrough/vf-journal'
+        New-Item -ItemType Directory -Force -Path (Split-Path $journal) | Out-Null
+        Set-Content -Path $journal -Value "0000:02:10.0`t0000:02:00.0`tenp2s0f0`t0`tvlan 100 qos 3" -NoNewline
+        $preview = Invoke-ChildPwsh -Root $root -Script {
+            param($Root)
+            Set-PciVirtualFunction -Root $Root -Address 0000:02:10.4 -Trust $false -WhatIf
+        }
+        $preview.Output | Should -BeLike '*What if:*0000:02:10.0: restore from the journal of an interrupted call: ip link set dev enp2s0f0 vf 0 vlan 100 qos 3*'
+        Get-Content $argvLog -ErrorAction SilentlyContinue | Where-Object { $_ -like '*set*' } | Should -BeNullOrEmpty
+        $journal | Should -Exist
+
+        Set-PciVirtualFunction -Root $root -Address 0000:02:10.4 -Trust $false -Confirm:$false -WarningVariable warned 3>$null | Out-Null
+        Get-Content $argvLog | Where-Object { $_ -like '*set*' } | Should -Be @('[link][set][dev][enp2s0f0][vf][0][vlan][100][qos][3]', '[link][set][dev][enp2s0f0][vf][1][trust][off]')
+        "$warned" | Should -BeLike '*did not finish*'
+        $journal | Should -Not -Exist
+
+        Set-Content -Path $journal -Value "not a journal line"
+        { Set-PciVirtualFunction -Root $root -Address 0000:02:10.4 -Trust $false -Confirm:$false -ErrorAction Stop } |
+            Should -Throw -ErrorId 'VirtualFunctionJournalUnreadable,PciPassthrough.PowerShell.Commands.SetPciVirtualFunctionCommand'
+        Set-PciVirtualFunction -Root $root -ClearJournal -Confirm:$false
+        $journal | Should -Not -Exist
+    }
+
     Context 'VFs at boot (Set-, Get-, Test-VfioHostConfiguration)' {
         BeforeAll {
             'usr/local/bin', 'etc/systemd/system', 'etc/sysconfig' | ForEach-Object { New-Item -ItemType Directory -Force -Path (Join-Path $root $_) | Out-Null }

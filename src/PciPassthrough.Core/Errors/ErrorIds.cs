@@ -113,4 +113,6 @@ public static class ErrorIds
     public const string VgpuTypeAlreadySet = "VgpuTypeAlreadySet";
     public const string VgpuTypeChangeFailed = "VgpuTypeChangeFailed";
     public const string SriovManageFailed = "SriovManageFailed";
+    // Issue 15 leftovers: Set-PciVirtualFunction's journal.
+    public const string VirtualFunctionJournalUnreadable = "VirtualFunctionJournalUnreadable";
 }

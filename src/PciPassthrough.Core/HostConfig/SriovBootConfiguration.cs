@@ -97,8 +97,8 @@ public static class SriovBootConfiguration
         return text.ToString();
     }
 
-    // The inverse of VirtualFunctionConfigurator.Argv after "vf N".
-    private static VirtualFunctionSettings ParseArguments(ReadOnlySpan<string> words, string where)
+    /// <summary>The inverse of VirtualFunctionConfigurator.Argv after "vf N" (also read back from Set-PciVirtualFunction's journal).</summary>
+    internal static VirtualFunctionSettings ParseArguments(ReadOnlySpan<string> words, string where)
     {
         var s = new VirtualFunctionSettings();
         for (var i = 0; i < words.Length; i += 2)

@@ -14,10 +14,15 @@ namespace PciPassthrough.Yaml;
 /// </summary>
 public sealed class ProbeFilterYaml : IProbeFilterFormat
 {
-    private const string FilterKey = ":filter";
-    private const string ShortAddressKey = ":short_address";
-    private const string DeviceNameKey = ":device_name";
-    private const string NvidiaVendorsKey = ":nvidia_vendors";
+    private const string FilterKey = PciProbeFilter.FilterKey;
+    private const string ShortAddressKey = PciProbeFilter.ShortAddressKey;
+    private const string DeviceNameKey = PciProbeFilter.DeviceNameKey;
+    private const string NvidiaVendorsKey = PciProbeFilter.NvidiaVendorsKey;
+
+    // lspci's slot column (BB:SS.F, or DDDD:BB:SS.F outside domain 0000) and its vendor ids: the only
+    // strings a one-string :short_address: or :nvidia_vendors: can be compared with.
+    private static readonly Regex SlotShape = new(@"\A(?:[0-9a-f]{4}:)?[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]\z", RegexOptions.CultureInvariant);
+    private static readonly Regex VendorShape = new(@"\A[0-9a-f]{4}\z", RegexOptions.CultureInvariant);
 
     // YamlDotNet rejects a key that starts with ':' on the line after a flow list ("[...]"), which
     // Ruby's libyaml (OpenNebula's reader) accepts. A same-length stand-in for that colon keeps every
@@ -28,14 +33,38 @@ public sealed class ProbeFilterYaml : IProbeFilterFormat
 
     public PciProbeFilter Parse(string text, string path)
     {
-        var values = Read(text, path).Values;
-        return new PciProbeFilter(
-            Strings(values, FilterKey, path),
-            Strings(values, ShortAddressKey, path),
-            Strings(values, DeviceNameKey, path),
-            Strings(values, NvidiaVendorsKey, path))
-        { Path = path };
+        var document = Read(text, path);
+        if (!document.HasSettings)
+        {
+            // YAML.load_file gives nil, and pci.rb's Hash#merge(nil) raises TypeError: "Invalid configuration".
+            throw Invalid(path, "it holds no settings (no key: value line), which OpenNebula's Ruby reads as nil, so its probe stops with \"Invalid configuration\"; write the keys, e.g. :filter: '0:0' (Set-PciProbeFilter does)", null);
+        }
+
+        var unusable = new List<string>();
+        string[]? Get(string key)
+        {
+            if (!document.Values.TryGetValue(key, out var value))
+            {
+                return null;
+            }
+
+            if (Strings(key, value, path) is { } items)
+            {
+                return items;
+            }
+
+            unusable.Add(key);
+            return [];
+        }
+
+        return new PciProbeFilter(Get(FilterKey), Get(ShortAddressKey), Get(DeviceNameKey), Get(NvidiaVendorsKey))
+        {
+            Path = path,
+            UnusableKeys = unusable,
+        };
     }
+
+    public bool HoldsSettings(string text, string path) => Read(text, path).HasSettings;
 
     public string Render(PciProbeFilter filter, string? original, string path)
     {
@@ -58,7 +87,7 @@ public sealed class ProbeFilterYaml : IProbeFilterFormat
             {
                 missing.Append(indent).Append(key).Append(':').Append(yaml).Append(newLine);
             }
-            else if (!Same(value, values))
+            else if (!Same(key, value, values))
             {
                 // A value that already reads as wanted keeps its bytes, so keys not given keep their
                 // comments, block scalars and empty values (which Ruby reads as nil, not as []).
@@ -140,8 +169,56 @@ public sealed class ProbeFilterYaml : IProbeFilterFormat
         return (text.Length, 0, text[^1] == '\n' ? lines : newLine + lines);
     }
 
-    private static bool Same(Value value, string[] wanted) =>
-        value.Items is not null && (value.IsScalar && value.Items[0].Length == 0 ? [] : value.Items).SequenceEqual(wanted, StringComparer.Ordinal);
+    // An unusable value (nil where pci.rb needs a list) never reads as wanted, so asking for a value rewrites it.
+    private static bool Same(string key, Value value, string[] wanted) =>
+        value.Items is not null && value.NotAString is null && Effective(key, value) is { } items && items.SequenceEqual(wanted, StringComparer.Ordinal);
+
+    /// <summary>
+    /// What pci.rb does with a key's value, as the list the module matches with; null where pci.rb stops with
+    /// NoMethodError (nil or a String where it calls a list's method). Ruby's nil :filter: runs lspci without
+    /// -d (every device: *:*); a String :filter: is split at commas as entries are; a String :short_address:
+    /// or :nvidia_vendors: is tested with String#include?, so it matches every slot or vendor id inside it.
+    /// </summary>
+    private static string[]? Effective(string key, Value value)
+    {
+        if (value.IsNull)
+        {
+            return key == FilterKey ? ["*:*"] : null;
+        }
+
+        if (!value.IsScalar)
+        {
+            return [.. value.Items!];
+        }
+
+        var text = value.Items![0];
+        return text.Length == 0 ? []
+            : key switch
+            {
+                ShortAddressKey => Inside(text, SlotShape, 7, 12),
+                NvidiaVendorsKey => Inside(text, VendorShape, 4),
+                DeviceNameKey => null,
+                _ => [text],
+            };
+    }
+
+    // Every substring of the given lengths that has the shape, once, in order.
+    private static string[] Inside(string text, Regex shape, params int[] lengths)
+    {
+        var found = new List<string>();
+        for (var i = 0; i < text.Length; i++)
+        {
+            foreach (var length in lengths)
+            {
+                if (i + length <= text.Length && text.Substring(i, length) is var s && shape.IsMatch(s) && !found.Contains(s))
+                {
+                    found.Add(s);
+                }
+            }
+        }
+
+        return [.. found];
+    }
 
     /// <summary>Refuses a rewrite that would not read back as what was asked: nothing is written then.</summary>
     private static void Verify(string written, (string Key, string[] Values)[] wanted, string path)
@@ -150,7 +227,7 @@ public sealed class ProbeFilterYaml : IProbeFilterFormat
         try
         {
             var back = Read(written, path).Values;
-            wrong = wanted.Where(w => !back.TryGetValue(w.Key, out var v) || !Same(v, w.Values)).Select(w => w.Key).FirstOrDefault();
+            wrong = wanted.Where(w => !back.TryGetValue(w.Key, out var v) || !Same(w.Key, v, w.Values)).Select(w => w.Key).FirstOrDefault();
         }
         catch (PciPassthroughException e)
         {
@@ -166,60 +243,76 @@ public sealed class ProbeFilterYaml : IProbeFilterFormat
     /// <summary>The first document's top-level keys, and where keys it lacks can go.</summary>
     private static Document Read(string text, string path)
     {
-        var values = new Dictionary<string, Value>(StringComparer.Ordinal);
         if (text.Length > MaxLength)
         {
             throw ErrorCatalog.InputTooComplex($"{path} is {text.Length} characters long, which", $"the limit of {MaxLength} for pci.conf", path);
         }
 
         var standIn = StandIn(text);
-        var parser = new Parser(new StringReader(LeadingColon.Replace(text, standIn.ToString())));
+        var parsed = LeadingColon.Replace(text, standIn.ToString());
+        var positions = new QuotedContinuation();
+        while (true)
+        {
+            var parser = new Parser(new StringReader(parsed));
+            try
+            {
+                return Read(parser, text, standIn, positions, path);
+            }
+            catch (YamlException e) when (QuotedContinuation.IsIndentationError(e) && positions.TryRepair(ref parsed, (int)e.Start.Index))
+            {
+                // parsed again with that value's continuation lines indented, which leaves its text as it was
+            }
+            catch (YamlException e)
+            {
+                throw Invalid(path, $"line {e.Start.Line}, column {e.Start.Column}: {e.Message}", e);
+            }
+            catch (InvalidOperationException e)
+            {
+                // Consume<T> met another event than the structure pci.conf has (a list where a key belongs).
+                var at = parser.Current?.Start;
+                throw Invalid(path, $"line {at?.Line}, column {at?.Column}: unexpected structure ({e.Message})", e);
+            }
+        }
+    }
+
+    private static Document Read(Parser parser, string text, char standIn, QuotedContinuation positions, string path)
+    {
+        var values = new Dictionary<string, Value>(StringComparer.Ordinal);
         var column = 0;
-        try
+        parser.Consume<StreamStart>();
+        if (!parser.TryConsume<DocumentStart>(out _))
         {
-            parser.Consume<StreamStart>();
-            if (!parser.TryConsume<DocumentStart>(out _))
-            {
-                return new Document(values, null, 0);
-            }
+            return new Document(values, null, 0, HasSettings: false);
+        }
 
-            if (parser.Accept<Scalar>(out var only) && only.Value.Length == 0)
+        var hasSettings = false;
+        if (parser.Accept<Scalar>(out var only) && only.Value.Length == 0)
+        {
+            parser.MoveNext(); // "---" alone
+        }
+        else if (parser.TryConsume<MappingStart>(out _))
+        {
+            hasSettings = true;
+            while (!parser.TryConsume<MappingEnd>(out _))
             {
-                parser.MoveNext(); // "---" alone
+                var keyEvent = parser.Consume<Scalar>();
+                column = values.Count == 0 ? (int)keyEvent.Start.Column - 1 : column;
+                // Psych makes only a plain ":filter" the symbol pci.rb looks up; a quoted ':filter' is a
+                // String key the probe never reads (D10), so it must not count as :filter here either.
+                var key = (keyEvent.Style == ScalarStyle.Plain ? "" : "\"") + keyEvent.Value.Replace(standIn, ':');
+                values[key] = ReadValue(parser, key, standIn, positions, path);
             }
-            else if (parser.TryConsume<MappingStart>(out _))
-            {
-                while (!parser.TryConsume<MappingEnd>(out _))
-                {
-                    var keyEvent = parser.Consume<Scalar>();
-                    column = values.Count == 0 ? (int)keyEvent.Start.Column - 1 : column;
-                    // Psych makes only a plain ":filter" the symbol pci.rb looks up; a quoted ':filter' is a
-                    // String key the probe never reads (D10), so it must not count as :filter here either.
-                    var key = (keyEvent.Style == ScalarStyle.Plain ? "" : "\"") + keyEvent.Value.Replace(standIn, ':');
-                    values[key] = ReadValue(parser, key, standIn, path);
-                }
-            }
-            else
-            {
-                var current = parser.Current!;
-                throw Invalid(path, $"line {current.Start.Line}: the file must be a mapping of keys such as :filter: to values", null);
-            }
+        }
+        else
+        {
+            var current = parser.Current!;
+            throw Invalid(path, $"line {current.Start.Line}: the file must be a mapping of keys such as :filter: to values", null);
+        }
 
-            var documentEnd = parser.Consume<DocumentEnd>();
-            var at = (int)documentEnd.Start.Index;
-            var marked = !documentEnd.IsImplicit || text.AsSpan(at).StartsWith("---", StringComparison.Ordinal);
-            return new Document(values, marked ? at : null, column);
-        }
-        catch (YamlException e)
-        {
-            throw Invalid(path, $"line {e.Start.Line}, column {e.Start.Column}: {e.Message}", e);
-        }
-        catch (InvalidOperationException e)
-        {
-            // Consume<T> met another event than the structure pci.conf has (a list where a key belongs).
-            var at = parser.Current?.Start;
-            throw Invalid(path, $"line {at?.Line}, column {at?.Column}: unexpected structure ({e.Message})", e);
-        }
+        var documentEnd = parser.Consume<DocumentEnd>();
+        var at = positions.Original(documentEnd.Start.Index);
+        var marked = !documentEnd.IsImplicit || text.AsSpan(at).StartsWith("---", StringComparison.Ordinal);
+        return new Document(values, marked ? at : null, column, hasSettings);
     }
 
     private static char StandIn(string text)
@@ -235,11 +328,15 @@ public sealed class ProbeFilterYaml : IProbeFilterFormat
         return '\uF8FF';
     }
 
-    private static Value ReadValue(Parser parser, string key, char standIn, string path)
+    private static Value ReadValue(Parser parser, string key, char standIn, QuotedContinuation positions, string path)
     {
         if (parser.TryConsume<Scalar>(out var scalar))
         {
-            return new Value((int)scalar.Start.Index, (int)scalar.End.Index, [Text(scalar, standIn)], IsScalar: true, Line: (int)scalar.Start.Line, Column: (int)scalar.Start.Column) { NotAString = NotAString(scalar, standIn) };
+            return new Value(positions.Original(scalar.Start.Index), positions.Original(scalar.End.Index), [Text(scalar, standIn)], IsScalar: true, Line: (int)scalar.Start.Line, Column: (int)scalar.Start.Column)
+            {
+                NotAString = NotAString(scalar, standIn),
+                IsNull = IsNil(scalar),
+            };
         }
 
         if (parser.TryConsume<SequenceStart>(out var sequence))
@@ -263,18 +360,22 @@ public sealed class ProbeFilterYaml : IProbeFilterFormat
             var end = parser.Consume<SequenceEnd>();
             // A flow list's end mark sits on its ']' (include it); a block list ends where the next key
             // begins, so its span stops at its last item.
-            var stop = sequence.Style == SequenceStyle.Flow ? (int)end.Start.Index + 1 : (int)(last?.End.Index ?? end.Start.Index);
-            return new Value((int)sequence.Start.Index, stop, items, IsScalar: false, Line: (int)sequence.Start.Line, Column: (int)sequence.Start.Column) { NotAString = notAString };
+            var stop = sequence.Style == SequenceStyle.Flow ? positions.Original(end.Start.Index) + 1 : positions.Original(last?.End.Index ?? end.Start.Index);
+            return new Value(positions.Original(sequence.Start.Index), stop, items, IsScalar: false, Line: (int)sequence.Start.Line, Column: (int)sequence.Start.Column) { NotAString = notAString };
         }
 
         var other = parser.Current!;
         SkipNested(parser, path);
-        return new Value((int)other.Start.Index, (int)other.End.Index, null, IsScalar: false, Line: (int)other.Start.Line, Column: (int)other.Start.Column);
+        return new Value(positions.Original(other.Start.Index), positions.Original(other.End.Index), null, IsScalar: false, Line: (int)other.Start.Line, Column: (int)other.Start.Column);
     }
 
     // An unquoted ~ or null is Ruby's nil, read here as an empty value is; every other value keeps its text.
     private static string Text(Scalar scalar, char standIn) =>
-        scalar.Style == ScalarStyle.Plain && scalar.Tag.IsEmpty && PsychScalar.Classify(scalar.Value) == PsychScalar.Kind.Null ? "" : scalar.Value.Replace(standIn, ':');
+        IsNil(scalar) ? "" : scalar.Value.Replace(standIn, ':');
+
+    // An empty value, ~ or null, unquoted: Ruby's nil (a quoted '' is an empty String).
+    private static bool IsNil(Scalar scalar) =>
+        scalar.Style == ScalarStyle.Plain && scalar.Tag.IsEmpty && PsychScalar.Classify(scalar.Value) == PsychScalar.Kind.Null;
 
     // What Psych makes of a scalar when that is not a String (nor nil), for the error; null when a String.
     private static string? NotAString(Scalar scalar, char standIn)
@@ -325,13 +426,9 @@ public sealed class ProbeFilterYaml : IProbeFilterFormat
         while (depth > 0);
     }
 
-    private static List<string>? Strings(Dictionary<string, Value> values, string key, string path)
+    /// <summary>The list the probe uses for a key's value; null when pci.rb cannot use it (see Effective).</summary>
+    private static string[]? Strings(string key, Value value, string path)
     {
-        if (!values.TryGetValue(key, out var value))
-        {
-            return null;
-        }
-
         if (value.Items is null)
         {
             throw Invalid(path, $"line {value.Line}, column {value.Column}: {key}: must be a string or a list of strings", null);
@@ -342,7 +439,7 @@ public sealed class ProbeFilterYaml : IProbeFilterFormat
             throw Invalid(path, $"line {value.Line}, column {value.Column}: {key}: OpenNebula's Ruby reads {typed}, not as the text, so the probe would not use it as written; put it in quotes", null);
         }
 
-        return value.IsScalar && value.Items[0].Length == 0 ? [] : value.Items.ToList();
+        return Effective(key, value);
     }
 
     private static string Quote(string value) => "'" + value.Replace("'", "''", StringComparison.Ordinal) + "'";
@@ -354,11 +451,15 @@ public sealed class ProbeFilterYaml : IProbeFilterFormat
     private static PciPassthroughException Invalid(string path, string detail, Exception? inner) => ErrorCatalog.ProbeFilterInvalid(path, detail, inner);
 
     /// <param name="End">Where keys the document lacks go when a "..." or "---" ends it; null: the end of the text.</param>
-    private sealed record Document(Dictionary<string, Value> Values, int? End, int KeyColumn);
+    /// <param name="HasSettings">Whether the first document is a mapping; Ruby reads anything else as no settings.</param>
+    private sealed record Document(Dictionary<string, Value> Values, int? End, int KeyColumn, bool HasSettings);
 
     private sealed record Value(int Start, int End, IReadOnlyList<string>? Items, bool IsScalar, int Line, int Column)
     {
         /// <summary>The first entry Ruby reads as something other than a String or nil; null when none.</summary>
         public string? NotAString { get; init; }
+
+        /// <summary>A value Ruby reads as nil (empty, ~ or null, unquoted).</summary>
+        public bool IsNull { get; init; }
     }
 }

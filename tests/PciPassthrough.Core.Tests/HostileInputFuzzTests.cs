@@ -79,6 +79,16 @@ public class HostileInputFuzzTests
             }
         });
 
+    // D20: any bytes at all (a BOM, Latin-1, broken UTF-8) come back as they were when no line is edited.
+    [Property(MaxTest = 300)]
+    public Property A_files_bytes_survive_reading_and_writing_back_unchanged() =>
+        Prop.ForAll(Gen.ArrayOf(Gen.Elements<byte>(0x00, 0x0a, 0x0d, 0x22, 0x41, 0x7f, 0x80, 0xbb, 0xbf, 0xc3, 0xa9, 0xe9, 0xef, 0xff)).ToArbitrary(), bytes =>
+        {
+            var (text, form) = FileText.Decode(bytes);
+            Assert.Equal(bytes, FileText.Encode(text, form));
+            Assert.True(FileText.CanHold(form, text));
+        });
+
     [Property(MaxTest = 300)]
     public Property Grub_edits_apply_or_fail_with_the_modules_error_and_are_idempotent() =>
         Prop.ForAll(Grub.ToArbitrary(), text =>

@@ -35,6 +35,31 @@ public sealed class PciProbeTests : IDisposable
 
     private static string Probe(FakeHost host, params string[] filter) => Probe(host, new PciProbeFilter(filter));
 
+    private static PciProbeFilter Conf(string yaml) => new PciPassthrough.Yaml.ProbeFilterYaml().Parse(yaml, "/pci.conf");
+
+    [Fact]
+    public void An_empty_filter_is_rubys_nil_and_the_probe_lists_every_device()
+    {
+        var all = Probe(_sample, "*:*");
+        Assert.Contains("PCI = [", all, StringComparison.Ordinal);
+        Assert.Equal(all, Probe(_sample, Conf(":filter:\n")));
+        Assert.Equal(all, Probe(_sample, Conf(":filter: ~\n")));
+    }
+
+    [Fact]
+    public void A_value_pci_rb_cannot_use_stops_the_probe_at_the_first_device_that_reaches_its_rule()
+    {
+        var first = new PciDeviceReader(new HostRoot(_sample.Root), PciIdDatabaseLocator.Locate(new HostRoot(_sample.Root), null)).ReadAll().First().PciAddress;
+        var e = Assert.Throws<PciPassthroughException>(() => Probe(_sample, Conf(":filter: '*:*'\n:short_address:\n")));
+        Assert.Equal(ErrorIds.ProbeFilterValueUnusable, e.ErrorId);
+        Assert.Contains(first, e.Message, StringComparison.Ordinal);
+
+        // As in pci.rb, a rule no device reaches does not stop anything: no device, or none past the earlier rule.
+        Assert.Equal("", Probe(_sample, Conf(":short_address:\n")));
+        Assert.Equal("", Probe(_sample, Conf(":filter: '*:*'\n:short_address: ['ff:1f.7']\n:device_name: 'T4'\n")));
+        Assert.Throws<PciPassthroughException>(() => Probe(_sample, Conf(":filter: '*:*'\n:nvidia_vendors:\n")));
+    }
+
     [Fact]
     public void A_vf_with_an_interface_prints_every_attribute_in_order()
     {

@@ -49,7 +49,38 @@ public class ProbeFilterPsychTests
         ":nvidia_vendors: [10de, 1234]\n",
         ":nvidia_vendors: [10de, '1234']\n",
         ":nvidia_vendors:\n  - 10de\n  - abcd\n",
+        // Ruby's nil (empty, ~, null): no lspci filter for :filter:, NoMethodError for the others.
+        ":filter:\n",
+        ":filter: ~\n:device_name: []\n",
+        ":filter: null\n",
+        ":filter: ''\n",
+        ":filter: '*:*'\n:short_address:\n",
+        ":filter: '*:*'\n:short_address: ~\n",
+        ":short_address: ''\n",
+        ":device_name:\n",
+        ":device_name: Null\n:filter: '*:*'\n",
+        ":device_name: ''\n",
+        ":nvidia_vendors:\n",
+        ":nvidia_vendors: ''\n",
+        // One string where pci.rb calls a list's method: include? is a substring test, each does not exist.
+        ":short_address: '10:00.0,1a:00.0'\n",
+        ":short_address: 00:02.0\n",
+        ":nvidia_vendors: '10de1002'\n",
+        ":nvidia_vendors: '10DE'\n",
+        ":device_name: 'T4'\n",
+        "{}\n",
+        // D11: a double-quoted value whose continuation line starts in column 0, as libyaml reads it.
+        ":filter: \"10de\n:*\"\n",
+        ":device_name: [\"T\n4\", \"A\n:100\"]\n:filter: \"*:*\"\n",
+        ":filter: \"a\\\"\n:b\"\n:short_address: ['00:02.0']\n",
+        ":filter: \"a\\\n:b\"\n",
+        ":filter: \"a\n\n:b\"\n",
+        ":filter: \"a\n---\n\"\n",
     ];
+
+    // The devices every input is tried on: pci.rb compares these with :short_address: and :nvidia_vendors:.
+    private static readonly string[] Slots = ["00:02.0", "10:00.0", "1a:00.0", "0a:00.0", "00:1f.3", "0001:02:00.0"];
+    private static readonly string[] Vendors = ["10de", "1002", "8086", "de10", "0de1", "1234"];
 
     [Fact]
     public void Every_input_the_module_accepts_reads_as_ruby_reads_it()
@@ -72,15 +103,64 @@ public class ProbeFilterPsychTests
             }
 
             accepted++;
-            string[][] mine = [module.Filter, module.ShortAddress, module.DeviceName, module.NvidiaVendors];
+            string[][] mine = [Entries(module.Filter), Passing(module.ShortAddress, Slots), module.DeviceName, Vendors.Where(module.NvidiaVendors.Contains).ToArray()];
             for (var k = 0; k < Keys.Length; k++)
             {
-                Assert.True(ruby[i][k] is not null, $"{Inputs[i]}: Ruby reads :{Keys[k]} as something other than text, the module as {string.Join('|', mine[k])}");
-                Assert.Equal(ruby[i][k], mine[k]);
+                var used = module.UnusableKeys.Contains(":" + Keys[k]) ? ["stops"] : mine[k];
+                Assert.True(ruby[i][k] is not null, $"{Inputs[i]}: Ruby reads :{Keys[k]} as something other than text, the module as {string.Join('|', used)}");
+                Assert.Equal(ruby[i][k], used);
             }
         }
 
         Assert.True(accepted >= Inputs.Length / 3, $"only {accepted} inputs accepted");
+    }
+
+    // Which of the candidates pass the rule: "all" when the list is empty (pci.rb skips the rule then).
+    private static string[] Passing(string[] list, string[] candidates) =>
+        list.Length == 0 ? ["all"] : candidates.Where(list.Contains).ToArray();
+
+    // The lspci -d filters run, as pci.rb splits entries at commas.
+    private static string[] Entries(string[] filter) => filter.SelectMany(f => f.Split(',')).ToArray();
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("# only a comment\n")]
+    [InlineData("---\n")]
+    [InlineData("---\n...\n")]
+    public void A_file_without_settings_is_refused_as_pci_rb_refuses_it(string text)
+    {
+        Assert.Equal("TypeError", RubyMergeError(text));
+        var e = Assert.Throws<PciPassthroughException>(() => new ProbeFilterYaml().Parse(text, "/pci.conf"));
+        Assert.Equal(ErrorIds.ProbeFilterInvalid, e.ErrorId);
+        Assert.Contains("Invalid configuration", e.Message);
+        Assert.False(new ProbeFilterYaml().HoldsSettings(text, "/pci.conf"));
+    }
+
+    [Fact]
+    public void An_empty_filter_lists_every_device_and_a_rewrite_keeps_it_as_written()
+    {
+        var yaml = new ProbeFilterYaml();
+        const string text = ":filter:   # every device\n:device_name: []\n";
+        var read = yaml.Parse(text, "/pci.conf");
+        Assert.Equal(["*:*"], read.Filter);
+        Assert.Empty(read.UnusableKeys);
+        var written = yaml.Render(read.With(null, null, ["T4"], null), text, "/pci.conf");
+        Assert.Equal(":filter:   # every device\n:device_name:\n  - 'T4'\n:short_address: []\n:nvidia_vendors:\n  - '10de'\n", written);
+    }
+
+    [Theory]
+    [InlineData(":short_address:\n", ":short_address")]
+    [InlineData(":device_name: 'T4'\n", ":device_name")]
+    [InlineData(":nvidia_vendors: ~\n", ":nvidia_vendors")]
+    public void A_value_pci_rb_cannot_use_is_reported_and_kept_out_of_a_rewrite(string text, string key)
+    {
+        var yaml = new ProbeFilterYaml();
+        var read = yaml.Parse(text, "/pci.conf");
+        Assert.Equal([key], read.UnusableKeys);
+        Assert.Equal([key], read.With(["10de:*"], null, null, null).UnusableKeys);
+        Assert.Empty(read.With(null, [], [], ["10de"]).UnusableKeys);
+        var repaired = yaml.Render(read.With(null, [], [], ["10de"]), text, "/pci.conf");
+        Assert.Empty(yaml.Parse(repaired, "/pci.conf").UnusableKeys);
     }
 
     [Theory]
@@ -105,6 +185,29 @@ public class ProbeFilterPsychTests
         Assert.Equal(["1234"], ruby[3]!);
     }
 
+    // What Ruby raises when pci.rb merges its defaults with the file; null when it does not.
+    private static string? RubyMergeError(string text)
+    {
+        var file = Path.GetTempFileName();
+        try
+        {
+            File.WriteAllText(file, text);
+            var psi = new ProcessStartInfo("ruby") { RedirectStandardOutput = true };
+            psi.ArgumentList.Add("-ryaml");
+            psi.ArgumentList.Add("-e");
+            psi.ArgumentList.Add("begin; {}.merge(YAML.load_file(ARGV[0])); rescue => e; print e.class; end");
+            psi.ArgumentList.Add(file);
+            using var p = Process.Start(psi)!;
+            var output = p.StandardOutput.ReadToEnd();
+            p.WaitForExit();
+            return output.Length == 0 ? null : output;
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
     // Each input as pci.rb reads it: its defaults merged with the file, each key as a list of strings
     // (a String value as one entry), or null when Ruby holds anything else there.
     private static List<string[]?[]> Ruby(IReadOnlyList<string> inputs)
@@ -118,15 +221,24 @@ public class ProbeFilterPsychTests
                 File.WriteAllText(f, t);
                 return f;
             }).ToList();
-            const string script = """
+            // pci.rb's own calls on each value: [v].flatten for :filter: (nil: lspci with no -d), empty?/include?
+            // for :short_address: and :nvidia_vendors:, empty?/each for :device_name:; "stops" where they raise.
+            var script = $$"""
                 require 'yaml'; require 'json'
+                SLOTS = {{JsonSerializer.Serialize(Slots)}}; VENDORS = {{JsonSerializer.Serialize(Vendors)}}
+                def texts(v) = v.is_a?(Array) && v.all? { |x| x.is_a?(String) } ? v : nil
                 ARGV.each do |f|
-                  c = { :filter => '0:0', :short_address => [], :device_name => [], :nvidia_vendors => ['10de'] }.merge(YAML.unsafe_load(File.read(f)))
-                  puts JSON.generate([:filter, :short_address, :device_name, :nvidia_vendors].map { |k|
-                    v = c[k]
-                    v = [v] if v.is_a?(String)
-                    v.is_a?(Array) && v.all? { |x| x.is_a?(String) } ? v : nil
-                  })
+                  c = begin
+                    { :filter => '0:0', :short_address => [], :device_name => [], :nvidia_vendors => ['10de'] }.merge(YAML.load_file(f))
+                  rescue StandardError # pci.rb's "Invalid configuration" (a date, an alias): nothing to compare
+                    next puts(JSON.generate([nil, nil, nil, nil]))
+                  end
+                  s, d, n = c[:short_address], c[:device_name], c[:nvidia_vendors]
+                  puts JSON.generate([
+                    c[:filter].nil? ? ['*:*'] : texts([c[:filter]].flatten)&.flat_map { |x| x.split(',', -1) },
+                    s.nil? ? ['stops'] : !texts([s].flatten) ? nil : s.empty? ? ['all'] : SLOTS.select { |x| s.include?(x) },
+                    d.nil? ? ['stops'] : !texts([d].flatten) ? nil : d.empty? ? [] : d.is_a?(String) ? ['stops'] : d,
+                    n.nil? ? ['stops'] : !texts([n].flatten) ? nil : VENDORS.select { |x| n.include?(x) }])
                 end
                 """;
             var psi = new ProcessStartInfo("ruby") { RedirectStandardOutput = true };

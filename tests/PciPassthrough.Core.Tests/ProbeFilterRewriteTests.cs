@@ -13,8 +13,13 @@ public class ProbeFilterRewriteTests
     /// <summary>What Set-PciProbeFilter does: keys not given keep the values read from the file.</summary>
     private static string Set(string text, string? filter, string? shortAddress, string? deviceName = null)
     {
-        var old = Yaml.Parse(text, "/p");
-        var updated = new PciProbeFilter(Split(filter) ?? old.Filter, Split(shortAddress) ?? old.ShortAddress, Split(deviceName) ?? old.DeviceName, old.NvidiaVendors);
+        var old = Yaml.HoldsSettings(text, "/p") ? Yaml.Parse(text, "/p") : new PciProbeFilter();
+        var updated = old.With(Split(filter), Split(shortAddress), Split(deviceName), null);
+        if (updated.UnusableKeys.Count > 0)
+        {
+            throw ErrorCatalog.ProbeFilterValueUnusable("/p", updated.UnusableKeys[0], device: null);
+        }
+
         return Yaml.Render(updated, text, "/p");
     }
 
@@ -22,16 +27,19 @@ public class ProbeFilterRewriteTests
 
     public static TheoryData<string, string?, string?, string?, string> Shapes => new()
     {
-        // D1: an empty value next to a key being set stays empty and readable, in every line-ending shape.
-        { ":filter: '0:0'\n:short_address:\n:device_name: []\n", "10de:*", null, null, ":filter: '10de:*'\n:short_address:\n:device_name: []\n" + Vendors },
-        { ":filter: '0:0'\r\n:short_address:\r\n:device_name: []\r\n", "10de:*", null, null, ":filter: '10de:*'\r\n:short_address:\r\n:device_name: []\r\n" + Vendors.Replace("\n", "\r\n", StringComparison.Ordinal) },
-        { ":filter: '0:0'\n:short_address:", "10de:*", null, null, ":filter: '10de:*'\n:short_address:\n:device_name: []\n" + Vendors },
-        { ":filter: '0:0'\n:short_address: # none yet\n:device_name: []\n", "10de:*", null, null, ":filter: '10de:*'\n:short_address: # none yet\n:device_name: []\n" + Vendors },
+        // D1 and D10: an empty :short_address: (Ruby's nil, on which pci.rb stops) repaired as asked, and the key
+        // being set written, in every line-ending shape; other lines keep their bytes.
+        { ":filter: '0:0'\n:short_address:\n:device_name: []\n", "10de:*", "", null, ":filter: '10de:*'\n:short_address: []\n:device_name: []\n" + Vendors },
+        { ":filter: '0:0'\r\n:short_address:\r\n:device_name: []\r\n", "10de:*", "", null, ":filter: '10de:*'\r\n:short_address: []\r\n:device_name: []\r\n" + Vendors.Replace("\n", "\r\n", StringComparison.Ordinal) },
+        { ":filter: '0:0'\n:short_address:", "10de:*", "", null, ":filter: '10de:*'\n:short_address: []\n:device_name: []\n" + Vendors },
+        { ":filter: '0:0'\n:short_address: # none yet\n:device_name: []\n", "10de:*", "", null, ":filter: '10de:*'\n:short_address: [] # none yet\n:device_name: []\n" + Vendors },
         // An empty :filter: (Ruby: nil, every device) is not turned into [] when another key is set.
         { ":filter:\n:short_address: []\n", null, "04:00.0", null, ":filter:\n:short_address:\n  - '04:00.0'\n:device_name: []\n" + Vendors },
+        // Asking for every device where the empty :filter: already means that keeps its bytes.
+        { ":filter:\n:device_name: []\n", "*:*", null, null, ":filter:\n:device_name: []\n:short_address: []\n" + Vendors },
+        { ":filter:   # all\n:device_name: []\n", "*:*", null, null, ":filter:   # all\n:device_name: []\n:short_address: []\n" + Vendors },
         // A value written for an empty one: inline after a space, a block list after the line's comment.
-        { ":filter:\n:device_name: []\n", "*:*", null, null, ":filter: '*:*'\n:device_name: []\n:short_address: []\n" + Vendors },
-        { ":filter:   # all\n:device_name: []\n", "*:*", null, null, ":filter: '*:*'   # all\n:device_name: []\n:short_address: []\n" + Vendors },
+        { ":filter:   # all\n:device_name: []\n", "10de:*", null, null, ":filter: '10de:*'   # all\n:device_name: []\n:short_address: []\n" + Vendors },
         { ":short_address: # slots\r\n:filter: '0:0'\r\n", null, "04:00.0", null, ":short_address: # slots\r\n  - '04:00.0'\r\n:filter: '0:0'\r\n:device_name: []\r\n" + Vendors.Replace("\n", "\r\n", StringComparison.Ordinal) },
         { ":filter: '0:0'\n:device_name:", null, null, "A100", ":filter: '0:0'\n:device_name:\n  - 'A100'\n:short_address: []\n" + Vendors },
         // D17: a key not given keeps the comments inside its block list, and a block scalar.
@@ -42,6 +50,9 @@ public class ProbeFilterRewriteTests
         { "---\n:filter: '0:0'\n...\n", "10de:*", null, null, "---\n:filter: '10de:*'\n:short_address: []\n:device_name: []\n" + Vendors + "...\n" },
         { "---\n:filter: '0:0'\n---\n:filter: '*:*'\n", null, "04:00.0", null, "---\n:filter: '0:0'\n:short_address:\n  - '04:00.0'\n:device_name: []\n" + Vendors + "---\n:filter: '*:*'\n" },
         { "---\n...\n", "*:*", null, null, "---\n:filter: '*:*'\n:short_address: []\n:device_name: []\n" + Vendors + "...\n" },
+        // D11: a double-quoted value continued in column 0 keeps its bytes, and a key after it is edited in place.
+        { ":device_name: [\"a\n:b\"]\n:filter: '0:0'\n", "10de:*", null, null, ":device_name: [\"a\n:b\"]\n:filter: '10de:*'\n:short_address: []\n" + Vendors },
+        { ":filter: \"0:0\n\"\n:short_address: []\n", null, "04:00.0", null, ":filter: \"0:0\n\"\n:short_address:\n  - '04:00.0'\n:device_name: []\n" + Vendors },
         // A block list replaced by an inline value, with a comment between key and list.
         { ":device_name: # names\n  - 'A100'\n:filter: '0:0'\n", null, null, "", ":device_name: # names\n []\n:filter: '0:0'\n:short_address: []\n" + Vendors },
     };
@@ -54,7 +65,7 @@ public class ProbeFilterRewriteTests
         Assert.Equal(expected, written);
 
         var back = Yaml.Parse(written, "/p");
-        var before = Yaml.Parse(original, "/p");
+        var before = Yaml.HoldsSettings(original, "/p") ? Yaml.Parse(original, "/p") : new PciProbeFilter();
         Assert.Equal(Split(filter) ?? before.Filter, back.Filter);
         Assert.Equal(Split(shortAddress) ?? before.ShortAddress, back.ShortAddress);
         Assert.Equal(Split(deviceName) ?? before.DeviceName, back.DeviceName);
@@ -72,9 +83,20 @@ public class ProbeFilterRewriteTests
     }
 
     [Theory]
-    [InlineData(":filter: '*:*'\n:device_name: 'a\n:b'\n", "a :b")]
+    [InlineData(":short_address:\n:filter: '0:0'\n")]
+    [InlineData(":filter: '0:0'\n:nvidia_vendors: ~\n")]
+    [InlineData(":device_name: 'T4'\n")]
+    public void A_value_pci_rb_cannot_use_is_not_kept_by_a_rewrite_of_another_key(string text)
+    {
+        var e = Assert.Throws<PciPassthroughException>(() => Set(text, "10de:*", null));
+        Assert.Equal(ErrorIds.ProbeFilterValueUnusable, e.ErrorId);
+        Assert.Contains("Set-PciProbeFilter -", e.RecommendedAction);
+    }
+
+    [Theory]
+    [InlineData(":device_name: ['a\n:b']\n:filter: '*:*'\n", "a :b")]
     [InlineData(":device_name: ['x']\n:filter: '*:*'\n", "x")]
-    [InlineData(":filter: '*:*'\n:device_name: 'a\n:b \uE000'\n", "a :b \uE000")]
+    [InlineData(":filter: '*:*'\n:device_name: ['a\n:b \uE000']\n", "a :b \uE000")]
     public void A_colon_opening_a_continuation_line_stays_a_colon(string text, string deviceName)
     {
         Assert.Equal([deviceName], Yaml.Parse(text, "/p").DeviceName);

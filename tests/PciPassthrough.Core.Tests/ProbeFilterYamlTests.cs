@@ -41,8 +41,6 @@ public class ProbeFilterYamlTests
     }
 
     [Theory]
-    [InlineData("", "0:0", "10de")]
-    [InlineData("---\n", "0:0", "10de")]
     [InlineData(":filter: '*:*'\n", "*:*", "10de")]
     [InlineData(":filter:\n  - '10de:*'\n  - '8086:1520'\n:nvidia_vendors: ['10de', '1234']\n", "10de:*|8086:1520", "10de|1234")]
     [InlineData(":filter: '10de:*,8086:*'\n:unknown_key: 42\n", "10de:*,8086:*", "10de")]

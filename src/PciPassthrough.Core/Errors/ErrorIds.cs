@@ -113,6 +113,7 @@ public static class ErrorIds
     public const string VgpuTypeAlreadySet = "VgpuTypeAlreadySet";
     public const string VgpuTypeChangeFailed = "VgpuTypeChangeFailed";
     public const string SriovManageFailed = "SriovManageFailed";
+    public const string ProbeFilterValueUnusable = "ProbeFilterValueUnusable";
     // Issue 15 leftovers: Set-PciVirtualFunction's journal.
     public const string VirtualFunctionJournalUnreadable = "VirtualFunctionJournalUnreadable";
 }

@@ -10,13 +10,12 @@ namespace PciPassthrough.Filtering;
 /// </summary>
 public sealed class DeviceQuery
 {
-    private static readonly TimeSpan RegexBudget = TimeSpan.FromSeconds(2);
     private static readonly System.Buffers.SearchValues<char> AddressPatternChars = System.Buffers.SearchValues.Create("0123456789abcdefABCDEF:.*?[]-");
     private static readonly Regex ClassPatternShape = new("^[0-9a-fA-Fx*?]{1,6}$", RegexOptions.CultureInvariant);
 
     private readonly List<IdFilter> _filters = [];
     private readonly HashSet<string> _shortAddresses = new(StringComparer.OrdinalIgnoreCase);
-    private readonly List<Regex> _deviceNames = [];
+    private NamePatterns _deviceNames = new([], "-DeviceName");
     private readonly List<Glob> _addresses = [];
     private readonly List<Glob> _classes = [];
     private readonly List<Glob> _drivers = [];
@@ -55,16 +54,9 @@ public sealed class DeviceQuery
     /// <summary>Case-insensitive, unanchored regular expressions on the device name; any may match.</summary>
     public DeviceQuery WithDeviceNames(IEnumerable<string>? patterns)
     {
-        foreach (var p in patterns ?? [])
+        if (patterns is not null)
         {
-            try
-            {
-                _deviceNames.Add(new Regex(p, RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, RegexBudget));
-            }
-            catch (ArgumentException e)
-            {
-                throw ErrorCatalog.InvalidDeviceNamePattern(p, e, "-DeviceName");
-            }
+            _deviceNames = new NamePatterns(patterns, "-DeviceName");
         }
 
         return this;
@@ -158,7 +150,7 @@ public sealed class DeviceQuery
             return false;
         }
 
-        if (_deviceNames.Count > 0 && !MatchesAnyName(device.DeviceName ?? ""))
+        if (_deviceNames.Count > 0 && !_deviceNames.AnyMatches(device.DeviceName ?? ""))
         {
             return false;
         }
@@ -179,26 +171,6 @@ public sealed class DeviceQuery
         }
 
         return _groups.Count == 0 || (device.IommuGroup is int g && _groups.Contains(g));
-    }
-
-    private bool MatchesAnyName(string name)
-    {
-        foreach (var r in _deviceNames)
-        {
-            try
-            {
-                if (r.IsMatch(name))
-                {
-                    return true;
-                }
-            }
-            catch (RegexMatchTimeoutException e)
-            {
-                throw ErrorCatalog.DeviceNamePatternTimeout(r, name, RegexBudget, "-DeviceName", e);
-            }
-        }
-
-        return false;
     }
 
     /// <summary>lspci's slot column (and so OpenNebula's SHORT_ADDRESS): the domain shows outside domain 0.</summary>

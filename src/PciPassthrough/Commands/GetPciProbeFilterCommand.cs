@@ -17,6 +17,14 @@ public sealed class GetPciProbeFilterCommand : PciCmdletBase
     protected override void ProcessRecord()
     {
         var path = ProbeFilterFiles.Locate(this, Path, ResolveRoot());
-        WriteObject(Guard(() => ProbeFilterFiles.Read(path)));
+        var filter = Guard(() => ProbeFilterFiles.Read(path));
+        // Shown, not refused: this is how one finds what to fix. The probe and Set-PciProbeFilter refuse it.
+        foreach (var key in filter.UnusableKeys)
+        {
+            var problem = ErrorCatalog.ProbeFilterValueUnusable(filter.Path, key, device: null);
+            WriteWarning($"{problem.Message} {problem.RecommendedAction}");
+        }
+
+        WriteObject(filter);
     }
 }

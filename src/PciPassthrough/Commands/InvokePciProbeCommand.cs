@@ -54,7 +54,7 @@ public sealed class InvokePciProbeCommand : PciCmdletBase
         var given = ProbeFilter
             ?? (ConfigurationPath is null ? null : Guard(() => ProbeFilterFiles.Read(GetUnresolvedProviderPathFromPSPath(ConfigurationPath))))
             ?? new PciProbeFilter();
-        var filter = new PciProbeFilter(Filter ?? given.Filter, ShortAddress ?? given.ShortAddress, DeviceName ?? given.DeviceName, NvidiaVendors ?? given.NvidiaVendors);
+        var filter = given.With(Filter, ShortAddress, DeviceName, NvidiaVendors);
         var root = ResolveRoot();
         var probe = Guard(() => new PciProbe(root, filter));
         var session = SessionFor(root, PciIdsPath);

@@ -57,8 +57,14 @@ public sealed class SetPciProbeFilterCommand : PciCmdletBase
         using var held = IsWhatIf || !Directory.Exists(System.IO.Path.GetDirectoryName(fullPath)) ? null : Guard(() => ConfigurationLock.AcquireFolder(fullPath, ConfigurationLock.DefaultTimeout, StopToken, WriteVerbose));
         var change = Guard(() => ConfigFiles.PlanFile(fullPath, displayPath, current =>
         {
-            var old = current is null ? new PciProbeFilter() : format.Parse(current, fullPath);
-            var updated = new PciProbeFilter(Filter ?? old.Filter, ShortAddress ?? old.ShortAddress, DeviceName ?? old.DeviceName, NvidiaVendors ?? old.NvidiaVendors);
+            // A file without settings is pci.rb's "Invalid configuration"; nothing in it needs keeping, so it is written as new.
+            var old = current is null || !format.HoldsSettings(current, fullPath) ? new PciProbeFilter() : format.Parse(current, fullPath);
+            var updated = old.With(Filter, ShortAddress, DeviceName, NvidiaVendors);
+            if (updated.UnusableKeys.Count > 0)
+            {
+                throw ErrorCatalog.ProbeFilterValueUnusable(displayPath, updated.UnusableKeys[0], device: null);
+            }
+
             return format.Render(updated, current, fullPath);
         }));
 

@@ -1,3 +1,5 @@
+using PciPassthrough.OpenNebula;
+
 namespace PciPassthrough;
 
 /// <summary>Host configuration files and pci.conf.</summary>
@@ -70,4 +72,28 @@ public static partial class ErrorCatalog
         $"Invalid configuration {fullPath}: {e.Message}",
         "Give the pci.conf path with -Path, or create it with Set-PciProbeFilter.",
         fullPath, e);
+
+    /// <summary>
+    /// A pci.conf value pci.rb cannot use (nil, or one string where it calls a list's method): the probe stops at
+    /// the first device that reaches the key's rule. <paramref name="device"/> is that device; null when a write
+    /// is refused because the file would keep the value.
+    /// </summary>
+    public static PciPassthroughException ProbeFilterValueUnusable(string? path, string key, string? device)
+    {
+        var (parameter, remedy) = key switch
+        {
+            PciProbeFilter.ShortAddressKey => ("-ShortAddress", "[] for no address filter, or a list of lspci slots"),
+            PciProbeFilter.DeviceNameKey => ("-DeviceName", "a list: [] for no name filter, or [ 'pattern' ]"),
+            _ => ("-NvidiaVendors", "a list, e.g. OpenNebula's default [ '10de' ]"),
+        };
+        var file = path ?? "pci.conf";
+        var why = key == PciProbeFilter.DeviceNameKey ? "empty, ~ and null are Ruby's nil, and one string is not a list" : "empty, ~ and null are Ruby's nil";
+        return new(
+            ErrorIds.ProbeFilterValueUnusable, FailureKind.InvalidArgument,
+            device is null
+                ? $"{file}: {key}: has no value OpenNebula's probe can use ({why}); a file that keeps it makes the probe fail on every node."
+                : $"{file}: {key}: has no value OpenNebula's probe can use ({why}): pci.rb stops with NoMethodError at {device}, the first device that reaches this rule, and reports nothing.",
+            $"Write {key}: as {remedy} (Set-PciProbeFilter {parameter} ...); nothing was changed.",
+            path);
+    }
 }

@@ -37,9 +37,12 @@ public static partial class ErrorCatalog
         $"Give {parameter} .NET regular expressions, for example 'GK104|A100'; escape literal brackets as \\[.",
         pattern, e);
 
-    public static PciPassthroughException DeviceNamePatternTimeout(Regex pattern, string name, TimeSpan budget, string parameter, RegexMatchTimeoutException e) => new(
+    /// <param name="e">The timeout of one match; null when the call's matches together spent the budget.</param>
+    public static PciPassthroughException DeviceNamePatternTimeout(Regex pattern, string name, TimeSpan budget, string parameter, RegexMatchTimeoutException? e) => new(
         ErrorIds.DeviceNamePatternTimeout, FailureKind.InvalidArgument,
-        $"The regular expression '{pattern}' took longer than {budget.TotalSeconds} s on '{name}'.",
+        e is null
+            ? $"The regular expression '{pattern}' took longer than {budget.TotalSeconds} s in total on the device names, the last '{name}'."
+            : $"The regular expression '{pattern}' took longer than {budget.TotalSeconds} s on '{name}'.",
         $"Simplify the {parameter} pattern: avoid nested repetition such as (a+)+ or (.*.*)*.",
         pattern.ToString(), e);
 

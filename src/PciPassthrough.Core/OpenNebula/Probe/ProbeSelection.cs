@@ -13,34 +13,26 @@ namespace PciPassthrough.OpenNebula.Probe;
 /// </summary>
 public sealed class ProbeSelection
 {
-    /// <summary>Per match; a pattern that needs longer on a device name is refused, not waited out.</summary>
-    internal static readonly TimeSpan RegexBudget = TimeSpan.FromSeconds(2);
+    /// <summary>A pattern that needs longer is refused, not waited out.</summary>
+    internal static readonly TimeSpan RegexBudget = NamePatterns.Budget;
 
     private readonly HostRoot _root;
     private readonly IReadOnlyList<IdFilter> _filters;
-    private readonly List<Regex> _names = [];
+    private readonly NamePatterns _names;
     private readonly HashSet<string> _shortAddresses;
     private readonly HashSet<string> _nvidia;
+    private readonly PciProbeFilter _filter;
 
     /// <summary>Validates the filter: a bad entry or pattern throws before any device is read.</summary>
     public ProbeSelection(HostRoot root, PciProbeFilter filter)
     {
         ArgumentNullException.ThrowIfNull(filter);
         _root = root;
+        _filter = filter;
         _filters = IdFilter.ParseList(filter.Filter);
         _shortAddresses = new HashSet<string>(filter.ShortAddress, StringComparer.Ordinal);
         _nvidia = new HashSet<string>(filter.NvidiaVendors.Select(v => v.Trim().ToLowerInvariant()), StringComparer.Ordinal);
-        foreach (var p in filter.DeviceName)
-        {
-            try
-            {
-                _names.Add(new Regex(p, RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, RegexBudget));
-            }
-            catch (ArgumentException e)
-            {
-                throw ErrorCatalog.InvalidDeviceNamePattern(p, e, ":device_name: (-DeviceName)");
-            }
-        }
+        _names = new NamePatterns(filter.DeviceName, ":device_name: (-DeviceName)");
     }
 
     /// <summary>True for the vendor ids the probe gives NVIDIA's attributes (<c>:nvidia_vendors:</c>).</summary>
@@ -71,16 +63,19 @@ public sealed class ProbeSelection
     // pci.rb's rules after the lspci filter, in its order.
     private bool PassesLaterRules(PciDevice d)
     {
+        StopsAt(PciProbeFilter.ShortAddressKey, d);
         if (_shortAddresses.Count > 0 && !_shortAddresses.Contains(DeviceQuery.LspciSlot(d)))
         {
             return false;
         }
 
-        if (_names.Count > 0 && !_names.Exists(r => MatchesName(r, PciProbe.LspciName(d.DeviceName, d.DeviceId))))
+        StopsAt(PciProbeFilter.DeviceNameKey, d);
+        if (_names.Count > 0 && !_names.AnyMatches(PciProbe.LspciName(d.DeviceName, d.DeviceId)))
         {
             return false;
         }
 
+        StopsAt(PciProbeFilter.NvidiaVendorsKey, d);
         if (IsNvidia(d) && _root.Exists(DevicePath(d, "virtfn0")))
         {
             return false; // a vGPU-capable parent: its VFs are listed instead
@@ -90,15 +85,13 @@ public sealed class ProbeSelection
         return !(int.TryParse(numVfsText, NumberStyles.Integer, CultureInfo.InvariantCulture, out var numVfs) && numVfs > 0);
     }
 
-    private static bool MatchesName(Regex r, string name)
+    // pci.rb calls a list's method on each key's value in this order, device by device: on a value it cannot
+    // use it stops there, at the first device that reaches the rule, before printing that device.
+    private void StopsAt(string key, PciDevice d)
     {
-        try
+        if (_filter.UnusableKeys.Contains(key))
         {
-            return r.IsMatch(name);
-        }
-        catch (RegexMatchTimeoutException e)
-        {
-            throw ErrorCatalog.DeviceNamePatternTimeout(r, name, RegexBudget, ":device_name: (-DeviceName)", e);
+            throw ErrorCatalog.ProbeFilterValueUnusable(_filter.Path, key, d.PciAddress.ToString());
         }
     }
 

@@ -17,6 +17,7 @@ public sealed class PassthroughReadinessInspector
     private readonly HostSession _host;
     private readonly Lazy<BootBindings> _bootBindings;
     private readonly Lazy<(string File, string Rule)?> _udevOwnership;
+    private readonly Lazy<SriovBootEntry[]> _sriovBoot;
 
     /// <summary>An inspector over a session: the host-wide facts are the session's, read once.</summary>
     public PassthroughReadinessInspector(HostSession host)
@@ -25,6 +26,7 @@ public sealed class PassthroughReadinessInspector
         _root = host.Root;
         _bootBindings = new(() => BootBindings.Read(_root, host.Modprobe));
         _udevOwnership = new(() => UdevRules.VfioOwnershipRule(_root));
+        _sriovBoot = new(() => VfioHostConfiguration.SriovEntriesOrNone(_root));
     }
 
     public PassthroughReadinessInspector(HostRoot root, PciDeviceReader devices)
@@ -48,8 +50,11 @@ public sealed class PassthroughReadinessInspector
         findings.Add(NotInUse(device));
         var bootBinding = _bootBindings.Value.Find(device);
         var peersOnHostAtBoot = others.Where(o => _bootBindings.Value.Find(o) is null && (o.Driver is not null || HostDrivers(o).Count > 0)).Select(o => o.PciAddress).ToList();
+        var notCreated = bootBinding is null ? null : VfNotCreatedAtBoot(device);
         findings.Add(bootBinding is null
             ? new("BindsAtBoot", CheckStatus.Warning, "Nothing binds it to vfio-pci at boot: after a reboot it is back on its host driver.", $"List {device.PciAddress} in DEVICES of {BootBindings.VfioBindConfig} with a vfio-bind service that uses driver_override (which captures only this card), or 'driverctl set-override {device.PciAddress} vfio-pci'.")
+            : notCreated is { } vf
+            ? new("BindsAtBoot", CheckStatus.Warning, $"Bound at boot: {bootBinding.Description}; but {vf.Why}, so after a reboot there is no such device to bind.", vf.Fix)
             : peersOnHostAtBoot.Count > 0
                 ? new("BindsAtBoot", CheckStatus.Warning, $"Bound at boot: {bootBinding.Description}; but its group peers {string.Join(", ", peersOnHostAtBoot)} are not, so after a reboot the group is not viable.", $"Bind the peers at boot too ({BootBindings.VfioBindConfig} DEVICES or driverctl).")
                 : new("BindsAtBoot", CheckStatus.Pass, $"Bound at boot: {bootBinding.Description}."));
@@ -281,6 +286,30 @@ public sealed class PassthroughReadinessInspector
         }
 
         return new("LockedMemory", CheckStatus.Warning, $"Max locked memory is {soft} bytes, and a guest with a host device pins all its RAM ('VFIO_MAP_DMA ... Cannot allocate memory').", "Raise the hypervisor's memlock limit (LimitMEMLOCK=infinity, or memlock in /etc/security/limits.conf) above the guest's RAM.");
+    }
+
+    // A VF exists after a reboot only once its PF's VFs are created again (the kernel starts every PF with none):
+    // binding it at boot needs the PF in the boot-time SR-IOV configuration, with enough VFs to reach its index.
+    private (string Why, string Fix)? VfNotCreatedAtBoot(PciDevice device)
+    {
+        if (device.SriovRole != SriovRole.VF || device.PhysicalFunction is not string pfAddress)
+        {
+            return null;
+        }
+
+        var pf = PciAddress.TryParse(pfAddress, out var a) ? _host.Devices.Read(a) : null;
+        var index = pf is null ? -1 : Array.IndexOf(pf.VirtualFunctions, device.PciAddress);
+        var needed = Math.Max(Math.Max(index + 1, 1), pf?.NumVfs ?? 0);
+        var fix = $"Persist the PF's VFs: Set-VfioHostConfiguration -VirtualFunctionCount @{{ '{pfAddress}' = {needed} }} (or -PersistVirtualFunctions), so that {SriovBootService.UnitName} creates them before vfio-bind.service runs.";
+        var entry = _sriovBoot.Value.FirstOrDefault(e => e.PciAddress == pfAddress);
+        if (entry is null)
+        {
+            return ($"it is a VF of {pfAddress}, whose VFs nothing creates at boot ({SriovBootConfiguration.Path} does not list the PF)", fix);
+        }
+
+        return index >= entry.NumVfs
+            ? ($"it is VF {index} of {pfAddress}, and the boot creates only {entry.NumVfs} VFs there", fix)
+            : null;
     }
 
     private ReadinessCheck Sriov(PciDevice device)

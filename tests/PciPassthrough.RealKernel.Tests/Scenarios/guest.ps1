@@ -376,6 +376,42 @@ Set-PciVirtualFunctionCount -Address 0000:08:00.0 -Count 1 -Confirm:$false -Erro
 "enoent=$(SriovKernelSays 1)"
 Remove-VfioBinding -Address 0000:08:00.0 -Confirm:$false
 "restored=$((Get-PciDevice -Address 0000:08:00.0).Driver)"
+
+#### sriov-boot
+# Boot persistence (issue 15): the generated script run as pcipassthrough-sriov.service runs it (the guest has
+# no systemd), against the NVMe PF, with 0 VFs and autoprobe 1 to start from.
+'/etc/sysconfig', '/etc/systemd/system', '/usr/local/bin' | ForEach-Object { [System.IO.Directory]::CreateDirectory($_) | Out-Null }
+$kernel = [PciPassthrough.Binding.LiveKernel]::new([PciPassthrough.HostFs.HostRoot]::new('/'))
+$kernel.Write('/sys/bus/pci/devices/0000:08:00.0/sriov_drivers_autoprobe', '1')
+Set-VfioHostConfiguration -VirtualFunctionCount @{ '0000:08:00.0' = 3 } -SkipKernelCommandLine -Initramfs None -Confirm:$false | ForEach-Object { "wrote=$($_.Path)|$($_.Action)" }
+"config=" + (([System.IO.File]::ReadAllLines('/etc/sysconfig/pcipassthrough-sriov') | Where-Object { $_.StartsWith('pf ') }) -join ';')
+function Drift { (Test-VfioHostConfiguration | Where-Object { $_.Name.StartsWith('Sriov') } | ForEach-Object { "$($_.Name):$($_.Status)" }) -join ',' }
+function Boot([string[]] $argv) {
+    $psi = [System.Diagnostics.ProcessStartInfo]::new('/usr/local/bin/pcipassthrough-sriov')
+    foreach ($a in $argv) { $psi.ArgumentList.Add($a) }
+    $psi.RedirectStandardError = $true
+    $p = [System.Diagnostics.Process]::Start($psi)
+    $err = $p.StandardError.ReadToEnd()
+    $p.WaitForExit()
+    "$($p.ExitCode)|" + ($err.Trim() -replace "`n", ' / ')
+}
+function Pf { $d = Get-PciDevice -Address 0000:08:00.0; "$($d.NumVfs)|$($d.DriversAutoprobe)|$(@(Get-PciVirtualFunction -PhysicalFunction 0000:08:00.0).Count)" }
+"before=$(Drift)"
+"run=$(Boot @())"
+"created=$(Pf)"
+"drift=$(Drift)"
+"again=$(Boot @())"
+# Another card at the address (here: a configuration made for other ids) is skipped, and nothing is written.
+[System.IO.File]::WriteAllText('/tmp/pcipt-sriov-other', "pf 0000:08:00.0 1b36:0011 1 1`n")
+"mismatch=$(Boot @('/tmp/pcipt-sriov-other'))|$(Pf)"
+Set-PciVirtualFunctionCount -Address 0000:08:00.0 -Count 1 -Confirm:$false | Out-Null
+"changed=" + ((Test-VfioHostConfiguration | Where-Object { $_.Name -eq 'SriovCountDrift' } | ForEach-Object { "$($_.Status):$($_.Detail)" }))
+"restore=$(Boot @())"
+"restored=$(Pf)|$(Drift)"
+Set-PciVirtualFunctionCount -Address 0000:08:00.0 -Count 0 -Confirm:$false | Out-Null
+'/etc/sysconfig/pcipassthrough-sriov', '/etc/systemd/system/pcipassthrough-sriov.service', '/usr/local/bin/pcipassthrough-sriov' | ForEach-Object { [System.IO.File]::Delete($_) }
+"cleared=$((Get-PciDevice -Address 0000:08:00.0).NumVfs)"
+
 # Mediated devices (issue 17): the kernel's mtty sample, built by prepare.sh into
 # tests/RealKernel/.work/mtty/mtty-<release>.ko, is a parent that is no PCI device (LAB L18/L19).
 # The runner's engine has no Microsoft.PowerShell.Management/Utility: paths and JSON through .NET or text.

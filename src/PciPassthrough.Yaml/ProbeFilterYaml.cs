@@ -177,7 +177,8 @@ public sealed class ProbeFilterYaml : IProbeFilterFormat
     /// What pci.rb does with a key's value, as the list the module matches with; null where pci.rb stops with
     /// NoMethodError (nil or a String where it calls a list's method). Ruby's nil :filter: runs lspci without
     /// -d (every device: *:*); a String :filter: is split at commas as entries are; a String :short_address:
-    /// or :nvidia_vendors: is tested with String#include?, so it matches every slot or vendor id inside it.
+    /// or :nvidia_vendors: is tested with String#include?, so it matches every slot or vendor id inside it (and a
+    /// string with none inside matches nothing: kept as the one entry, which equals no slot or vendor id).
     /// </summary>
     private static string[]? Effective(string key, Value value)
     {
@@ -188,15 +189,16 @@ public sealed class ProbeFilterYaml : IProbeFilterFormat
 
         if (!value.IsScalar)
         {
-            return [.. value.Items!];
+            // pci.rb splits each :filter: entry at commas before any device is read: a nil entry stops it there.
+            return key == FilterKey && value.HasNilItem ? null : [.. value.Items!];
         }
 
         var text = value.Items![0];
         return text.Length == 0 ? []
             : key switch
             {
-                ShortAddressKey => Inside(text, SlotShape, 7, 12),
-                NvidiaVendorsKey => Inside(text, VendorShape, 4),
+                ShortAddressKey => Inside(text, SlotShape, 7, 12) is { Length: > 0 } slots ? slots : [text],
+                NvidiaVendorsKey => Inside(text, VendorShape, 4) is { Length: > 0 } vendors ? vendors : [text],
                 DeviceNameKey => null,
                 _ => [text],
             };
@@ -248,6 +250,7 @@ public sealed class ProbeFilterYaml : IProbeFilterFormat
             throw ErrorCatalog.InputTooComplex($"{path} is {text.Length} characters long, which", $"the limit of {MaxLength} for pci.conf", path);
         }
 
+        RefuseControlCharacters(text, path);
         var standIn = StandIn(text);
         var parsed = LeadingColon.Replace(text, standIn.ToString());
         var positions = new QuotedContinuation();
@@ -290,8 +293,14 @@ public sealed class ProbeFilterYaml : IProbeFilterFormat
         {
             parser.MoveNext(); // "---" alone
         }
-        else if (parser.TryConsume<MappingStart>(out _))
+        else if (parser.TryConsume<MappingStart>(out var mapping))
         {
+            if (!mapping.Tag.IsEmpty && mapping.Tag.Value != "tag:yaml.org,2002:map")
+            {
+                // Psych builds what the tag names (a String from !!str), not the Hash pci.rb merges.
+                throw Invalid(path, $"line {mapping.Start.Line}: the settings carry the tag {mapping.Tag.Value}, so OpenNebula's Ruby does not read them as settings", null);
+            }
+
             hasSettings = true;
             while (!parser.TryConsume<MappingEnd>(out _))
             {
@@ -299,7 +308,8 @@ public sealed class ProbeFilterYaml : IProbeFilterFormat
                 column = values.Count == 0 ? (int)keyEvent.Start.Column - 1 : column;
                 // Psych makes only a plain ":filter" the symbol pci.rb looks up; a quoted ':filter' is a
                 // String key the probe never reads (D10), so it must not count as :filter here either.
-                var key = (keyEvent.Style == ScalarStyle.Plain ? "" : "\"") + keyEvent.Value.Replace(standIn, ':');
+                // A tagged key (!!str :filter) is a String too.
+                var key = keyEvent.Style == ScalarStyle.Plain && keyEvent.Tag.IsEmpty ? Symbol(keyEvent.Value.Replace(standIn, ':')) : "\"" + keyEvent.Value;
                 values[key] = ReadValue(parser, key, standIn, positions, path);
             }
         }
@@ -313,6 +323,43 @@ public sealed class ProbeFilterYaml : IProbeFilterFormat
         var at = positions.Original(documentEnd.Start.Index);
         var marked = !documentEnd.IsImplicit || text.AsSpan(at).StartsWith("---", StringComparison.Ordinal);
         return new Document(values, marked ? at : null, column, hasSettings);
+    }
+
+    // Psych's symbol rule for a plain :"..." or :'...': the text up to the last such quote on the first line
+    // (/^:(["'])(.*)\1/), less one leading colon; so :"filter"::x is the symbol :filter.
+    private static string Symbol(string plain)
+    {
+        if (plain.Length < 3 || plain[0] != ':' || plain[1] is not ('"' or '\''))
+        {
+            return plain;
+        }
+
+        var line = plain.IndexOf('\n', StringComparison.Ordinal) is var n and >= 0 ? plain[..n] : plain;
+        var close = line.LastIndexOf(plain[1]);
+        if (close < 2)
+        {
+            return plain;
+        }
+
+        var name = line[2..close];
+        return ":" + (name.StartsWith(':') ? name[1..] : name);
+    }
+
+    // libyaml's reader (Ruby's, so pci.rb's) refuses these anywhere in the stream, even in a comment or a quoted
+    // value, where YamlDotNet takes some of them: "control characters are not allowed".
+    private static void RefuseControlCharacters(string text, string path)
+    {
+        for (var i = 0; i < text.Length; i++)
+        {
+            var c = text[i];
+            if (c is '\t' or '\n' or '\r' or '\u0085' or (>= ' ' and <= '~') or (>= '\u00A0' and <= '\uFFFD'))
+            {
+                continue;
+            }
+
+            var line = 1 + text.AsSpan(0, i).Count('\n');
+            throw Invalid(path, $"line {line}: the control character U+{(int)c:X4} is not allowed in YAML, and OpenNebula's Ruby refuses the whole file", null);
+        }
     }
 
     private static char StandIn(string text)
@@ -342,6 +389,7 @@ public sealed class ProbeFilterYaml : IProbeFilterFormat
         if (parser.TryConsume<SequenceStart>(out var sequence))
         {
             var items = new List<string>();
+            var hasNil = false;
             string? notAString = null;
             Scalar? last = null;
             while (!parser.Accept<SequenceEnd>(out _))
@@ -353,6 +401,7 @@ public sealed class ProbeFilterYaml : IProbeFilterFormat
                 }
 
                 items.Add(Text(item, standIn));
+                hasNil |= IsNil(item);
                 notAString ??= NotAString(item, standIn);
                 last = item;
             }
@@ -361,7 +410,7 @@ public sealed class ProbeFilterYaml : IProbeFilterFormat
             // A flow list's end mark sits on its ']' (include it); a block list ends where the next key
             // begins, so its span stops at its last item.
             var stop = sequence.Style == SequenceStyle.Flow ? positions.Original(end.Start.Index) + 1 : positions.Original(last?.End.Index ?? end.Start.Index);
-            return new Value(positions.Original(sequence.Start.Index), stop, items, IsScalar: false, Line: (int)sequence.Start.Line, Column: (int)sequence.Start.Column) { NotAString = notAString };
+            return new Value(positions.Original(sequence.Start.Index), stop, items, IsScalar: false, Line: (int)sequence.Start.Line, Column: (int)sequence.Start.Column) { NotAString = notAString, HasNilItem = hasNil };
         }
 
         var other = parser.Current!;
@@ -461,5 +510,8 @@ public sealed class ProbeFilterYaml : IProbeFilterFormat
 
         /// <summary>A value Ruby reads as nil (empty, ~ or null, unquoted).</summary>
         public bool IsNull { get; init; }
+
+        /// <summary>A list with an entry Ruby reads as nil.</summary>
+        public bool HasNilItem { get; init; }
     }
 }

@@ -174,9 +174,30 @@ public sealed class NativeProbeTests(SampleHostSession session) : IClassFixture<
     [NativeProbeFact]
     public void The_default_filter_prints_nothing()
     {
-        var probe = Node("empty", link: false, "---\n");
+        var probe = Node("default", link: false, "---\n:short_address: []\n");
         var (status, stdout, stderr) = NativeProbe.Run(probe, session.Host.Root);
         Assert.Equal((0, "", ""), (status, Text(stdout), Text(stderr)));
+    }
+
+    [NativeProbeFact]
+    public void A_pci_conf_without_settings_is_pci_rbs_invalid_configuration_and_status_255()
+    {
+        // Ruby's YAML.load_file gives nil for it, and pci.rb's Hash#merge(nil) fails.
+        var probe = Node("empty", link: false, "---\n");
+        var (status, stdout, stderr) = NativeProbe.Run(probe, session.Host.Root);
+        Assert.Equal(255, status);
+        Assert.Empty(stdout);
+        Assert.StartsWith("Invalid configuration ", Text(stderr), StringComparison.Ordinal);
+    }
+
+    [NativeProbeFact]
+    public void An_empty_short_address_stops_the_probe_where_pci_rb_stops_with_nothing_on_stdout()
+    {
+        var probe = Node("nil", link: false, ":filter: '*:*'\n:short_address:\n");
+        var (status, stdout, stderr) = NativeProbe.Run(probe, session.Host.Root);
+        Assert.Equal(1, status);
+        Assert.Empty(stdout);
+        Assert.Contains(":short_address", Text(stderr), StringComparison.Ordinal);
     }
 
     [NativeProbeFact]

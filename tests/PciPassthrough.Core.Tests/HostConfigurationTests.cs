@@ -101,8 +101,9 @@ public class HostConfigurationTests
         host.WriteFile("etc/libvirt/qemu.conf", "cgroup_device_acl = [ \"/dev/null\", \"/dev/vfio/vfio\", \"/dev/vfio/6\" ]\n");
         var root = new HostRoot(host.Root);
         var checks = HostConfigurationDrift.Check(root, new PciDeviceReader(root, PciIdDatabase.Empty));
-        Assert.Equal(["KernelCommandLine", "BootBindDevices", "BlacklistedDrivers", "BlacklistAgreement", "InitramfsModules", "LibvirtDeviceAcl", "ResetMethodDrift"], checks.Select(c => c.Name));
-        Assert.All(checks.Where(c => c.Name is not "BlacklistAgreement" and not "ResetMethodDrift"), c => Assert.Equal(CheckStatus.Pass, c.Status));
+        Assert.Equal(["KernelCommandLine", "BootBindDevices", "BlacklistedDrivers", "BlacklistAgreement", "InitramfsModules", "LibvirtDeviceAcl", "ResetMethodDrift", "SriovIdentityDrift", "SriovCountDrift"], checks.Select(c => c.Name));
+        Assert.All(checks.Where(c => c.Name is not ("BlacklistAgreement" or "ResetMethodDrift" or "SriovIdentityDrift" or "SriovCountDrift")), c => Assert.Equal(CheckStatus.Pass, c.Status));
+        Assert.All(checks.Where(c => c.Name.StartsWith("Sriov", StringComparison.Ordinal)), c => Assert.Equal(CheckStatus.NotApplicable, c.Status));
         Assert.Equal(CheckStatus.NotApplicable, checks.Single(c => c.Name == "ResetMethodDrift").Status);
         Assert.Equal(CheckStatus.NotApplicable, checks.Single(c => c.Name == "BlacklistAgreement").Status);
     }

@@ -20,10 +20,19 @@ public class HostileInputFuzzTests
     private static Gen<string> Text(params string[] fragments) =>
         Gen.ListOf(Gen.Elements(fragments)).Select(parts => string.Concat(parts));
 
-    private static readonly Gen<string> PciConf = Text(
+    private static readonly string[] PciConfFragments = [
         ":filter:", ":short_address:", ":device_name:", ":nvidia_vendors:", "':filter':", "\"filter\":", "other:",
         " ", "\n", "\r\n", "\r", "\t", "  - ", "- ", "'10de:*'", "\"8086:1520\"", "10:00.0", "yes", "~", "null", "[]", "[", "]", "{", "}",
-        ",", "'a\n:b'", "\"x\\\"y\"", "# note", "---\n", "...\n", "&a ", "*a", "!!str ", "|\n  x\n", "'", "\"", ":", "\0");
+        ",", "'a\n:b'", "\"x\\\"y\"", "# note", "---\n", "...\n", "&a ", "*a", "!!str ", "|\n  x\n", "'", "\"", ":", "\0"];
+
+    private static readonly Gen<string> PciConf = Text(PciConfFragments);
+
+    /// <summary>One generated pci.conf text, for suites that check a batch against an outside oracle (Ruby).</summary>
+    internal static string SamplePciConf(Random random)
+    {
+        var parts = random.Next(0, 24);
+        return string.Concat(Enumerable.Range(0, parts).Select(_ => PciConfFragments[random.Next(PciConfFragments.Length)]));
+    }
 
     private static readonly Gen<string> Template = Text(
         "PCI", " = ", "[", "]", "VENDOR", "DEVICE", "CLASS", "SHORT_ADDRESS", "\"10de\"", "\"01:00.0\"", "\"", ",", "\n", "#", "NAME", "=", "\\", "\0", "\"\"", "x");
@@ -77,6 +86,16 @@ public class HostileInputFuzzTests
             {
                 Assert.Equal(filter.ToString(), IdFilter.Parse(filter.ToString()).ToString());
             }
+        });
+
+    // D20: any bytes at all (a BOM, Latin-1, broken UTF-8) come back as they were when no line is edited.
+    [Property(MaxTest = 300)]
+    public Property A_files_bytes_survive_reading_and_writing_back_unchanged() =>
+        Prop.ForAll(Gen.ArrayOf(Gen.Elements<byte>(0x00, 0x0a, 0x0d, 0x22, 0x41, 0x7f, 0x80, 0xbb, 0xbf, 0xc3, 0xa9, 0xe9, 0xef, 0xff)).ToArbitrary(), bytes =>
+        {
+            var (text, form) = FileText.Decode(bytes);
+            Assert.Equal(bytes, FileText.Encode(text, form));
+            Assert.True(FileText.CanHold(form, text));
         });
 
     [Property(MaxTest = 300)]

@@ -20,7 +20,7 @@ internal sealed class ResetKernel(FakeHost host) : IKernel
     public void Write(string hostPath, string value)
     {
         Writes.Add((hostPath, value));
-        if (hostPath.EndsWith("/reset", StringComparison.Ordinal))
+        if (hostPath.EndsWith("/reset", StringComparison.Ordinal) || hostPath.EndsWith("/reset_subordinate", StringComparison.Ordinal))
         {
             Hang?.Wait();
             return;
@@ -99,7 +99,7 @@ public class ResetTests
     {
         public void Write(string hostPath, string value)
         {
-            if (hostPath.EndsWith("/reset", StringComparison.Ordinal))
+            if (hostPath.EndsWith("/reset", StringComparison.Ordinal) || hostPath.EndsWith("/reset_subordinate", StringComparison.Ordinal))
             {
                 throw new IOException("Inappropriate ioctl for device", 25);
             }
@@ -193,5 +193,18 @@ public class ResetTests
         var isolation = r.Findings.Single(f => f.Name == "GroupIsolation");
         Assert.Contains("BehindConventionalPciBridge 0000:00:08.0", isolation.Detail);
         Assert.Equal(CheckStatus.Warning, r.Findings.Single(f => f.Name == "AcsOverride").Status);
+    }
+
+    [Fact]
+    public void Readiness_names_the_port_that_shares_an_otherwise_lone_devices_group_and_why()
+    {
+        using var host = TopologyTests.Testbed();
+        var root = new HostRoot(host.Root);
+        var reader = new PciDeviceReader(root, PciIdDatabase.Empty);
+        var inspector = new PassthroughReadinessInspector(root, reader);
+        var isolation = inspector.Assess(reader.Require("0000:07:00.0")).Findings.Single(f => f.Name == "GroupIsolation");
+        Assert.Equal(CheckStatus.Pass, isolation.Status);
+        Assert.StartsWith("Alone in IOMMU group 13 but for the bridge 0000:00:0a.0, which stays with the host. Why: AcsDisabledOnPort 0000:00:0a.0: ", isolation.Detail);
+        Assert.Equal("Alone in IOMMU group 7.", inspector.Assess(reader.Require("0000:01:00.0")).Findings.Single(f => f.Name == "GroupIsolation").Detail);
     }
 }

@@ -211,6 +211,7 @@ public class TopologyTests
     [InlineData("BOOT_IMAGE=/vmlinuz root=/dev/sda1 intel_iommu=on", "")]
     [InlineData("quiet pcie_acs_override=downstream,multifunction", "pcie_acs_override=downstream,multifunction")]
     [InlineData("pci=noaer,config_acs=xx110x0@0000:00:01.0", "pci=noaer,config_acs=xx110x0@0000:00:01.0")]
+    [InlineData("intel_iommu=on pci=disable_acs_redir=0000:00:06.0", "pci=disable_acs_redir=0000:00:06.0")]
     public void Acs_overrides_on_the_command_line_are_reported(string cmdline, string expected)
     {
         using var host = new FakeHost();
@@ -218,5 +219,19 @@ public class TopologyTests
         var words = AcsOverrideParameters.Find(new HostRoot(host.Root));
         Assert.Equal(expected, string.Join(" ", words));
         Assert.Equal(expected.Length > 0, AcsOverrideParameters.Warning(words) is not null);
+    }
+
+    [Fact]
+    public void Test_IommuSupport_warns_about_an_acs_parameter_without_failing()
+    {
+        using var host = TopologyHost.Create();
+        host.WriteFile("proc/cmdline", "intel_iommu=on pci=disable_acs_redir=0000:00:06.0\n");
+        var report = IommuSupportInspector.Inspect(new HostRoot(host.Root));
+        var check = report.Checks.Single(c => c.Name == "AcsOverride");
+        Assert.Equal(CheckStatus.Warning, check.Status);
+        Assert.Contains("pci=disable_acs_redir=0000:00:06.0", check.Detail);
+        Assert.Contains("disable_acs_redir= turn ACS off", check.Detail);
+        host.WriteFile("proc/cmdline", "intel_iommu=on\n");
+        Assert.DoesNotContain(IommuSupportInspector.Inspect(new HostRoot(host.Root)).Checks, c => c.Name == "AcsOverride");
     }
 }

@@ -79,6 +79,26 @@ public class SriovOnRealKernelTests(GuestFixture guest)
     }
 
     [RealKernelFact]
+    public void The_boot_script_creates_the_vfs_with_autoprobe_off_skips_another_card_and_drift_follows_the_count()
+    {
+        var r = Run("sriov-boot").Output;
+        Assert.Equal(
+            ["wrote=/etc/sysconfig/pcipassthrough-sriov|Created", "wrote=/usr/local/bin/pcipassthrough-sriov|Created", "wrote=/etc/systemd/system/pcipassthrough-sriov.service|Created"],
+            r.Where(l => l.StartsWith("wrote=", StringComparison.Ordinal)));
+        Assert.Equal("pf 0000:08:00.0 1b36:0010 3 0", Value(r, "config"));
+        Assert.Equal("SriovIdentityDrift:Pass,SriovCountDrift:Warning", Value(r, "before"));
+        Assert.Equal("0|pcipassthrough-sriov: 0000:08:00.0: sriov_drivers_autoprobe 0 / pcipassthrough-sriov: 0000:08:00.0: creating 3 VFs", Value(r, "run"));
+        Assert.Equal("3|False|3", Value(r, "created"));
+        Assert.Equal("SriovIdentityDrift:Pass,SriovCountDrift:Pass", Value(r, "drift"));
+        Assert.Equal("0|pcipassthrough-sriov: 0000:08:00.0 has its 3 VFs already", Value(r, "again"));
+        Assert.Equal("0|pcipassthrough-sriov: 0000:08:00.0 is now 1b36:0010, not the 1b36:0011 it was configured for; skipped|3|False|3", Value(r, "mismatch"));
+        Assert.Equal("Warning:0000:08:00.0 has 1 VFs, the boot creates 3.", Value(r, "changed"));
+        Assert.Equal("0|pcipassthrough-sriov: 0000:08:00.0: removing its 1 VFs first / pcipassthrough-sriov: 0000:08:00.0: creating 3 VFs", Value(r, "restore"));
+        Assert.Equal("3|False|3|SriovIdentityDrift:Pass,SriovCountDrift:Pass", Value(r, "restored"));
+        Assert.Equal("0", Value(r, "cleared"));
+    }
+
+    [RealKernelFact]
     public void A_pf_on_vfio_pci_without_enable_sriov_is_refused()
     {
         var r = Run("sriov-vfio-pf").Output;

@@ -63,7 +63,8 @@ public class TopologyOnRealKernelTests(GuestFixture guest)
     {
         var nodes = Nodes();
         Assert.Equal("ACS+", nodes["0000:00:05.0"][4]);
-        Assert.Equal("ACS+", nodes["0000:00:06.0"][4]);
+        Assert.Equal("ACS-", nodes["0000:00:06.0"][4]); // boot.sh's pci=disable_acs_redir= cleared RR and CR
+        Assert.Equal($"True:{0x5f}:{0x11}", nodes["0000:00:06.0"][8]);
         Assert.Equal("ACS+", nodes["0000:03:00.0"][4]); // a single-function upstream port needs none
         Assert.Equal("ACS-", nodes["0000:04:00.0"][4]);
         Assert.Equal("ACS-", nodes["0000:00:08.0"][4]);
@@ -87,10 +88,36 @@ public class TopologyOnRealKernelTests(GuestFixture guest)
         Assert.Equal(["BehindConventionalPciBridge", "0000:00:08.0", "0000:00:08.0,0000:06:01.0,0000:06:02.0"], Of("0000:06:01.0")[1..]);
         Assert.Equal(["BehindPortWithoutAcs", "0000:00:09.0", "0000:00:09.0,0000:07:00.0"], Of("0000:07:00.0")[1..]);
         Assert.Equal(["SharedMultifunction", "", "0000:00:1f.0,0000:00:1f.2,0000:00:1f.3"], Of("0000:00:1f.2")[1..]);
-        Assert.Equal(["OwnGroup", "", "0000:02:00.0"], Of("0000:02:00.0")[1..]);
+        Assert.Equal(["OwnGroup", "", "0000:01:00.0"], Of("0000:01:00.0")[1..]);
         var findings = Run("isolation").Output.Where(l => l.StartsWith("finding=", StringComparison.Ordinal)).ToList();
         Assert.Contains(findings, l => l.StartsWith("finding=0000:06:01.0|GroupIsolation=Warning|", StringComparison.Ordinal) && l.Contains("BehindConventionalPciBridge 0000:00:08.0", StringComparison.Ordinal));
         Assert.Contains(findings, l => l.StartsWith("finding=0000:05:00.0|ResetCapability=Warning|Only pm bus", StringComparison.Ordinal));
+    }
+
+    [RealKernelFact]
+    public void Disable_acs_redir_merges_the_ports_group_and_is_explained_and_warned_about()
+    {
+        var r = Run("isolation").Output;
+        Assert.Equal("pci=disable_acs_redir=0000:00:06.0", Value(r, "cmdline"));
+        var group = r.Where(l => l.StartsWith("group=", StringComparison.Ordinal)).Select(l => l[6..].Split('|')).Single(g => g[3].Split(',').Contains("0000:02:00.0"));
+        Assert.Equal(["AcsDisabledOnPort", "0000:00:06.0", "0000:00:06.0,0000:02:00.0"], group[1..]);
+        Assert.Contains(r, l => l.StartsWith("finding=0000:02:00.0|GroupIsolation=Pass|Alone in IOMMU group 6 but for the bridge 0000:00:06.0", StringComparison.Ordinal) && l.Contains("AcsDisabledOnPort 0000:00:06.0", StringComparison.Ordinal) && l.Contains("ReqRedir, CmpltRedir", StringComparison.Ordinal));
+        Assert.Contains(r, l => l.StartsWith("finding=0000:02:00.0|AcsOverride=Warning|", StringComparison.Ordinal) && l.Contains("pci=disable_acs_redir=0000:00:06.0", StringComparison.Ordinal));
+        Assert.StartsWith("Warning|The kernel command line holds pci=disable_acs_redir=0000:00:06.0", Value(r, "support"), StringComparison.Ordinal);
+        Assert.Equal("1|True", Value(r, "group-warning"));
+    }
+
+    [RealKernelFact]
+    public void Reset_subordinate_resets_below_a_port_and_refuses_when_a_device_below_is_held()
+    {
+        var r = Run("reset-subordinate").Output;
+        Assert.Equal("True|0000:05:00.0|e1000e", Value(r, "below-downstream"));
+        Assert.Equal("True|0000:03:00.0,0000:04:00.0,0000:05:00.0|e1000e", Value(r, "below-root"));
+        Assert.Equal("ResetFailed|e1000e", Value(r, "below-rootport")); // the kernel's EIO on QEMU's root port
+        Assert.Equal("DeviceIsNotAnEndpoint", Value(r, "without-switch"));
+        Assert.Equal("ResetNotSupported", Value(r, "endpoint"));
+        Assert.Equal("DeviceInUse|True|True", Value(r, "held"));
+        Assert.Equal("e1000e", Value(r, "released"));
     }
 
     [RealKernelFact]

@@ -139,3 +139,59 @@ Describe 'pci.conf values Ruby reads as nil (D10)' {
         (Get-PciProbeFilter -Path $conf).Filter | Should -Be '10de:*'
     }
 }
+
+Describe 'Foreign bytes and links in files the module edits (D20)' {
+    BeforeEach {
+        $script:cfg = New-ConfigRoot
+        $script:grub = Join-Path $cfg 'etc/default/grub'
+    }
+    AfterEach { Remove-PciTestRoot $cfg }
+
+    It 'a Latin-1 line and a byte order mark keep their bytes; only the edited line changes' {
+        $enc = [System.Text.Encoding]::Latin1
+        $head = [byte[]](0xEF, 0xBB, 0xBF) + $enc.GetBytes("# Caf") + [byte[]](0xE9) + $enc.GetBytes("`r`nGRUB_DEFAULT=0`r`n")
+        [System.IO.File]::WriteAllBytes($grub, $head + $enc.GetBytes("GRUB_CMDLINE_LINUX=`"quiet`"`r`n"))
+
+        Set-VfioHostConfiguration -Root $cfg -Address 0000:01:00.0 -Initramfs None -Confirm:$false | Out-Null
+
+        $after = [System.IO.File]::ReadAllBytes($grub)
+        [byte[]]$after[0..($head.Length - 1)] | Should -Be $head
+        $enc.GetString($after, $head.Length, $after.Length - $head.Length) | Should -Match '^GRUB_CMDLINE_LINUX="quiet intel_iommu=on[^"\r\n]*"\r\n$'
+    }
+
+    It 'a UTF-8 file with a byte order mark keeps it' {
+        [System.IO.File]::WriteAllBytes($grub, [byte[]](0xEF, 0xBB, 0xBF) + [System.Text.Encoding]::UTF8.GetBytes("# Café`nGRUB_CMDLINE_LINUX=`"quiet`"`n"))
+        Set-VfioHostConfiguration -Root $cfg -Address 0000:01:00.0 -Initramfs None -Confirm:$false | Out-Null
+        $after = [System.IO.File]::ReadAllBytes($grub)
+        [byte[]]$after[0..2] | Should -Be @(0xEF, 0xBB, 0xBF)
+        [System.Text.Encoding]::UTF8.GetString($after, 3, $after.Length - 3) | Should -BeLike "# Café`nGRUB_CMDLINE_LINUX=`"quiet intel_iommu=on*"
+    }
+
+    It 'a linked grub file stays a link, and the file it points to is changed and backed up' {
+        Move-Item $grub "$grub.real"
+        New-Item -ItemType SymbolicLink -Path $grub -Target 'grub.real' | Out-Null
+
+        $changes = Set-VfioHostConfiguration -Root $cfg -Address 0000:01:00.0 -Initramfs None -Confirm:$false
+
+        (Get-Item $grub).LinkTarget | Should -Be 'grub.real'
+        Get-Content -Raw "$grub.real" | Should -BeLike '*intel_iommu=on*'
+        ($changes | Where-Object Path -eq '/etc/default/grub').Backup | Should -BeLike '/etc/default/grub.real.*.pcipt.bak'
+        Test-Path -LiteralPath (Join-Path $cfg ($changes | Where-Object Path -eq '/etc/default/grub').Backup) | Should -BeTrue
+    }
+
+    It 'a grub link that leaves the root is refused, and the file outside is not touched' {
+        $outside = New-PciTestRoot
+        try {
+            Set-Content -NoNewline -Path (Join-Path $outside 'grub') -Value "GRUB_CMDLINE_LINUX=`"quiet`"`n"
+            Remove-Item $grub
+            New-Item -ItemType SymbolicLink -Path $grub -Target (Join-Path $outside 'grub') | Out-Null
+            { Set-VfioHostConfiguration -Root $cfg -Address 0000:01:00.0 -Initramfs None -Confirm:$false } |
+                Should -Throw -ErrorId 'PathOutsideRoot,PciPassthrough.PowerShell.Commands.SetVfioHostConfigurationCommand'
+            Get-Content -Raw (Join-Path $outside 'grub') | Should -BeExactly "GRUB_CMDLINE_LINUX=`"quiet`"`n"
+            @(Get-ChildItem -Force $outside).Count | Should -Be 1
+        }
+        finally {
+            Remove-PciTestRoot $outside
+        }
+    }
+}

@@ -17,12 +17,25 @@ function New-FakePciDevice {
         [string] $Driver,
         [int] $IommuGroup = -1,
         # The kernel's reset_method; an empty string writes neither reset nor reset_method (no reset).
-        [string] $ResetMethod = 'flr'
+        [string] $ResetMethod = 'flr',
+        # The bridge above the device (its folder nests under the bridge's, as in sysfs); none: the root bus.
+        [string] $Parent,
+        # Writes a 64-byte config header of this type (1: a PCI bridge); -1 writes no config file.
+        [int] $HeaderType = -1
     )
     $bus = $Address.Substring(0, 7)
-    $real = Join-Path $Root "sys/devices/pci$bus/$Address"
+    $relative = if ($Parent) {
+        ((Get-Item (Join-Path $Root "sys/bus/pci/devices/$Parent")).ResolvedTarget -replace '^.*/sys/devices/', '') + "/$Address"
+    } else { "pci$bus/$Address" }
+    $real = Join-Path $Root "sys/devices/$relative"
+    $up = '../' * ($relative.Split('/').Count + 1)
     New-Item -ItemType Directory -Force -Path $real, (Join-Path $Root 'sys/bus/pci/devices') | Out-Null
-    New-Item -ItemType SymbolicLink -Path (Join-Path $Root "sys/bus/pci/devices/$Address") -Target "../../../devices/pci$bus/$Address" | Out-Null
+    New-Item -ItemType SymbolicLink -Path (Join-Path $Root "sys/bus/pci/devices/$Address") -Target "../../../devices/$relative" | Out-Null
+    if ($HeaderType -ge 0) {
+        $config = [byte[]]::new(64)
+        $config[0x0e] = $HeaderType
+        [System.IO.File]::WriteAllBytes((Join-Path $real 'config'), $config)
+    }
     Set-Content -Path (Join-Path $real 'vendor') -Value "0x$Vendor"
     Set-Content -Path (Join-Path $real 'device') -Value "0x$Device"
     Set-Content -Path (Join-Path $real 'class') -Value "0x$Class"
@@ -33,12 +46,12 @@ function New-FakePciDevice {
     }
     if ($Driver) {
         New-Item -ItemType Directory -Force -Path (Join-Path $Root "sys/bus/pci/drivers/$Driver") | Out-Null
-        New-Item -ItemType SymbolicLink -Path (Join-Path $real 'driver') -Target "../../../bus/pci/drivers/$Driver" | Out-Null
+        New-Item -ItemType SymbolicLink -Path (Join-Path $real 'driver') -Target "$($up)bus/pci/drivers/$Driver" | Out-Null
     }
     if ($IommuGroup -ge 0) {
         New-Item -ItemType Directory -Force -Path (Join-Path $Root "sys/kernel/iommu_groups/$IommuGroup/devices") | Out-Null
-        New-Item -ItemType SymbolicLink -Path (Join-Path $real 'iommu_group') -Target "../../../kernel/iommu_groups/$IommuGroup" | Out-Null
-        New-Item -ItemType SymbolicLink -Path (Join-Path $Root "sys/kernel/iommu_groups/$IommuGroup/devices/$Address") -Target "../../../../devices/pci$bus/$Address" | Out-Null
+        New-Item -ItemType SymbolicLink -Path (Join-Path $real 'iommu_group') -Target "$($up)kernel/iommu_groups/$IommuGroup" | Out-Null
+        New-Item -ItemType SymbolicLink -Path (Join-Path $Root "sys/kernel/iommu_groups/$IommuGroup/devices/$Address") -Target "../../../../devices/$relative" | Out-Null
     }
 }
 

@@ -72,3 +72,33 @@ Describe 'Reset-PciDevice and NVIDIA vGPU VFs' {
         Get-Content -Raw (Join-Path $gpu 'sys/bus/pci/devices/0000:41:00.4/reset_method') | Should -BeExactly "flr`n"
     }
 }
+
+Describe 'Reset-PciDevice -Subordinate' {
+    BeforeAll {
+        # A root port 00:1c.0 with a NIC below it, as sysfs nests them.
+        $script:tree = New-PciTestRoot
+        New-FakePciDevice -Root $tree -Address 0000:00:1c.0 -Vendor 8086 -Device a110 -Class 060400 -Driver pcieport -IommuGroup 7 -ResetMethod '' -HeaderType 1
+        New-FakePciDevice -Root $tree -Address 0000:01:00.0 -Device 10d3 -Driver e1000e -IommuGroup 8 -ResetMethod 'pm bus' -Parent 0000:00:1c.0 -HeaderType 0
+        $script:sub = Join-Path $tree 'sys/bus/pci/devices/0000:00:1c.0/reset_subordinate'
+    }
+    AfterAll { Remove-PciTestRoot $tree }
+    BeforeEach { Set-Content -Path $sub -Value '' -NoNewline }
+
+    It '-WhatIf names every device below the bridge and writes nothing' {
+        $r = Invoke-ChildPwsh -Root $tree -Script { param($Root) Reset-PciDevice -Root $Root -Address 0000:00:1c.0 -Subordinate -WhatIf }
+        ($r.Output -replace '\s+', ' ') | Should -BeLike '*What if: reset everything below 0000:00:1c.0 (*) with a secondary bus reset (reset_subordinate): 0000:01:00.0 (*, bound to e1000e); their drivers are notified*'
+        Get-Content -Raw $sub | Should -BeNullOrEmpty
+    }
+
+    It 'writes 1 to reset_subordinate and returns the devices below' {
+        $r = Reset-PciDevice -Root $tree -Address 0000:00:1c.0 -Subordinate -Confirm:$false
+        $r.DevicesBelow | Should -Be @('0000:01:00.0')
+        $r.Succeeded | Should -BeTrue
+        Get-Content -Raw $sub | Should -BeExactly '1'
+    }
+
+    It 'still refuses the bridge without -Subordinate, and says how to ask' {
+        $e = { Reset-PciDevice -Root $tree -Address 0000:00:1c.0 -Confirm:$false -ErrorAction Stop } | Should -Throw -ErrorId 'DeviceIsNotAnEndpoint,*' -PassThru
+        $e.ErrorDetails.RecommendedAction | Should -BeLike '*-Subordinate*'
+    }
+}

@@ -154,6 +154,77 @@ exit 0
         Get-Content $argvLog -ErrorAction SilentlyContinue | Where-Object { $_ -like '*set*' } | Should -BeNullOrEmpty
     }
 
+    It 'a journal left by a dead call shows in -WhatIf, is replayed first by the next call, and -ClearJournal drops one' {
+        $journal = Join-Path $root 'run/pcipassthrough/vf-journal'
+        New-Item -ItemType Directory -Force -Path (Split-Path $journal) | Out-Null
+        Set-Content -Path $journal -Value "0000:02:10.0`t0000:02:00.0`tenp2s0f0`t0`tvlan 100 qos 3" -NoNewline
+        $preview = Invoke-ChildPwsh -Root $root -Script {
+            param($Root)
+            Set-PciVirtualFunction -Root $Root -Address 0000:02:10.4 -Trust $false -WhatIf
+        }
+        $preview.Output | Should -BeLike '*What if:*0000:02:10.0: restore from the journal of an interrupted call: ip link set dev enp2s0f0 vf 0 vlan 100 qos 3*'
+        Get-Content $argvLog -ErrorAction SilentlyContinue | Where-Object { $_ -like '*set*' } | Should -BeNullOrEmpty
+        $journal | Should -Exist
+
+        Set-PciVirtualFunction -Root $root -Address 0000:02:10.4 -Trust $false -Confirm:$false -WarningVariable warned 3>$null | Out-Null
+        Get-Content $argvLog | Where-Object { $_ -like '*set*' } | Should -Be @('[link][set][dev][enp2s0f0][vf][0][vlan][100][qos][3]', '[link][set][dev][enp2s0f0][vf][1][trust][off]')
+        "$warned" | Should -BeLike '*did not finish*'
+        $journal | Should -Not -Exist
+
+        Set-Content -Path $journal -Value "not a journal line"
+        { Set-PciVirtualFunction -Root $root -Address 0000:02:10.4 -Trust $false -Confirm:$false -ErrorAction Stop } |
+            Should -Throw -ErrorId 'VirtualFunctionJournalUnreadable,PciPassthrough.PowerShell.Commands.SetPciVirtualFunctionCommand'
+        Set-PciVirtualFunction -Root $root -ClearJournal -Confirm:$false
+        $journal | Should -Not -Exist
+    }
+
+    Context 'VFs at boot (Set-, Get-, Test-VfioHostConfiguration)' {
+        BeforeAll {
+            'usr/local/bin', 'etc/systemd/system', 'etc/sysconfig' | ForEach-Object { New-Item -ItemType Directory -Force -Path (Join-Path $root $_) | Out-Null }
+            $script:sriovConfig = Join-Path $root 'etc/sysconfig/pcipassthrough-sriov'
+            $script:noBoot = @{ SkipKernelCommandLine = $true; Initramfs = 'None'; Root = $root }
+        }
+
+        It '-WhatIf writes nothing, and a count no PF can have is refused before any file' {
+            Set-VfioHostConfiguration @noBoot -VirtualFunctionCount @{ '0000:08:00.0' = 'Max' } -WhatIf
+            $sriovConfig | Should -Not -Exist
+            { Set-VfioHostConfiguration @noBoot -VirtualFunctionCount @{ '0000:08:00.0' = 9 } -Confirm:$false -ErrorAction Stop } |
+                Should -Throw -ErrorId 'VirtualFunctionCountOutOfRange,PciPassthrough.PowerShell.Commands.SetVfioHostConfigurationCommand'
+            $sriovConfig | Should -Not -Exist
+        }
+
+        It 'writes the PFs with their ids, counts and VF attributes, the script and the unit, and says how to enable it' {
+            $out = Set-VfioHostConfiguration @noBoot -VirtualFunctionCount @{ '0000:08:00.0' = 'Max'; '0000:02:00.0' = 2 } -Confirm:$false -InformationVariable info
+            $out.Path | Should -Be @('/etc/sysconfig/pcipassthrough-sriov', '/usr/local/bin/pcipassthrough-sriov', '/etc/systemd/system/pcipassthrough-sriov.service')
+            $out.Action | Should -Be @('Created', 'Created', 'Created')
+            Get-Content $sriovConfig | Where-Object { $_ -notlike '#*' -and $_ } | Should -Be @(
+                'pf 0000:02:00.0 8086:1521 2 0'
+                'vf 0000:02:00.0 0 mac 52:54:00:aa:bb:01 vlan 100 qos 3 max_tx_rate 1000'
+                'vf 0000:02:00.0 1 spoofchk off state enable trust on'
+                'pf 0000:08:00.0 1b36:0010 4 0'
+            )
+            [int](Get-Item (Join-Path $root 'usr/local/bin/pcipassthrough-sriov')).UnixFileMode | Should -Be 0x1ed # 0755
+            "$info" | Should -BeLike '*systemctl daemon-reload && systemctl enable pcipassthrough-sriov.service*'
+        }
+
+        It 'Get-VfioHostConfiguration shows them' {
+            $config = Get-VfioHostConfiguration -Root $root
+            $config.SriovUnitPresent | Should -BeTrue
+            $config.VirtualFunctionCounts.PciAddress | Should -Be @('0000:02:00.0', '0000:08:00.0')
+            $config.VirtualFunctionCounts.NumVfs | Should -Be @(2, 4)
+            $config.VirtualFunctionCounts[0].VirtualFunctions.Arguments | Should -Be @('mac 52:54:00:aa:bb:01 vlan 100 qos 3 max_tx_rate 1000', 'spoofchk off state enable trust on')
+        }
+
+        It 'Test-VfioHostConfiguration finds the counts the host does not run with, and none once the host is persisted as it runs' {
+            $drift = Test-VfioHostConfiguration -Root $root | Where-Object Name -eq 'SriovCountDrift'
+            $drift.Status | Should -Be 'Warning'
+            $drift.Detail | Should -BeLike '*0000:08:00.0 has 0 VFs, the boot creates 4*'
+            Set-VfioHostConfiguration @noBoot -RemoveVirtualFunctionCount 0000:08:00.0 -PersistVirtualFunctions -Confirm:$false | Out-Null
+            Get-Content $sriovConfig | Where-Object { $_ -like 'pf *' } | Should -Be 'pf 0000:02:00.0 8086:1521 2 1'
+            (Test-VfioHostConfiguration -Root $root | Where-Object Name -like 'Sriov*').Status | Should -Be @('Pass', 'Pass')
+        }
+    }
+
     It 'never runs the system''s ip under a captured tree' {
         $env:PATH = $savedPath
         try {

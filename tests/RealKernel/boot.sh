@@ -85,14 +85,17 @@ fi
 QERR=$(mktemp "$WORK/qemu-stderr.XXXXXX")
 TMPFILES+=("$QERR")
 
-APPEND="console=ttyS0 intel_iommu=on quiet panic=1 pcipt.script=$SCRIPT pcipt.nonce=$NONCE"
+# pci=disable_acs_redir= clears ReqRedir/CmpltRedir on the ACS root port 00:06.0 at enumeration: the
+# kernel no longer counts it as isolating, and its e1000e 02:00.0 joins the port's group (the real
+# kernel's AcsDisabledOnPort; QEMU's disable-acs=on, on 00:09.0, removes the capability instead).
+APPEND="console=ttyS0 intel_iommu=on quiet panic=1 pci=disable_acs_redir=0000:00:06.0 pcipt.script=$SCRIPT pcipt.nonce=$NONCE"
 [ "${PCIPT_NOVFIO:-0}" = 1 ] && APPEND+=" pcipt.novfio=1"
 [ -n "${PCIPT_APPEND:-}" ] && APPEND+=" $PCIPT_APPEND"
 
 # Device layout (addresses fixed so tests can rely on them):
 #   00:00.0 host bridge, 00:01.0 VGA, 00:02.0 + 00:03.0 e1000,
 #   00:04.0 virtio-9p (the host root), 00:05.0 PCIe root port -> 01:00.0 e1000e,
-#   00:06.0 root port with ACS -> 02:00.0 e1000e (isolated),
+#   00:06.0 root port with ACS, redirects disabled by pci=disable_acs_redir= -> 02:00.0 e1000e (its group),
 #   00:07.0 root port -> 03:00.0 x3130 upstream -> 04:00.0 downstream (no ACS) -> 05:00.0 e1000e,
 #   00:08.0 pcie-pci-bridge -> 06:01.0 + 06:02.0 e1000-82545em (conventional PCI, 8086:100f),
 #   00:09.0 root port with disable-acs=on -> 07:00.0 e1000e,

@@ -69,6 +69,8 @@ public sealed class BindingState
 
     private string JournalPath => _root.Resolve(Directory + "/journal");
 
+    private string VfJournalPath => _root.Resolve(Directory + "/vf-journal");
+
     private string OriginPath(string address) => _root.Resolve($"{Directory}/origins/{address}");
 
     private string StateDirectory => _root.Resolve(Directory);
@@ -116,13 +118,27 @@ public sealed class BindingState
         return origins;
     }
 
-    public void WriteJournal(IEnumerable<DeviceOrigin> origins) => WriteAtomically(Checked(JournalPath), origins);
+    public void WriteJournal(IEnumerable<DeviceOrigin> origins) => WriteAtomically(Checked(JournalPath), origins.Select(o => o.Serialize()));
+
+    /// <summary>Set-PciVirtualFunction's journal: the VF attributes to restore should its call die half-way.</summary>
+    public string VfJournalFile => VfJournalPath;
+
+    /// <summary>The VF journal's lines; empty when there is none. An unreadable file is an IOException for the caller to name.</summary>
+    public IReadOnlyList<string> ReadVfJournal()
+    {
+        var path = Checked(VfJournalPath);
+        return File.Exists(path) || new FileInfo(path).LinkTarget is not null ? File.ReadAllText(path).Split('\n', StringSplitOptions.RemoveEmptyEntries) : [];
+    }
+
+    public void WriteVfJournal(IEnumerable<string> lines) => WriteAtomically(Checked(VfJournalPath), lines);
+
+    public void ClearVfJournal() => File.Delete(Checked(VfJournalPath));
 
     public void ClearJournal() => File.Delete(Checked(JournalPath));
 
     public DeviceOrigin? ReadOrigin(string address) => ReadLines(Checked(OriginPath(address))).FirstOrDefault();
 
-    public void SaveOrigin(DeviceOrigin origin) => WriteAtomically(Checked(OriginPath(origin.Address)), [origin]);
+    public void SaveOrigin(DeviceOrigin origin) => WriteAtomically(Checked(OriginPath(origin.Address)), [origin.Serialize()]);
 
     public void ForgetOrigin(string address) => File.Delete(Checked(OriginPath(address)));
 
@@ -159,7 +175,7 @@ public sealed class BindingState
     // A temp file in the same directory, flushed to disk, then renamed over: a crash leaves the old
     // content or the new one, never half of either. The temp name is random and created exclusively
     // (O_CREAT|O_EXCL), so a link planted at a guessable name is never followed.
-    private static void WriteAtomically(string path, IEnumerable<DeviceOrigin> origins)
+    private static void WriteAtomically(string path, IEnumerable<string> lines)
     {
         var directory = Path.GetDirectoryName(path)!;
         System.IO.Directory.CreateDirectory(directory);
@@ -170,9 +186,9 @@ public sealed class BindingState
             using (stream)
             using (var writer = new StreamWriter(stream))
             {
-                foreach (var o in origins)
+                foreach (var line in lines)
                 {
-                    writer.Write(o.Serialize() + "\n");
+                    writer.Write(line + "\n");
                 }
 
                 writer.Flush();

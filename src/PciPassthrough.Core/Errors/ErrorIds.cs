@@ -114,4 +114,6 @@ public static class ErrorIds
     public const string VgpuTypeChangeFailed = "VgpuTypeChangeFailed";
     public const string SriovManageFailed = "SriovManageFailed";
     public const string ProbeFilterValueUnusable = "ProbeFilterValueUnusable";
+    // Issue 15 leftovers: Set-PciVirtualFunction's journal.
+    public const string VirtualFunctionJournalUnreadable = "VirtualFunctionJournalUnreadable";
 }

@@ -37,6 +37,12 @@ public sealed class ConfigFileChange
     /// <summary>The root the file must stay within; null for a file the caller named outright.</summary>
     internal HostFs.HostRoot? Root { get; init; }
 
+    /// <summary>How the file's bytes hold its text, kept by the rewrite.</summary>
+    internal TextForm Form { get; init; }
+
+    /// <summary>The host path written: <see cref="Path"/>, or the file it links to.</summary>
+    internal string? WrittenPath { get; init; }
+
     internal string? OldContent { get; }
 
     internal string NewContent { get; }

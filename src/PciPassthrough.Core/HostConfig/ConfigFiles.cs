@@ -12,28 +12,71 @@ namespace PciPassthrough.HostConfig;
 public static class ConfigFiles
 {
     /// <summary>The planned change of one file; <paramref name="edit"/> gets the current content (null when missing).</summary>
-    public static ConfigFileChange Plan(HostRoot root, string hostPath, Func<string?, string> edit)
-    {
-        var change = PlanFile(root.Resolve(hostPath), hostPath, edit);
-        return new ConfigFileChange(change.Path, change.FullPath, change.OldContent, change.NewContent) { Root = root };
-    }
+    public static ConfigFileChange Plan(HostRoot root, string hostPath, Func<string?, string> edit) =>
+        PlanFile(root.Resolve(hostPath), hostPath, edit, root);
 
-    /// <summary>The planned change of a file given by its full path; <paramref name="displayPath"/> names it in diffs.</summary>
-    public static ConfigFileChange PlanFile(string full, string displayPath, Func<string?, string> edit)
+    /// <summary>
+    /// The planned change of a file given by its full path; <paramref name="displayPath"/> names it in diffs. A
+    /// file that is a link is changed where the link points (within <paramref name="root"/>), so the link stays a
+    /// link (D20); the text keeps the file's encoding and byte order mark.
+    /// </summary>
+    public static ConfigFileChange PlanFile(string full, string displayPath, Func<string?, string> edit, HostRoot? root = null)
     {
         var hostPath = displayPath;
-        string? current;
+        var target = LinkTarget(full, hostPath);
+        string? current = null;
+        var form = TextForm.Utf8;
         try
         {
             // Without blocking and bounded: a FIFO or /dev/zero in a file's place is refused by name (D16).
-            current = File.Exists(full) ? BoundedFile.ReadText(full) : null;
+            if (File.Exists(target))
+            {
+                (current, form) = FileText.Decode(BoundedFile.ReadBytes(target));
+            }
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw ErrorCatalog.ConfigReadFailed(hostPath, e);
         }
 
-        return new ConfigFileChange(hostPath, full, current, edit(current));
+        var next = edit(current);
+        if (!FileText.CanHold(form, next))
+        {
+            throw ErrorCatalog.ConfigFileInvalid(hostPath, "is not UTF-8, so it is kept one byte per character (Latin-1), which cannot hold the new content", "Convert it to UTF-8 first (iconv -f latin1 -t utf-8)");
+        }
+
+        return new ConfigFileChange(hostPath, target, current, next)
+        {
+            Root = root,
+            Form = form,
+            WrittenPath = target == full ? hostPath : root is null ? target : root.ToHostPath(target),
+        };
+    }
+
+    // The file a link leads to, to be written in place of the link; the path itself when it is no link.
+    private static string LinkTarget(string full, string hostPath)
+    {
+        FileSystemInfo? target;
+        try
+        {
+            target = new FileInfo(full).LinkTarget is null ? null : File.ResolveLinkTarget(full, returnFinalTarget: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw ErrorCatalog.ConfigReadFailed(hostPath, e);
+        }
+
+        if (target is null)
+        {
+            return full;
+        }
+
+        if (!File.Exists(target.FullName))
+        {
+            throw ErrorCatalog.ConfigFileInvalid(hostPath, $"is a link to {target.FullName}, which is not a file", "Point the link at the file, or put the file in the link's place");
+        }
+
+        return target.FullName;
     }
 
     /// <summary>

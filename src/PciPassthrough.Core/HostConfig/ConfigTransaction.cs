@@ -83,7 +83,7 @@ internal static class ConfigTransaction
         }
 
         p.Temp = Path.Combine(dir, $".{Path.GetFileName(change.FullPath)}.pcipt-{Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(8))}.tmp");
-        WriteNew(p.Temp, System.Text.Encoding.UTF8.GetBytes(change.NewContent));
+        WriteNew(p.Temp, FileText.Encode(change.NewContent, change.Form));
         ConfigFiles.CopyOwnership(change.FullPath, p.Temp);
         p.Prepared = true;
     }
@@ -117,7 +117,7 @@ internal static class ConfigTransaction
             }
 
             p.Backup = backup;
-            p.BackupHostPath = $"{p.Change.Path}.{stamp}{suffix}.pcipt.bak";
+            p.BackupHostPath = $"{p.Change.WrittenPath ?? p.Change.Path}.{stamp}{suffix}.pcipt.bak";
             return;
         }
     }

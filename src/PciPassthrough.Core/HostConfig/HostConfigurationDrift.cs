@@ -94,6 +94,9 @@ public static class HostConfigurationDrift
 
         // Reset methods persisted by Set-PciResetMethod -Persist that the devices do not run with.
         checks.Add(ResetMethodRules.DriftCheck(root, devices));
+
+        // VFs created at boot (pcipassthrough-sriov): the cards are the configured ones, with the configured counts.
+        checks.AddRange(SriovBootDrift.Check(root, devices));
         return checks;
     }
 }

@@ -51,4 +51,19 @@ public sealed record HostConfigurationRequest
 
     /// <summary>Past the safety refusals for boot-bound devices.</summary>
     public bool Force { get; init; }
+
+    /// <summary>PFs whose VFs the boot creates: address to a count ("4") or "Max".</summary>
+    public IReadOnlyDictionary<string, string> VirtualFunctionCounts { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>Persist every PF that has VFs now, with its count, autoprobe and VF attributes as they are.</summary>
+    public bool PersistVirtualFunctions { get; init; }
+
+    /// <summary>PFs to take out of the boot-time SR-IOV configuration.</summary>
+    public IReadOnlyList<string> RemoveVirtualFunctionCounts { get; init; } = [];
+
+    /// <summary>sriov_drivers_autoprobe for the PFs of <see cref="VirtualFunctionCounts"/>; false (no host VF driver) when null.</summary>
+    public bool? VirtualFunctionDriversAutoprobe { get; init; }
+
+    /// <summary>The ip that reads the VFs' admin attributes to persist; null persists none.</summary>
+    public Sriov.IpCommand? Ip { get; init; }
 }

@@ -17,10 +17,11 @@ public static class VfioBindService
         "# changed (a card added or moved renumbers buses), so it never takes another device.\n" +
         $"DEVICE_IDS=\"{string.Join(' ', devices.Select(d => $"{d.PciAddress}={d.VendorId}:{d.DeviceId}"))}\"\n";
 
+    // After pcipassthrough-sriov.service: a VF in DEVICES exists only once that unit has created it.
     public const string Unit = """
         [Unit]
         Description=Binds devices to vfio-pci
-        After=syslog.target
+        After=syslog.target pcipassthrough-sriov.service
         Before=libvirtd.service
 
         [Service]

@@ -36,6 +36,11 @@ public sealed class VfioHostConfiguration
 
     public bool BootBindUnitPresent { get; private init; }
 
+    /// <summary>The PFs whose VFs pcipassthrough-sriov.service creates at boot (/etc/sysconfig/pcipassthrough-sriov).</summary>
+    public SriovBootEntry[] VirtualFunctionCounts { get; private init; } = [];
+
+    public bool SriovUnitPresent { get; private init; }
+
     /// <summary>The udev rule setting /dev/vfio ownership, or null.</summary>
     public string? UdevRule { get; private init; }
 
@@ -64,10 +69,25 @@ public sealed class VfioHostConfiguration
             VfioPciIds = modprobe.VfioPciIds.ToArray(),
             BootBindAddresses = BootBindings.ReadVfioBindDevices(root).ToArray(),
             BootBindUnitPresent = root.Exists(VfioBindService.UnitPath),
+            VirtualFunctionCounts = SriovEntriesOrNone(root),
+            SriovUnitPresent = root.Exists(SriovBootService.UnitPath),
             UdevRule = UdevRules.VfioOwnershipRule(root)?.Rule,
             LibvirtDeviceAcl = QemuConfAcl.Read(root).Entries?.ToArray(),
             Root = root.Path,
         };
+    }
+
+    // A malformed file reads as no PF here; Test-VfioHostConfiguration reports it.
+    internal static SriovBootEntry[] SriovEntriesOrNone(HostRoot root)
+    {
+        try
+        {
+            return SriovBootConfiguration.Read(root).ToArray();
+        }
+        catch (PciPassthroughException)
+        {
+            return [];
+        }
     }
 
     // A malformed file reads as no arguments here; Test-VfioHostConfiguration reports it.

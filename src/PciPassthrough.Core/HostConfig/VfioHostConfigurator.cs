@@ -17,7 +17,7 @@ public static class VfioHostConfigurator
     public static IReadOnlyList<ConfigFileChange> Plan(HostRoot root, HostConfigurationRequest request, PciDeviceReader devices) =>
         Plan(new HostSession(root, devices), request);
 
-    public static IReadOnlyList<ConfigFileChange> Plan(HostSession host, HostConfigurationRequest request)
+    public static IReadOnlyList<ConfigFileChange> Plan(HostSession host, HostConfigurationRequest request, Action<string>? warn = null)
     {
         var (root, devices) = (host.Root, host.Devices);
         // One blacklist for modprobe.d and the command line: this run's drivers join the earlier ones.
@@ -83,6 +83,14 @@ public static class VfioHostConfigurator
             }
         }
 
+        if (SriovBootPlanner.Touches(request))
+        {
+            var entries = SriovBootPlanner.Plan(host, request, warn);
+            changes.Add(ConfigFiles.Plan(root, SriovBootConfiguration.Path, _ => SriovBootConfiguration.Render(entries)));
+            changes.Add(ConfigFiles.Plan(root, SriovBootService.ScriptPath, _ => SriovBootService.Script));
+            changes.Add(ConfigFiles.Plan(root, SriovBootService.UnitPath, _ => SriovBootService.Unit));
+        }
+
         return changes;
     }
 
@@ -129,6 +137,11 @@ public static class VfioHostConfigurator
         if (Changed(VfioBindService.UnitPath))
         {
             commands.Add("systemctl daemon-reload && systemctl enable vfio-bind.service");
+        }
+
+        if (Changed(SriovBootService.UnitPath))
+        {
+            commands.Add($"systemctl daemon-reload && systemctl enable {SriovBootService.UnitName}");
         }
 
         if (Changed(ModprobeFiles.UdevRulePath))

@@ -131,6 +131,25 @@ public sealed class HostRoot
         }
     }
 
+    /// <summary>The host path of a full path under this root (Resolve's inverse); the full path when it is not under it.</summary>
+    public string ToHostPath(string fullPath)
+    {
+        if (IsLiveHost)
+        {
+            return fullPath;
+        }
+
+        foreach (var prefix in new[] { Path, RealPath(Path) })
+        {
+            if (prefix is not null && fullPath.StartsWith(prefix + "/", StringComparison.Ordinal))
+            {
+                return fullPath[prefix.Length..];
+            }
+        }
+
+        return fullPath;
+    }
+
     /// <summary>
     /// A host path to write or to read a link at, with its directories resolved: refused (PathOutsideRoot)
     /// when they lead out of this root, as an absolute link in a captured tree would lead to the live

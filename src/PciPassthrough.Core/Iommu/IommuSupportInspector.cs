@@ -41,6 +41,11 @@ internal static class IommuSupportInspector
             CheckModules(modules),
             CheckVfioDevice(root, modules),
         };
+        if (Topology.AcsOverrideParameters.Check(root) is { } acsOverride)
+        {
+            checks.Add(acsOverride); // groups formed under it are no proof of isolation
+        }
+
         return new IommuSupportReport(checks, cpuVendor is "GenuineIntel" or "AuthenticAMD" ? cpuVendor : null, iommuType, release, root.Path);
     }
 

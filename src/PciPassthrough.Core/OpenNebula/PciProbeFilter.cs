@@ -37,8 +37,9 @@ public sealed class PciProbeFilter
     /// reads as nil, under <c>:short_address:</c>, <c>:device_name:</c> or <c>:nvidia_vendors:</c>, or a
     /// <c>:device_name:</c> written as one string instead of a list. pci.rb stops with NoMethodError at the
     /// first device that reaches the key's rule, so the probe reports nothing; the module's probe fails there
-    /// too, and <c>Set-PciProbeFilter</c> writes nothing until each is given a value. (An empty
-    /// <c>:filter:</c> is usable: Ruby's nil means no lspci filter, every device, so it reads as <c>*:*</c>.)
+    /// too, and <c>Set-PciProbeFilter</c> writes nothing until each is given a value. A <c>:filter:</c> list
+    /// with an empty entry stops pci.rb before any device. (An empty <c>:filter:</c> itself is usable: Ruby's
+    /// nil means no lspci filter, every device, so it reads as <c>*:*</c>.)
     /// </summary>
     public IReadOnlyList<string> UnusableKeys { get; init; } = [];
 

@@ -17,6 +17,7 @@ public sealed class PassthroughReadinessInspector
     private readonly HostSession _host;
     private readonly Lazy<BootBindings> _bootBindings;
     private readonly Lazy<(string File, string Rule)?> _udevOwnership;
+    private readonly Lazy<SriovBootEntry[]> _sriovBoot;
 
     /// <summary>An inspector over a session: the host-wide facts are the session's, read once.</summary>
     public PassthroughReadinessInspector(HostSession host)
@@ -25,6 +26,7 @@ public sealed class PassthroughReadinessInspector
         _root = host.Root;
         _bootBindings = new(() => BootBindings.Read(_root, host.Modprobe));
         _udevOwnership = new(() => UdevRules.VfioOwnershipRule(_root));
+        _sriovBoot = new(() => VfioHostConfiguration.SriovEntriesOrNone(_root));
     }
 
     public PassthroughReadinessInspector(HostRoot root, PciDeviceReader devices)
@@ -48,8 +50,11 @@ public sealed class PassthroughReadinessInspector
         findings.Add(NotInUse(device));
         var bootBinding = _bootBindings.Value.Find(device);
         var peersOnHostAtBoot = others.Where(o => _bootBindings.Value.Find(o) is null && (o.Driver is not null || HostDrivers(o).Count > 0)).Select(o => o.PciAddress).ToList();
+        var notCreated = bootBinding is null ? null : VfNotCreatedAtBoot(device);
         findings.Add(bootBinding is null
             ? new("BindsAtBoot", CheckStatus.Warning, "Nothing binds it to vfio-pci at boot: after a reboot it is back on its host driver.", $"List {device.PciAddress} in DEVICES of {BootBindings.VfioBindConfig} with a vfio-bind service that uses driver_override (which captures only this card), or 'driverctl set-override {device.PciAddress} vfio-pci'.")
+            : notCreated is { } vf
+            ? new("BindsAtBoot", CheckStatus.Warning, $"Bound at boot: {bootBinding.Description}; but {vf.Why}, so after a reboot there is no such device to bind.", vf.Fix)
             : peersOnHostAtBoot.Count > 0
                 ? new("BindsAtBoot", CheckStatus.Warning, $"Bound at boot: {bootBinding.Description}; but its group peers {string.Join(", ", peersOnHostAtBoot)} are not, so after a reboot the group is not viable.", $"Bind the peers at boot too ({BootBindings.VfioBindConfig} DEVICES or driverctl).")
                 : new("BindsAtBoot", CheckStatus.Pass, $"Bound at boot: {bootBinding.Description}."));
@@ -59,7 +64,7 @@ public sealed class PassthroughReadinessInspector
         findings.Add(LockedMemory());
         findings.Add(Sriov(device));
         findings.Add(ResetCapability(device));
-        if (AcsOverride() is { } acsOverride)
+        if (Topology.AcsOverrideParameters.Check(_root) is { } acsOverride)
         {
             findings.Add(acsOverride);
         }
@@ -103,12 +108,6 @@ public sealed class PassthroughReadinessInspector
             : new(Name, CheckStatus.Warning, $"Only {methods} is available: no function-level reset. A PM reset may not clear the device, and a bus reset also resets every other function on the bus.", "Prefer a device with FLR, and keep the device's bus free of functions the host uses.");
     }
 
-    private ReadinessCheck? AcsOverride()
-    {
-        var words = Topology.AcsOverrideParameters.Find(_root);
-        return words.Count == 0 ? null : new("AcsOverride", CheckStatus.Warning, Topology.AcsOverrideParameters.Warning(words)!, "Remove the parameter from the kernel command line unless the risk is accepted: groups formed under it do not prove isolation.");
-    }
-
     private ReadinessCheck IommuEnabled()
     {
         var support = _host.Iommu;
@@ -125,22 +124,25 @@ public sealed class PassthroughReadinessInspector
             return new("GroupIsolation", CheckStatus.Unknown, $"IOMMU group {absent} is not under /sys/kernel/iommu_groups (the device's link leads out of the tree, or the capture is damaged): who shares it is unknown.", "Capture the tree with sys/kernel/iommu_groups, or check the device's iommu_group link.");
         }
 
+        var why = group is { IsolationDetail: string detail } ? $" Why: {group.IsolationReason}{(group.UpstreamBlocker is null ? "" : " " + group.UpstreamBlocker)}: {detail}" : "";
         if (others.Length == 0)
         {
+            // Bridges in the group stay with the host (vfio-pci accepts them), but they say why the group is shared.
+            var bridges = group?.Devices.Where(d => d.PciAddress != device.PciAddress && d.IsBridge).Select(d => d.PciAddress).ToList() ?? [];
+            var besides = bridges.Count == 0 ? "." : $" but for the bridge {string.Join(", ", bridges)}, which stays with the host.{why}";
             return device.IommuGroup is int g
-                ? new("GroupIsolation", CheckStatus.Pass, $"Alone in IOMMU group {g}.")
+                ? new("GroupIsolation", CheckStatus.Pass, $"Alone in IOMMU group {g}{besides}")
                 : new("GroupIsolation", CheckStatus.NotApplicable, "In no IOMMU group: there is no group to share.");
         }
 
         var unsafeMembers = others.Select(o => (Device: o, Why: _host.Safety.HostCritical(o))).Where(u => u.Why is not null).ToList();
         if (unsafeMembers.Count > 0)
         {
-            return new("GroupIsolation", CheckStatus.Fail, $"Its group also holds {string.Join("; ", unsafeMembers.Select(u => $"{u.Device.PciAddress} ({u.Why!.Detail.TrimEnd('.')})"))}: the whole group goes to the guest, and the host needs those.{(group is { IsolationDetail: string d } ? $" Why: {group.IsolationReason}{(group.UpstreamBlocker is null ? "" : " " + group.UpstreamBlocker)}: {d}" : "")}", "Move the card to a slot with its own IOMMU group (check the board's ACS support); do not pass this group through.");
+            return new("GroupIsolation", CheckStatus.Fail, $"Its group also holds {string.Join("; ", unsafeMembers.Select(u => $"{u.Device.PciAddress} ({u.Why!.Detail.TrimEnd('.')})"))}: the whole group goes to the guest, and the host needs those.{why}", "Move the card to a slot with its own IOMMU group (check the board's ACS support); do not pass this group through.");
         }
 
         var blockers = others.Where(IommuGroup.IsBlocker).ToList();
         var list = string.Join(", ", others.Select(o => $"{o.PciAddress} ({o.Driver ?? "no driver"})"));
-        var why = group is { IsolationDetail: string detail } ? $" Why: {group.IsolationReason}{(group.UpstreamBlocker is null ? "" : " " + group.UpstreamBlocker)}: {detail}" : "";
         return blockers.Count == 0
             ? new("GroupIsolation", CheckStatus.Pass, $"Shares its group with {list}, which is ready to go along.{why}")
             : new("GroupIsolation", CheckStatus.Warning, $"Shares its group with {list}: all must be on vfio-pci (or driverless) before the group can be used ('group is not viable').{why}", blockers.Any(b => b.Class?.StartsWith("06", StringComparison.Ordinal) ?? false)
@@ -284,6 +286,30 @@ public sealed class PassthroughReadinessInspector
         }
 
         return new("LockedMemory", CheckStatus.Warning, $"Max locked memory is {soft} bytes, and a guest with a host device pins all its RAM ('VFIO_MAP_DMA ... Cannot allocate memory').", "Raise the hypervisor's memlock limit (LimitMEMLOCK=infinity, or memlock in /etc/security/limits.conf) above the guest's RAM.");
+    }
+
+    // A VF exists after a reboot only once its PF's VFs are created again (the kernel starts every PF with none):
+    // binding it at boot needs the PF in the boot-time SR-IOV configuration, with enough VFs to reach its index.
+    private (string Why, string Fix)? VfNotCreatedAtBoot(PciDevice device)
+    {
+        if (device.SriovRole != SriovRole.VF || device.PhysicalFunction is not string pfAddress)
+        {
+            return null;
+        }
+
+        var pf = PciAddress.TryParse(pfAddress, out var a) ? _host.Devices.Read(a) : null;
+        var index = pf is null ? -1 : Array.IndexOf(pf.VirtualFunctions, device.PciAddress);
+        var needed = Math.Max(Math.Max(index + 1, 1), pf?.NumVfs ?? 0);
+        var fix = $"Persist the PF's VFs: Set-VfioHostConfiguration -VirtualFunctionCount @{{ '{pfAddress}' = {needed} }} (or -PersistVirtualFunctions), so that {SriovBootService.UnitName} creates them before vfio-bind.service runs.";
+        var entry = _sriovBoot.Value.FirstOrDefault(e => e.PciAddress == pfAddress);
+        if (entry is null)
+        {
+            return ($"it is a VF of {pfAddress}, whose VFs nothing creates at boot ({SriovBootConfiguration.Path} does not list the PF)", fix);
+        }
+
+        return index >= entry.NumVfs
+            ? ($"it is VF {index} of {pfAddress}, and the boot creates only {entry.NumVfs} VFs there", fix)
+            : null;
     }
 
     private ReadinessCheck Sriov(PciDevice device)

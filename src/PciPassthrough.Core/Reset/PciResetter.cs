@@ -21,6 +21,9 @@ public sealed class ResetResult
 
     public string Message { get; init; } = "";
 
+    /// <summary>With -Subordinate: every device below the bridge that the secondary bus reset also reset.</summary>
+    public string[] DevicesBelow { get; init; } = [];
+
     public string Root { get; init; } = "/";
 
     public override string ToString() => PciAddress;
@@ -31,7 +34,7 @@ public sealed class ResetResult
 /// restored, the bound driver notified), optionally restricted for the call through <c>reset_method</c> and
 /// restored afterwards. Refuses devices a reset would hurt; every write has a timeout.
 /// </summary>
-public sealed class PciResetter
+public sealed partial class PciResetter
 {
     /// <summary>The method names the kernel knows (pci_reset_fn_methods), in its default order.</summary>
     public static readonly string[] KnownMethods = ["device_specific", "acpi", "flr", "af_flr", "pm", "bus", "cxl_bus"];

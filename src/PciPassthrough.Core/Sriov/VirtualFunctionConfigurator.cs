@@ -33,8 +33,9 @@ public sealed record VirtualFunctionConfigurationStep(VirtualFunction VirtualFun
 
 /// <summary>
 /// Sets VF admin attributes with <c>ip link set dev &lt;pf&gt; vf N ...</c> (argv, no shell), one call per VF, under
-/// the module's lock. The values each VF had are read first and kept; when a VF of the call fails, the VFs
-/// already changed get their values back, newest first, as libvirt restores a VF's saved MAC and VLAN.
+/// the module's lock. The values each VF had are read first and kept in a journal on disk; when a VF of the call
+/// fails, the VFs already changed get their values back, newest first, as libvirt restores a VF's saved MAC and
+/// VLAN; when the process dies, the next call replays the journal (<see cref="VirtualFunctionJournal"/>).
 /// </summary>
 public sealed partial class VirtualFunctionConfigurator(HostSession host, IpCommand? ip, TimeSpan lockTimeout, CancellationToken cancel)
 {
@@ -163,8 +164,39 @@ public sealed partial class VirtualFunctionConfigurator(HostSession host, IpComm
             before.MaxTxRateMbps,
             before.MinTxRateMbps);
 
-    /// <summary>Runs the steps under the lock; on a failure, the VFs already changed get their values back.</summary>
-    public void Apply(IReadOnlyList<VirtualFunctionConfigurationStep> steps, Action<string> log)
+    /// <summary>The journal an interrupted call left (what the next call restores first); empty when there is none.</summary>
+    public IReadOnlyList<VirtualFunctionJournalEntry> ReadJournal() => VirtualFunctionJournal.Read(new BindingState(host.Root));
+
+    /// <summary>Drops the journal of an interrupted call under the lock, restoring nothing; returns what it named.</summary>
+    public IReadOnlyList<VirtualFunctionJournalEntry> ClearJournal(Action<string> log)
+    {
+        ArgumentNullException.ThrowIfNull(log);
+        using var held = BindingLock.Acquire(host.Root, lockTimeout, cancel, log);
+        var state = new BindingState(host.Root);
+        IReadOnlyList<VirtualFunctionJournalEntry> named = [];
+        try
+        {
+            named = VirtualFunctionJournal.Read(state);
+        }
+        catch (PciPassthroughException e) when (e.ErrorId == ErrorIds.VirtualFunctionJournalUnreadable)
+        {
+            log(e.Message);
+        }
+
+        foreach (var entry in named)
+        {
+            log($"{entry.PciAddress}: the journal said to restore it with '{entry.CommandLine}'; left as it is.");
+        }
+
+        state.ClearVfJournal();
+        return named;
+    }
+
+    /// <summary>
+    /// Runs the steps under the lock; on a failure, the VFs already changed get their values back. A journal left by
+    /// an interrupted call is replayed first (<paramref name="warn"/> says so).
+    /// </summary>
+    public void Apply(IReadOnlyList<VirtualFunctionConfigurationStep> steps, Action<string> log, Action<string>? warn = null)
     {
         ArgumentNullException.ThrowIfNull(steps);
         ArgumentNullException.ThrowIfNull(log);
@@ -174,10 +206,14 @@ public sealed partial class VirtualFunctionConfigurator(HostSession host, IpComm
         }
 
         using var held = BindingLock.Acquire(host.Root, lockTimeout, cancel, log);
+        var state = new BindingState(host.Root);
+        Recover(state, log, warn ?? log);
 
-        // The journal of the call: each VF's values as they are now, read under the lock.
+        // The journal of the call: each VF's values as they are now, read under the lock, on disk before the first change.
         var reader = new VirtualFunctionReader(host) { Ip = ip, IncludeNetworkConfiguration = true };
         var saved = steps.Select(s => reader.NetworkStates(s.VirtualFunction.PhysicalFunctionInterface!)?.GetValueOrDefault(s.VirtualFunction.Index)).ToList();
+        VirtualFunctionJournal.Write(state, steps.Select((s, i) => new VirtualFunctionJournalEntry(
+            s.VirtualFunction.PciAddress, s.VirtualFunction.PhysicalFunction, s.VirtualFunction.PhysicalFunctionInterface!, s.VirtualFunction.Index, Previous(saved[i]))));
         var done = new List<int>();
         for (var i = 0; i < steps.Count; i++)
         {
@@ -190,7 +226,13 @@ public sealed partial class VirtualFunctionConfigurator(HostSession host, IpComm
                 continue;
             }
 
-            var rolledBack = RollBack(steps, saved, done.Append(i).Reverse().ToList(), log);
+            var (restored, rolledBack) = RollBack(steps, saved, done.Append(i).Reverse().ToList(), log);
+            if (restored)
+            {
+                // Kept when a restore failed: the next call tries again.
+                state.ClearVfJournal();
+            }
+
             if (error.Contains("not supported", StringComparison.OrdinalIgnoreCase))
             {
                 throw ErrorCatalog.VirtualFunctionAttributeUnsupported(step.VirtualFunction.PciAddress, "one of the attributes asked for", error.Trim() + " " + rolledBack);
@@ -198,9 +240,49 @@ public sealed partial class VirtualFunctionConfigurator(HostSession host, IpComm
 
             throw ErrorCatalog.VirtualFunctionConfigurationFailed(step.VirtualFunction.PciAddress, step.CommandLine, error.Trim().Length > 0 ? error.Trim() : $"exit code {exit}", rolledBack);
         }
+
+        state.ClearVfJournal();
     }
 
-    private string RollBack(IReadOnlyList<VirtualFunctionConfigurationStep> steps, List<VfNetworkState?> saved, List<int> touched, Action<string> log)
+    // Only the VFs the journal names, and only while each is still the same VF: VFs recreated since (another count,
+    // another PF interface) are not the ones whose values it holds.
+    private void Recover(BindingState state, Action<string> log, Action<string> warn)
+    {
+        var journal = VirtualFunctionJournal.Read(state);
+        if (journal.Count == 0)
+        {
+            return;
+        }
+
+        warn($"An earlier Set-PciVirtualFunction did not finish (its process died); giving {string.Join(", ", journal.Select(e => e.PciAddress))} their previous values back.");
+        var reader = new VirtualFunctionReader(host);
+        foreach (var entry in journal)
+        {
+            var now = host.Devices.Fresh().Read(PciAddress.Parse(entry.PciAddress)) is { } d ? reader.Of(d) : null;
+            if (now is null || now.PhysicalFunction != entry.PhysicalFunction || now.Index != entry.Index || now.PhysicalFunctionInterface != entry.PhysicalFunctionInterface)
+            {
+                warn($"{entry.PciAddress}: no longer VF {entry.Index} of {entry.PhysicalFunction} ({entry.PhysicalFunctionInterface}); not restored.");
+                continue;
+            }
+
+            if (entry.Argv.Count <= 6)
+            {
+                continue; // ip reported nothing to restore
+            }
+
+            log($"{entry.PciAddress}: restoring: {entry.CommandLine}");
+            var (exit, _, error) = ip!.Run(entry.Argv, IpTimeout);
+            if (exit != 0)
+            {
+                throw ErrorCatalog.VirtualFunctionConfigurationFailed(entry.PciAddress, entry.CommandLine, error.Trim().Length > 0 ? error.Trim() : $"exit code {exit}",
+                    $"This restores a VF from the journal of an interrupted call ({state.VfJournalFile}), which stays; this call changed nothing.");
+            }
+        }
+
+        state.ClearVfJournal();
+    }
+
+    private (bool Restored, string Message) RollBack(IReadOnlyList<VirtualFunctionConfigurationStep> steps, List<VfNetworkState?> saved, List<int> touched, Action<string> log)
     {
         var failed = new List<string>();
         foreach (var i in touched)
@@ -216,8 +298,8 @@ public sealed partial class VirtualFunctionConfigurator(HostSession host, IpComm
 
         var names = string.Join(", ", touched.Select(i => steps[i].VirtualFunction.PciAddress));
         return failed.Count == 0
-            ? $"The VFs of the call have their previous values again ({names})."
-            : $"Restoring the previous values failed for {string.Join(", ", failed)}: check them with Get-PciVirtualFunction -IncludeNetworkConfiguration.";
+            ? (true, $"The VFs of the call have their previous values again ({names}).")
+            : (false, $"Restoring the previous values failed for {string.Join(", ", failed)}: check them with Get-PciVirtualFunction -IncludeNetworkConfiguration; the next Set-PciVirtualFunction tries again from its journal.");
     }
 
     private static string Text(int value) => value.ToString(CultureInfo.InvariantCulture);

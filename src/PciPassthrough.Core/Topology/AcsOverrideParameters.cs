@@ -1,4 +1,5 @@
 using PciPassthrough.HostFs;
+using PciPassthrough.Iommu;
 
 namespace PciPassthrough.Topology;
 
@@ -27,5 +28,14 @@ public static class AcsOverrideParameters
     /// <summary>The warning for the words <see cref="Find"/> returned, or null when there are none.</summary>
     public static string? Warning(IReadOnlyList<string> words) => words.Count == 0
         ? null
-        : $"The kernel command line holds {string.Join(" ", words)}: IOMMU groups may not reflect real isolation (pcie_acs_override only hides missing ACS; pci=config_acs= can remove isolation). The module reports these parameters and never writes them.";
+        : $"The kernel command line holds {string.Join(" ", words)}: IOMMU groups may not reflect real isolation (pcie_acs_override only hides missing ACS; pci=config_acs= and pci=disable_acs_redir= turn ACS off on ports and merge groups). The module reports these parameters and never writes them.";
+
+    /// <summary>The AcsOverride check of Test-IommuSupport and Test-PciPassthroughReadiness, or null when no word is on the command line.</summary>
+    public static ReadinessCheck? Check(HostRoot root)
+    {
+        var words = Find(root);
+        return words.Count == 0
+            ? null
+            : new("AcsOverride", CheckStatus.Warning, Warning(words)!, "Remove the parameter from the kernel command line unless the risk is accepted: groups formed under it do not prove isolation.");
+    }
 }

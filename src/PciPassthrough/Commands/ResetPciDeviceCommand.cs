@@ -9,10 +9,13 @@ using PciPassthrough.Sysfs;
 namespace PciPassthrough.PowerShell.Commands;
 
 /// <summary>Resets devices through the kernel's reset file, optionally with chosen methods for the call.</summary>
-[Cmdlet(VerbsCommon.Reset, "PciDevice", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
+[Cmdlet(VerbsCommon.Reset, "PciDevice", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High, DefaultParameterSetName = FunctionSet)]
 [OutputType(typeof(ResetResult))]
 public sealed class ResetPciDeviceCommand : HostChangingCmdletBase
 {
+    private const string FunctionSet = "Function";
+    private const string SubordinateSet = "Subordinate";
+
     /// <summary>Devices to reset: addresses, or PciDevice objects (bound by their Address).</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [ArgumentCompleter(typeof(PciAddressCompleter))]
@@ -21,10 +24,14 @@ public sealed class ResetPciDeviceCommand : HostChangingCmdletBase
     public string[] Address { get; set; } = [];
 
     /// <summary>The reset methods to allow for this call, in order (written to reset_method, restored afterwards).</summary>
-    [Parameter]
+    [Parameter(ParameterSetName = FunctionSet)]
     [ValidateNotNullOrEmpty]
     [ValidateSet("device_specific", "acpi", "flr", "af_flr", "pm", "bus", "cxl_bus")]
     public string[]? Method { get; set; }
+
+    /// <summary>Reset everything below the given bridges (a secondary bus reset through reset_subordinate), never the default.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = SubordinateSet)]
+    public SwitchParameter Subordinate { get; set; }
 
     /// <summary>Seconds to wait for each sysfs write; a reset can hang on broken hardware.</summary>
     [Parameter]
@@ -47,6 +54,12 @@ public sealed class ResetPciDeviceCommand : HostChangingCmdletBase
             try
             {
                 var device = reader.Require(text);
+                if (Subordinate)
+                {
+                    ResetBelow(resetter, device);
+                    continue;
+                }
+
                 resetter.Check(device, Method);
                 var methods = PciResetter.EffectiveMethods(device, Method);
                 var what = $"reset {device.PciAddress} ({device.DeviceName}, {(device.Driver is null ? "no driver" : "bound to " + device.Driver)}): methods tried in order {string.Join(", ", methods)}"
@@ -66,5 +79,22 @@ public sealed class ResetPciDeviceCommand : HostChangingCmdletBase
                 WriteCoreError(e);
             }
         }
+    }
+
+    private void ResetBelow(PciResetter resetter, PciDevice bridge)
+    {
+        var below = resetter.CheckSubordinate(bridge);
+        var devices = below.Count == 0
+            ? "no device"
+            : string.Join(", ", below.Select(d => $"{d.PciAddress} ({d.DeviceName}, {(d.Driver is null ? "no driver" : "bound to " + d.Driver)})"));
+        var what = $"reset everything below {bridge.PciAddress} ({bridge.DeviceName}) with a secondary bus reset (reset_subordinate): {devices}; their drivers are notified";
+        if (!ShouldProcess(what, what, "Reset-PciDevice -Subordinate"))
+        {
+            return;
+        }
+
+        var result = resetter.ResetSubordinate(bridge);
+        WriteVerbose(result.Message);
+        WriteObject(result);
     }
 }

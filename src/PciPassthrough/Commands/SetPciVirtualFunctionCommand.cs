@@ -12,6 +12,7 @@ public sealed class SetPciVirtualFunctionCommand : HostChangingCmdletBase
 {
     private const string AddressSet = "Address";
     private const string IndexSet = "Index";
+    private const string ClearJournalSet = "ClearJournal";
     private readonly List<VirtualFunction> _vfs = [];
     private PciPassthrough.Host.HostSession? _session;
     private VirtualFunctionReader? _reader;
@@ -77,8 +78,13 @@ public sealed class SetPciVirtualFunctionCommand : HostChangingCmdletBase
     public int? MinTxRateMbps { get; set; }
 
     /// <summary>Back to safe defaults first: no MAC, no VLAN, spoof checking on, not trusted, link auto, no rate limits.</summary>
-    [Parameter]
+    [Parameter(ParameterSetName = AddressSet)]
+    [Parameter(ParameterSetName = IndexSet)]
     public SwitchParameter Reset { get; set; }
+
+    /// <summary>Drop the journal an interrupted call left, restoring nothing (after putting its VFs right by hand).</summary>
+    [Parameter(Mandatory = true, ParameterSetName = ClearJournalSet)]
+    public SwitchParameter ClearJournal { get; set; }
 
     protected override void ProcessRecord()
     {
@@ -123,9 +129,31 @@ public sealed class SetPciVirtualFunctionCommand : HostChangingCmdletBase
 
     protected override void EndProcessing()
     {
+        if (ClearJournal)
+        {
+            var session = SessionFor(ResolveRoot());
+            var clearing = new VirtualFunctionConfigurator(session, null, TimeSpan.FromSeconds(60), StopToken);
+            if (ShouldProcess(new PciPassthrough.Binding.BindingState(session.Root).VfJournalFile, "Remove the journal of an interrupted Set-PciVirtualFunction, restoring nothing"))
+            {
+                Guard(() => clearing.ClearJournal(WriteVerbose));
+            }
+
+            return;
+        }
+
         if (_session is null || _reader is null || _vfs.Count == 0)
         {
             return;
+        }
+
+        var configurator = new VirtualFunctionConfigurator(_session, IpCommand.Find(_session.Root), TimeSpan.FromSeconds(60), StopToken);
+        if (IsWhatIf)
+        {
+            // The real call restores these first: the preview shows it.
+            foreach (var entry in Guard(configurator.ReadJournal))
+            {
+                ShouldProcess($"{entry.PciAddress}: restore from the journal of an interrupted call: {entry.CommandLine}", $"{entry.PciAddress}: restore: {entry.CommandLine}", "Set-PciVirtualFunction");
+            }
         }
 
         var asked = new VirtualFunctionSettings(MacAddress, VlanId, VlanQos, VlanProtocol, SpoofCheck, Trust, LinkState, MaxTxRateMbps, MinTxRateMbps);
@@ -164,8 +192,7 @@ public sealed class SetPciVirtualFunctionCommand : HostChangingCmdletBase
             return;
         }
 
-        var configurator = new VirtualFunctionConfigurator(_session, IpCommand.Find(_session.Root), TimeSpan.FromSeconds(60), StopToken);
-        Guard(() => configurator.Apply(steps, WriteVerbose));
+        Guard(() => configurator.Apply(steps, WriteVerbose, WriteWarning));
         var after = new VirtualFunctionReader(_session) { Ip = IpCommand.Find(_session.Root), IncludeNetworkConfiguration = true };
         foreach (var step in steps)
         {

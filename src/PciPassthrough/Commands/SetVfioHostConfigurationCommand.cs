@@ -96,6 +96,25 @@ public sealed class SetVfioHostConfigurationCommand : HostChangingCmdletBase
     [Parameter]
     public SwitchParameter Force { get; set; }
 
+    /// <summary>PFs whose VFs the boot creates: @{ '0000:08:00.0' = 4; '0000:81:00.0' = 'Max' }.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public System.Collections.Hashtable? VirtualFunctionCount { get; set; }
+
+    /// <summary>sriov_drivers_autoprobe for the PFs of -VirtualFunctionCount ($false by default: no host driver takes the VFs).</summary>
+    [Parameter]
+    public bool? VirtualFunctionDriversAutoprobe { get; set; }
+
+    /// <summary>Persist every PF that has VFs now: its count, autoprobe and its VFs' admin attributes as they are.</summary>
+    [Parameter]
+    public SwitchParameter PersistVirtualFunctions { get; set; }
+
+    /// <summary>PFs to take out of the boot-time SR-IOV configuration.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(PciAddressCompleter))]
+    public string[]? RemoveVirtualFunctionCount { get; set; }
+
     /// <summary>Run the commands that make the files take effect (update-grub, dracut --force, ...) on the live host.</summary>
     [Parameter]
     public SwitchParameter RegenerateBootConfiguration { get; set; }
@@ -151,10 +170,16 @@ public sealed class SetVfioHostConfigurationCommand : HostChangingCmdletBase
             UdevGroup = UdevGroup,
             UdevMode = UdevMode.Length == 3 ? "0" + UdevMode : UdevMode,
             Force = Force,
+            VirtualFunctionCounts = (VirtualFunctionCount ?? []).Cast<System.Collections.DictionaryEntry>()
+                .ToDictionary(e => LanguagePrimitives.ConvertTo<string>(e.Key) ?? "", e => LanguagePrimitives.ConvertTo<string>(e.Value) ?? "", StringComparer.OrdinalIgnoreCase),
+            VirtualFunctionDriversAutoprobe = VirtualFunctionDriversAutoprobe,
+            PersistVirtualFunctions = PersistVirtualFunctions,
+            RemoveVirtualFunctionCounts = RemoveVirtualFunctionCount ?? [],
+            Ip = VirtualFunctionCount is not null || PersistVirtualFunctions ? PciPassthrough.Sriov.IpCommand.Find(root) : null,
         };
 
         // Everything is planned (and every refusal raised) before the first file is written.
-        var plan = Guard(() => VfioHostConfigurator.Plan(SessionFor(root), request));
+        var plan = Guard(() => VfioHostConfigurator.Plan(SessionFor(root), request, WriteWarning));
         // -WhatIf runs every check the real run runs: a preview must not pass where the write fails.
         Guard(() => ConfigFiles.EnsureWritable(plan));
 
@@ -173,9 +198,9 @@ public sealed class SetVfioHostConfigurationCommand : HostChangingCmdletBase
         }
 
         Guard(() => ConfigFiles.ApplyAll(confirmed, DateTime.UtcNow));
-        if (confirmed.Any(c => c.Path == VfioBindService.ScriptPath))
+        foreach (var script in new[] { VfioBindService.ScriptPath, SriovBootService.ScriptPath }.Where(p => confirmed.Any(c => c.Path == p)))
         {
-            Guard(() => File.SetUnixFileMode(root.Resolve(VfioBindService.ScriptPath), (UnixFileMode)0b111_101_101));
+            Guard(() => File.SetUnixFileMode(root.Resolve(script), (UnixFileMode)0b111_101_101));
         }
 
         WriteObject(plan.Where(c => c.Action == FileAction.Unchanged || confirmed.Contains(c)), enumerateCollection: true);

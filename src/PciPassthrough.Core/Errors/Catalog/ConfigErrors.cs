@@ -84,10 +84,16 @@ public static partial class ErrorCatalog
         {
             PciProbeFilter.ShortAddressKey => ("-ShortAddress", "[] for no address filter, or a list of lspci slots"),
             PciProbeFilter.DeviceNameKey => ("-DeviceName", "a list: [] for no name filter, or [ 'pattern' ]"),
+            PciProbeFilter.FilterKey => ("-Filter", "lspci -d filters without empty entries, e.g. '10de:*'"),
             _ => ("-NvidiaVendors", "a list, e.g. OpenNebula's default [ '10de' ]"),
         };
         var file = path ?? "pci.conf";
-        var why = key == PciProbeFilter.DeviceNameKey ? "empty, ~ and null are Ruby's nil, and one string is not a list" : "empty, ~ and null are Ruby's nil";
+        var why = key switch
+        {
+            PciProbeFilter.DeviceNameKey => "empty, ~ and null are Ruby's nil, and one string is not a list",
+            PciProbeFilter.FilterKey => "an empty list entry is Ruby's nil, which pci.rb cannot split, so it stops before reading any device",
+            _ => "empty, ~ and null are Ruby's nil",
+        };
         return new(
             ErrorIds.ProbeFilterValueUnusable, FailureKind.InvalidArgument,
             device is null

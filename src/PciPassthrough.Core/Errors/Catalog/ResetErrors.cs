@@ -6,7 +6,7 @@ public static partial class ErrorCatalog
     public static PciPassthroughException ResetOfBridge(PciDevice device) => new(
         ErrorIds.NotAnEndpoint, FailureKind.InvalidOperation,
         $"Refusing to reset {device.PciAddress} ({device.DeviceName}): it is a bridge ({device.ClassName}), and resetting it resets everything below it.",
-        "Reset the endpoint devices behind the bridge instead.",
+        $"Reset the endpoint devices behind the bridge instead, or, to reset everything below it on purpose, Reset-PciDevice -Address {device.PciAddress} -Subordinate.",
         device.PciAddress);
 
     public static PciPassthroughException ResetInUse(PciDevice device) => new(
@@ -76,4 +76,37 @@ public static partial class ErrorCatalog
         $"Writing '{value.Trim()}' to {hostPath} did not return within {timeout.TotalSeconds:0} s: the device may hang in its reset.",
         "Check dmesg; the write is still pending in the kernel, and the device may need a host reboot.",
         device.PciAddress);
+
+    // Reset-PciDevice -Subordinate: a secondary bus reset of everything below a bridge (reset_subordinate).
+
+    public static PciPassthroughException SubordinateOfNonBridge(PciDevice device) => new(
+        ErrorIds.ResetNotSupported, FailureKind.InvalidArgument,
+        $"{device.PciAddress} ({device.DeviceName}) is no bridge: -Subordinate resets the devices below a bridge or port.",
+        $"Omit -Subordinate to reset the function itself, or name the port above it (Get-PciTopology -Address {device.PciAddress} shows it).",
+        device.PciAddress);
+
+    public static PciPassthroughException SubordinateResetNotSupported(PciDevice bridge) => new(
+        ErrorIds.ResetNotSupported, FailureKind.InvalidOperation,
+        $"The kernel offers no reset_subordinate for {bridge.PciAddress} ({bridge.DeviceName}): it was added in Linux 6.13 (some stable kernels carry it).",
+        "Reset the devices below one by one (Reset-PciDevice without -Subordinate), or use a kernel with reset_subordinate.",
+        bridge.PciAddress);
+
+    public static PciPassthroughException SubordinateInUse(PciDevice bridge, IEnumerable<PciDevice> held) => new(
+        ErrorIds.InUse, FailureKind.ResourceBusy,
+        $"Refusing to reset everything below {bridge.PciAddress}: {string.Join("; ", held.Select(d => $"{d.PciAddress} is held by {string.Join(", ", d.InUse.Select(u => u.ToString()))}"))}; a guest is using it.",
+        "Stop the guests that use the devices below the bridge first.",
+        bridge.PciAddress);
+
+    /// <param name="critical">Each device below the bridge the host must keep, with its failed rule's name and detail.</param>
+    public static PciPassthroughException SubordinateHostCritical(PciDevice bridge, IEnumerable<(PciDevice Device, string Check, string Detail)> critical) => new(
+        ErrorIds.HostCritical, FailureKind.InvalidOperation,
+        $"Refusing to reset everything below {bridge.PciAddress}: the host needs {string.Join("; ", critical.Select(c => $"{c.Device.PciAddress} ({c.Device.DeviceName}: {c.Detail.TrimEnd('.')}, {c.Check})"))}.",
+        "A secondary bus reset would cut the host off that console, network or storage: reset the other devices one by one instead.",
+        bridge.PciAddress);
+
+    public static PciPassthroughException SubordinateVgpu(PciDevice bridge, IEnumerable<PciDevice> vfs) => new(
+        ErrorIds.VgpuVirtualFunction, FailureKind.InvalidOperation,
+        $"Refusing to reset everything below {bridge.PciAddress}: {string.Join(", ", vfs.Select(v => v.PciAddress))} are NVIDIA vGPU virtual functions, which the nvidia driver resets itself.",
+        "Leave resets of vGPU virtual functions to the nvidia driver.",
+        bridge.PciAddress);
 }

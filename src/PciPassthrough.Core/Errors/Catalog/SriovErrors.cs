@@ -170,4 +170,11 @@ public static partial class ErrorCatalog
         $"{text} is a PF; Set-PciVirtualFunction changes VFs.",
         "Name the VFs, or -PhysicalFunction with -Index.",
         text);
+
+    /// <summary>Set-PciVirtualFunction's journal of an interrupted call cannot be read: the VFs it would restore are unknown.</summary>
+    public static PciPassthroughException VirtualFunctionJournalUnreadable(string path, string why, Exception? inner) => new(
+        ErrorIds.VirtualFunctionJournalUnreadable, FailureKind.ReadError,
+        $"The VF journal '{path}' cannot be read ({why}), so the VFs of an interrupted Set-PciVirtualFunction call are unknown; no VF was changed.",
+        $"Look at the file (Get-Content '{path}'), give each VF it names its values by hand (Set-PciVirtualFunction), then clear it with 'Set-PciVirtualFunction -ClearJournal' (or delete '{path}').",
+        path, inner);
 }

@@ -29,6 +29,11 @@ public sealed class ProbeSelection
         ArgumentNullException.ThrowIfNull(filter);
         _root = root;
         _filter = filter;
+        if (filter.UnusableKeys.Contains(PciProbeFilter.FilterKey))
+        {
+            throw ErrorCatalog.ProbeFilterValueUnusable(filter.Path, PciProbeFilter.FilterKey, device: null);
+        }
+
         _filters = IdFilter.ParseList(filter.Filter);
         _shortAddresses = new HashSet<string>(filter.ShortAddress, StringComparer.Ordinal);
         _nvidia = new HashSet<string>(filter.NvidiaVendors.Select(v => v.Trim().ToLowerInvariant()), StringComparer.Ordinal);

@@ -235,3 +235,10 @@ exit 0
         $errors[0].FullyQualifiedErrorId | Should -Be 'IpCommandUnavailable,PciPassthrough.PowerShell.Commands.SetPciVirtualFunctionCommand'
     }
 }
+
+Describe 'Set-PciVirtualFunction -ClearJournal' {
+    It 'takes no VF attribute: an attribute given with it is refused by PowerShell, not ignored' {
+        { Set-PciVirtualFunction -ClearJournal -Trust $true -WhatIf } |
+            Should -Throw -ErrorId 'AmbiguousParameterSet,PciPassthrough.PowerShell.Commands.SetPciVirtualFunctionCommand'
+    }
+}

@@ -37,43 +37,52 @@ public sealed class SetPciVirtualFunctionCommand : HostChangingCmdletBase
     public int[] Index { get; set; } = [];
 
     /// <summary>The VF's admin MAC address (unicast).</summary>
-    [Parameter]
+    [Parameter(ParameterSetName = AddressSet)]
+    [Parameter(ParameterSetName = IndexSet)]
     [ValidateNotNullOrEmpty]
     public string? MacAddress { get; set; }
 
     /// <summary>The VLAN ID, 0 to 4095 (0: none).</summary>
-    [Parameter]
+    [Parameter(ParameterSetName = AddressSet)]
+    [Parameter(ParameterSetName = IndexSet)]
     public int? VlanId { get; set; }
 
     /// <summary>The 802.1p priority of the VLAN, 0 to 7 (with -VlanId).</summary>
-    [Parameter]
+    [Parameter(ParameterSetName = AddressSet)]
+    [Parameter(ParameterSetName = IndexSet)]
     [ValidateRange(0, 7)]
     public int? VlanQos { get; set; }
 
     /// <summary>The VLAN protocol (with -VlanId).</summary>
-    [Parameter]
+    [Parameter(ParameterSetName = AddressSet)]
+    [Parameter(ParameterSetName = IndexSet)]
     [ValidateSet("802.1Q", "802.1ad")]
     public string? VlanProtocol { get; set; }
 
     /// <summary>MAC spoof checking.</summary>
-    [Parameter]
+    [Parameter(ParameterSetName = AddressSet)]
+    [Parameter(ParameterSetName = IndexSet)]
     public bool? SpoofCheck { get; set; }
 
     /// <summary>Trusted mode (promiscuous, MAC changes by the guest).</summary>
-    [Parameter]
+    [Parameter(ParameterSetName = AddressSet)]
+    [Parameter(ParameterSetName = IndexSet)]
     public bool? Trust { get; set; }
 
     /// <summary>The administrative link state.</summary>
-    [Parameter]
+    [Parameter(ParameterSetName = AddressSet)]
+    [Parameter(ParameterSetName = IndexSet)]
     public VirtualFunctionLinkState? LinkState { get; set; }
 
     /// <summary>The maximum transmit rate, Mbit/s (0: unlimited).</summary>
-    [Parameter]
+    [Parameter(ParameterSetName = AddressSet)]
+    [Parameter(ParameterSetName = IndexSet)]
     [ValidateRange(0, int.MaxValue)]
     public int? MaxTxRateMbps { get; set; }
 
     /// <summary>The minimum transmit rate, Mbit/s (0: none).</summary>
-    [Parameter]
+    [Parameter(ParameterSetName = AddressSet)]
+    [Parameter(ParameterSetName = IndexSet)]
     [ValidateRange(0, int.MaxValue)]
     public int? MinTxRateMbps { get; set; }
 

@@ -493,10 +493,6 @@ public sealed class ProbeFilterYaml : IProbeFilterFormat
 
     private static string Quote(string value) => "'" + value.Replace("'", "''", StringComparison.Ordinal) + "'";
 
-    // Lists in block style, as OpenNebula's own pci.conf writes :nvidia_vendors:.
-    private static string List(string[] values) =>
-        values.Length == 0 ? "[]" : string.Concat(values.Select(v => "\n  - " + Quote(v)));
-
     private static PciPassthroughException Invalid(string path, string detail, Exception? inner) => ErrorCatalog.ProbeFilterInvalid(path, detail, inner);
 
     /// <param name="End">Where keys the document lacks go when a "..." or "---" ends it; null: the end of the text.</param>

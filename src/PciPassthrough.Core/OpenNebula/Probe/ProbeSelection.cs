@@ -94,7 +94,8 @@ public sealed class ProbeSelection
     // use it stops there, at the first device that reaches the rule, before printing that device.
     private void StopsAt(string key, PciDevice d)
     {
-        if (_filter.UnusableKeys.Contains(key))
+        // Three calls per device on the probe's path: a usable file (nearly every one) costs a count.
+        if (_filter.UnusableKeys.Count > 0 && _filter.UnusableKeys.Contains(key))
         {
             throw ErrorCatalog.ProbeFilterValueUnusable(_filter.Path, key, d.PciAddress.ToString());
         }

@@ -43,14 +43,17 @@ public sealed class MediatedDeviceReader
             return [];
         }
 
-        var isPci = PciAddress.TryParse(parent, out _) && _root.Exists($"/sys/bus/pci/devices/{parent}");
+        var isPci = IsPciParent(parent);
         return _root.ListNames($"{ParentsPath}/{parent}/mdev_supported_types").Where(IsPlainName).Select(t => ReadType(parent, t, isPci)).ToList();
     }
 
     public MediatedDeviceType? Type(string parent, string type) =>
         IsPlainName(type) && ParentExists(parent) && _root.Exists(TypePath(parent, type))
-            ? ReadType(parent, type, PciAddress.TryParse(parent, out _) && _root.Exists($"/sys/bus/pci/devices/{parent}"))
+            ? ReadType(parent, type, IsPciParent(parent))
             : null;
+
+    // A parent that is a PCI function (a GPU, the mtty sample is not), named by its address.
+    private bool IsPciParent(string parent) => PciAddress.TryParse(parent, out _) && _root.Exists($"/sys/bus/pci/devices/{parent}");
 
     public static string TypePath(string parent, string type) => $"{ParentsPath}/{parent}/mdev_supported_types/{type}";
 

@@ -135,7 +135,7 @@ public class GetPciDeviceTests(SampleHostSession session) : IClassFixture<Sample
     public void Piped_devices_are_read_once_and_the_warnings_said_once()
     {
         using var host = new FakeHost();
-        host.Add(new FakeDevice("0000:05:00.0")).Add(new FakeDevice("0000:06:00.0"));
+        host.Add(new FakeDevice("0000:05:00.0") { Uevent = false }).Add(new FakeDevice("0000:06:00.0"));
         File.WriteAllText(Path.Combine(host.DeviceDir("0000:05:00.0"), "class"), "junk");
         var r = session.Ps.Run("Get-PciDevice -Root $args[0] -WarningAction SilentlyContinue | Get-PciDevice -Address * -WarningAction Continue", host.Root);
         Assert.Equal(["0000:05:00.0", "0000:06:00.0", "0000:05:00.0", "0000:06:00.0"], Addresses(r));
@@ -236,7 +236,7 @@ public class GetPciDeviceTests(SampleHostSession session) : IClassFixture<Sample
     public void Garbage_in_the_tree_is_a_warning_never_an_exception()
     {
         using var host = new FakeHost();
-        host.Add(new FakeDevice("0000:05:00.0"));
+        host.Add(new FakeDevice("0000:05:00.0") { Uevent = false });
         File.WriteAllText(Path.Combine(host.DeviceDir("0000:05:00.0"), "vendor"), "\u0001garbage");
         var r = session.Ps.Run("Get-PciDevice -Root $args[0] -WarningAction Continue", host.Root);
         Assert.Null(r.TerminatingError);

@@ -125,7 +125,8 @@ public class PciDeviceReaderTests
     public void Garbage_in_files_leaves_properties_null_and_says_so()
     {
         using var host = new FakeHost();
-        host.Add(new FakeDevice("0000:05:00.0") { Driver = "e1000", IommuGroup = 3 });
+        // No uevent: the attributes are the only copy of the ids, as in a captured tree.
+        host.Add(new FakeDevice("0000:05:00.0") { Driver = "e1000", IommuGroup = 3, Uevent = false });
         var dir = host.DeviceDir("0000:05:00.0");
         File.WriteAllText(Path.Combine(dir, "vendor"), "zzzz\n");
         File.WriteAllBytes(Path.Combine(dir, "class"), [0xff, 0x00, 0x13, 0x37]);
@@ -184,7 +185,7 @@ public class PciDeviceReaderTests
     public void A_directory_where_a_file_belongs_reads_as_unreadable()
     {
         using var host = new FakeHost();
-        host.Add(new FakeDevice("0000:05:00.0"));
+        host.Add(new FakeDevice("0000:05:00.0") { Uevent = false });
         var vendor = Path.Combine(host.DeviceDir("0000:05:00.0"), "vendor");
         File.Delete(vendor);
         Directory.CreateDirectory(vendor);

@@ -22,6 +22,18 @@ public class IommuOnRealKernelTests(GuestFixture guest)
     }
 
     [RealKernelFact]
+    public void The_ids_taken_from_uevent_are_the_attribute_files_ids()
+    {
+        var devices = guest.Scenario("inventory-ids").Output.Where(l => l.StartsWith("ids=", StringComparison.Ordinal)).Select(l => l[4..].Split('|')).ToList();
+        Assert.Equal(Inventory(guest).Count, devices.Count);
+        foreach (var d in devices)
+        {
+            Assert.True(d[3] == "True", $"{d[0]} has no uevent file");
+            Assert.True(d[1] == d[2], $"{d[0]}: the module read '{d[1]}', the attribute files say '{d[2]}'");
+        }
+    }
+
+    [RealKernelFact]
     public void The_host_is_supported_with_interrupt_remapping()
     {
         var support = guest.Scenario("support");

@@ -32,6 +32,8 @@ public sealed record FakeDevice(string Address)
     public string? ResetMethods { get; init; } = "flr";
     /// <summary>The upstream bridge, added before this device: the sysfs path nests under it.</summary>
     public string? Parent { get; init; }
+    /// <summary>Whether the tree has the device's uevent file (the kernel always makes one; captured trees may lack it).</summary>
+    public bool Uevent { get; init; } = true;
     /// <summary>Config space bytes to write instead of the generated 256 bytes.</summary>
     public byte[]? ConfigBytes { get; init; }
 }

@@ -48,6 +48,7 @@ public sealed class FakeHost : IDisposable
         Write(real, "revision", Hex(d.Revision, 2));
         if (d.SubsystemVendor is int sv) Write(real, "subsystem_vendor", Hex(sv, 4));
         if (d.SubsystemDevice is int sd) Write(real, "subsystem_device", Hex(sd, 4));
+        if (d.Uevent) Write(real, "uevent", Uevent(d));
         Write(real, "irq", "0");
         Write(real, "resource", string.Concat(Enumerable.Repeat("0x0000000000000000 0x0000000000000000 0x0000000000000000\n", 7)).TrimEnd('\n'));
         Write(real, "numa_node", d.NumaNode.ToString(CultureInfo.InvariantCulture));
@@ -152,6 +153,19 @@ public sealed class FakeHost : IDisposable
     }
 
     private static string Hex(int value, int digits) => "0x" + value.ToString("x" + digits, CultureInfo.InvariantCulture);
+
+    // As pci_uevent prints it (after dev_uevent's DRIVER line): upper-case hex, the class as "%04X".
+    private static string Uevent(FakeDevice d)
+    {
+        var lines = new List<string>();
+        if (d.Driver is not null) lines.Add("DRIVER=" + d.Driver);
+        lines.Add(FormattableString.Invariant($"PCI_CLASS={d.ClassCode:X4}"));
+        lines.Add(FormattableString.Invariant($"PCI_ID={d.Vendor:X4}:{d.Device:X4}"));
+        if (d.SubsystemVendor is int sv && d.SubsystemDevice is int sd) lines.Add(FormattableString.Invariant($"PCI_SUBSYS_ID={sv:X4}:{sd:X4}"));
+        lines.Add("PCI_SLOT_NAME=" + d.Address);
+        lines.Add(FormattableString.Invariant($"MODALIAS=pci:v{d.Vendor:X8}d{d.Device:X8}sv{d.SubsystemVendor ?? 0:X8}sd{d.SubsystemDevice ?? 0:X8}bc{d.ClassCode >> 16:X2}sc{(d.ClassCode >> 8) & 0xff:X2}i{d.ClassCode & 0xff:X2}"));
+        return string.Join('\n', lines);
+    }
 
     private static void Write(string dir, string name, string value) => File.WriteAllText(Path.Combine(dir, name), value + "\n");
 

@@ -204,11 +204,12 @@ public sealed partial class PciDeviceReader
         };
 
         Span<byte> buf = stackalloc byte[256];
-        var vendor = ReadHex(dir, "vendor\0"u8, 0xffff, buf, d, "vendor");
-        var device = ReadHex(dir, "device\0"u8, 0xffff, buf, d, "device");
-        var classCode = ReadHex(dir, "class\0"u8, 0xffffff, buf, d, "class");
-        var subVendor = _options.Subsystem ? ReadHex(dir, "subsystem_vendor\0"u8, 0xffff, buf, null, null) : null;
-        var subDevice = _options.Subsystem ? ReadHex(dir, "subsystem_device\0"u8, 0xffff, buf, null, null) : null;
+        var ids = ReadUevent(dir);
+        var vendor = ids.Vendor ?? ReadHex(dir, "vendor\0"u8, 0xffff, buf, d, "vendor");
+        var device = ids.Device ?? ReadHex(dir, "device\0"u8, 0xffff, buf, d, "device");
+        var classCode = ids.ClassCode ?? ReadHex(dir, "class\0"u8, 0xffffff, buf, d, "class");
+        var subVendor = _options.Subsystem ? ids.SubsystemVendor ?? ReadHex(dir, "subsystem_vendor\0"u8, 0xffff, buf, null, null) : null;
+        var subDevice = _options.Subsystem ? ids.SubsystemDevice ?? ReadHex(dir, "subsystem_device\0"u8, 0xffff, buf, null, null) : null;
         var revision = _options.HeaderType ? ReadHex(dir, "revision\0"u8, 0xff, buf, null, null) : null;
         var header = _options.HeaderType ? ReadHeaderType(dir) : (null, null);
         revision ??= header.Revision;

@@ -23,6 +23,16 @@ function global:Start-Holder([string] $path, [scriptblock] $held) {
 #### inventory
 Get-PciDevice | ForEach-Object { '{0}|{1}|{2}|{3}|{4}|{5}' -f $_.PciAddress, $_.Type, $_.Driver, $_.IommuGroup, $_.IsBridge, $_.DeviceName }
 
+#### inventory-ids
+# The ids Get-PciDevice takes from each device's uevent, beside the attribute files the kernel prints from the same fields.
+function Attribute([string] $a, [string] $f) { [System.IO.File]::ReadAllText("/sys/bus/pci/devices/$a/$f").Trim() -replace '^0x', '' }
+Get-PciDevice | ForEach-Object {
+    $a = $_.PciAddress
+    $module = @($_.VendorId, $_.DeviceId, $_.ClassCode, $_.SubsystemVendorId, $_.SubsystemId) -join ' '
+    $files = @('vendor', 'device', 'class', 'subsystem_vendor', 'subsystem_device' | ForEach-Object { Attribute $a $_ }) -join ' '
+    'ids={0}|{1}|{2}|{3}' -f $a, $module, $files, [System.IO.File]::Exists("/sys/bus/pci/devices/$a/uevent")
+}
+
 #### support
 $report = Test-IommuSupport
 "Supported=$($report.Supported)"

@@ -1,11 +1,16 @@
 using System.Collections.Concurrent;
-using System.Globalization;
+using System.Text;
 
 namespace PciPassthrough.Ids;
 
 /// <summary>
 /// The pci.ids name database (vendors, devices, subsystems, classes, subclasses, programming
-/// interfaces), parsed once per file and version and shared by every cmdlet call of the session.
+/// interfaces), read once per file and version and shared by every cmdlet call of the session.
+/// Why lazily: a host names a few dozen of pci.ids' 2,000-odd vendors, and parsing all 37,000 lines into strings
+/// was most of a small probe's run and several MiB. Loading keeps the file's bytes and finds where each vendor's
+/// block starts; a vendor's devices and subsystems are parsed the first time one of its names is asked for. The
+/// small class and <c>S</c> blocks are parsed at once. The names are the same either way: every block goes through
+/// the same <see cref="PciIdsParser"/>, in file order.
 /// </summary>
 public sealed class PciIdDatabase
 {
@@ -13,24 +18,27 @@ public sealed class PciIdDatabase
     public static readonly IReadOnlyList<string> WellKnownPaths = ["/usr/share/misc/pci.ids", "/usr/share/hwdata/pci.ids"];
 
     private static readonly ConcurrentDictionary<string, (DateTime Stamp, long Length, PciIdDatabase Db)> Cache = new(StringComparer.Ordinal);
+    private static readonly VendorNames NoVendor = new(null, [], []);
 
-    private readonly Dictionary<int, string> _vendors = [];
-    private readonly Dictionary<int, string> _devices = [];
-    private readonly Dictionary<long, string> _subsystems = [];
-    private readonly Dictionary<int, string> _genericSubsystems = [];
-    private readonly Dictionary<int, string> _classes = [];
-    private readonly Dictionary<int, string> _subclasses = [];
-    private readonly Dictionary<int, string> _progIfs = [];
+    private readonly byte[] _text;
+    private readonly Dictionary<int, List<Range>> _vendorBlocks = [];
+    private readonly ConcurrentDictionary<int, VendorNames> _vendors = new(); // the scan's threads ask at once
+    private readonly PciIdsParser.Tables _others = new();
 
-    private PciIdDatabase(string? sourcePath) => SourcePath = sourcePath;
+    private PciIdDatabase(byte[] text, string? sourcePath)
+    {
+        _text = text;
+        SourcePath = sourcePath;
+        Index();
+    }
 
     /// <summary>A database that knows no names: every lookup answers as lspci does for unknown ids.</summary>
-    public static PciIdDatabase Empty { get; } = new(null);
+    public static PciIdDatabase Empty { get; } = new([], null);
 
     /// <summary>The file the names came from; null for <see cref="Empty"/>.</summary>
     public string? SourcePath { get; }
 
-    public int VendorCount => _vendors.Count;
+    public int VendorCount => _vendorBlocks.Count;
 
     /// <summary>Loads a pci.ids file, reusing the parsed copy while the file is unchanged.</summary>
     public static PciIdDatabase Load(string path)
@@ -54,164 +62,127 @@ public sealed class PciIdDatabase
             return hit.Db;
         }
 
-        IEnumerable<string> lines;
+        byte[] bytes;
         try
         {
-            // Bounded and without blocking (a FIFO or /dev/zero in a tree is refused by name, D16), and
-            // split as lspci splits: at \n only, each line ending at its first \r (D21).
-            lines = Lines(HostFs.BoundedFile.ReadText(info.FullName));
+            // Bounded and without blocking (a FIFO or /dev/zero in a tree is refused by name, D16).
+            bytes = HostFs.BoundedFile.ReadBytes(info.FullName);
         }
         catch (Exception e) when (e is UnauthorizedAccessException or IOException)
         {
             throw Unreadable(path, e.Message, e);
         }
 
-        var db = Parse(lines, info.FullName);
+        // As File.ReadAllText: a UTF-8 byte order mark is not part of the text.
+        var db = new PciIdDatabase(bytes.AsSpan().StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF]) ? bytes[3..] : bytes, info.FullName);
         Cache[info.FullName] = (info.LastWriteTimeUtc, info.Length, db);
         return db;
     }
 
-    private static IEnumerable<string> Lines(string text)
-    {
-        foreach (var line in text.Split('\n'))
-        {
-            var cr = line.IndexOf('\r', StringComparison.Ordinal);
-            yield return cr < 0 ? line : line[..cr];
-        }
-    }
+    /// <summary>Parses pci.ids lines. Malformed lines are skipped, as lspci skips them.</summary>
+    public static PciIdDatabase Parse(IEnumerable<string> lines, string? sourcePath = null) =>
+        new(Encoding.UTF8.GetBytes(string.Join('\n', lines)), sourcePath);
 
-    /// <summary>Parses pci.ids text. Malformed lines are skipped, as lspci skips them.</summary>
-    public static PciIdDatabase Parse(IEnumerable<string> lines, string? sourcePath = null)
-    {
-        var db = new PciIdDatabase(sourcePath);
-        var block = Block.None;
-        int vendor = -1, device = -1, cls = -1, subclass = -1;
-        foreach (var raw in lines)
-        {
-            if (raw.Length == 0 || raw[0] == '#')
-            {
-                continue;
-            }
+    public string? FindVendor(int vendor) => Vendor(vendor).Name;
 
-            var line = raw.AsSpan().TrimEnd();
-            if (line.Length == 0)
-            {
-                continue;
-            }
-
-            var tabs = 0;
-            while (tabs < line.Length && line[tabs] == '\t')
-            {
-                tabs++;
-            }
-
-            var body = line[tabs..];
-            switch (tabs)
-            {
-                case 0 when body.Length > 2 && body[0] == 'C' && body[1] == ' ':
-                    block = TryIdName(body[2..], 2, out cls, out var className) ? Block.Class : Block.Skip;
-                    subclass = -1;
-                    if (block == Block.Class) db._classes[cls] = className;
-                    break;
-                case 0 when body.Length == 6 && body[0] == 'S' && body[1] == ' ' && TryHex(body[2..], out vendor):
-                    // "S vvvv": generic subsystem names of that subsystem vendor, for any device.
-                    block = Block.GenericSubsystem;
-                    break;
-                case 0 when body.Length > 1 && char.IsAsciiLetterUpper(body[0]) && body[1] == ' ':
-                    block = Block.Skip; // a block pciutils reserves for future use; its lines are skipped
-                    break;
-                case 0 when TryIdName(body, 4, out vendor, out var vendorName):
-                    block = Block.Vendor;
-                    device = -1;
-                    db._vendors[vendor] = vendorName;
-                    break;
-                case 0:
-                    block = Block.Skip;
-                    break;
-                case 1 when block == Block.Vendor && TryIdName(body, 4, out device, out var deviceName):
-                    db._devices[(vendor << 16) | device] = deviceName;
-                    break;
-                case 1 when block == Block.GenericSubsystem && TryIdName(body, 4, out var genericDevice, out var genericName):
-                    db._genericSubsystems[(vendor << 16) | genericDevice] = genericName;
-                    break;
-                case 1 when block == Block.Class && TryIdName(body, 2, out subclass, out var subclassName):
-                    db._subclasses[(cls << 8) | subclass] = subclassName;
-                    break;
-                case 2 when block == Block.Vendor && device >= 0 && TrySubsystem(body, out var sv, out var sd, out var subName):
-                    db._subsystems[SubsystemKey(vendor, device, sv, sd)] = subName;
-                    break;
-                case 2 when block == Block.Class && subclass >= 0 && TryIdName(body, 2, out var progIf, out var progIfName):
-                    db._progIfs[(cls << 16) | (subclass << 8) | progIf] = progIfName;
-                    break;
-            }
-        }
-
-        return db;
-    }
-
-    public string? FindVendor(int vendor) => _vendors.GetValueOrDefault(vendor);
-
-    public string? FindDevice(int vendor, int device) => _devices.GetValueOrDefault((vendor << 16) | device);
+    public string? FindDevice(int vendor, int device) => Vendor(vendor).Devices.GetValueOrDefault(PciIdsParser.DeviceKey(vendor, device));
 
     public string? FindSubsystem(int vendor, int device, int subVendor, int subDevice) =>
-        _subsystems.GetValueOrDefault(SubsystemKey(vendor, device, subVendor, subDevice));
+        Vendor(vendor).Subsystems.GetValueOrDefault(PciIdsParser.SubsystemKey(vendor, device, subVendor, subDevice));
 
     /// <summary>A name from an <c>S</c> block: the subsystem vendor's name for this subsystem id on any device.</summary>
-    public string? FindGenericSubsystem(int subVendor, int subDevice) => _genericSubsystems.GetValueOrDefault((subVendor << 16) | subDevice);
+    public string? FindGenericSubsystem(int subVendor, int subDevice) => _others.GenericSubsystems.GetValueOrDefault(PciIdsParser.DeviceKey(subVendor, subDevice));
 
-    public string? FindClass(int cls) => _classes.GetValueOrDefault(cls);
+    public string? FindClass(int cls) => _others.Classes.GetValueOrDefault(cls);
 
-    public string? FindSubclass(int cls, int subclass) => _subclasses.GetValueOrDefault((cls << 8) | subclass);
+    public string? FindSubclass(int cls, int subclass) => _others.Subclasses.GetValueOrDefault((cls << 8) | subclass);
 
-    public string? FindProgIf(int cls, int subclass, int progIf) => _progIfs.GetValueOrDefault((cls << 16) | (subclass << 8) | progIf);
+    public string? FindProgIf(int cls, int subclass, int progIf) => _others.ProgIfs.GetValueOrDefault((cls << 16) | (subclass << 8) | progIf);
 
-    private static long SubsystemKey(int vendor, int device, int subVendor, int subDevice) =>
-        ((long)vendor << 48) | ((long)device << 32) | ((long)subVendor << 16) | (uint)subDevice;
-
-    // "vvvv  Name": exactly `digits` hex digits, then white space, then the name.
-    private static bool TryIdName(ReadOnlySpan<char> body, int digits, out int id, out string name)
+    // Lines split as lspci splits them: at \n only, each ending at its first \r (D21). The top-level lines (a few
+    // thousand) are decoded to find the blocks; a vendor block's other lines are only skipped over here.
+    private void Index()
     {
-        id = -1;
-        name = "";
-        if (body.Length <= digits + 1 || !char.IsWhiteSpace(body[digits])
-            || !int.TryParse(body[..digits], NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out id))
+        var parser = new PciIdsParser(_others);
+        int? vendor = null;
+        var blockStart = 0;
+        var text = _text.AsSpan();
+        for (var start = 0; start < text.Length;)
         {
-            return false;
+            var newline = text[start..].IndexOf((byte)'\n');
+            var end = newline < 0 ? text.Length : start + newline;
+            var line = text[start..end];
+            var cr = line.IndexOf((byte)'\r');
+            line = cr < 0 ? line : line[..cr];
+            var lineStart = start;
+            start = end + 1;
+            if (vendor is not null && (line.IsEmpty || line[0] is (byte)'\t' or (byte)'#'))
+            {
+                continue; // inside a vendor block: parsed when the vendor is first asked for
+            }
+
+            var decoded = Encoding.UTF8.GetString(line);
+            if (!PciIdsParser.IsTopLevel(decoded, out var startsVendor))
+            {
+                parser.Feed(decoded); // a line of a class, S or skipped block, or nothing
+                continue;
+            }
+
+            if (vendor is int open)
+            {
+                AddBlock(open, blockStart, lineStart);
+            }
+
+            vendor = startsVendor;
+            blockStart = lineStart;
+            if (vendor is null)
+            {
+                parser.Feed(decoded);
+            }
         }
 
-        var rest = body[digits..].Trim();
-        if (rest.IsEmpty)
+        if (vendor is int last)
         {
-            return false;
+            AddBlock(last, blockStart, text.Length);
         }
-
-        name = rest.ToString();
-        return true;
     }
 
-    private static bool TryHex(ReadOnlySpan<char> digits, out int value) =>
-        int.TryParse(digits, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out value);
-
-    private static bool TrySubsystem(ReadOnlySpan<char> body, out int subVendor, out int subDevice, out string name)
+    private void AddBlock(int vendor, int start, int end)
     {
-        subDevice = -1;
-        name = "";
-        if (!TryIdName(body, 4, out subVendor, out var rest) || rest.Length < 5)
+        if (!_vendorBlocks.TryGetValue(vendor, out var blocks))
         {
-            return false;
+            _vendorBlocks[vendor] = blocks = [];
         }
 
-        return TryIdName(rest.AsSpan(), 4, out subDevice, out name);
+        blocks.Add(start..end);
+    }
+
+    private VendorNames Vendor(int vendor) =>
+        !_vendorBlocks.ContainsKey(vendor) ? NoVendor : _vendors.GetOrAdd(vendor, ParseVendor);
+
+    // A vendor may have more than one block: parsed in file order into the same tables, so the last name wins and
+    // the devices add up, as when the whole file was parsed.
+    private VendorNames ParseVendor(int vendor)
+    {
+        var tables = new PciIdsParser.Tables();
+        var parser = new PciIdsParser(tables);
+        foreach (var block in _vendorBlocks[vendor])
+        {
+            var lines = Encoding.UTF8.GetString(_text.AsSpan(block)).AsSpan();
+            while (!lines.IsEmpty)
+            {
+                var newline = lines.IndexOf('\n');
+                var line = newline < 0 ? lines : lines[..newline];
+                lines = newline < 0 ? [] : lines[(newline + 1)..];
+                var cr = line.IndexOf('\r');
+                parser.Feed(cr < 0 ? line : line[..cr]);
+            }
+        }
+
+        return new VendorNames(tables.Vendors.GetValueOrDefault(vendor), tables.Devices, tables.Subsystems);
     }
 
     private static PciPassthroughException Unreadable(string path, string reason, Exception? inner) => ErrorCatalog.PciIdsUnreadable(path, reason, inner);
 
-    private enum Block
-    {
-        None,
-        Vendor,
-        Class,
-        GenericSubsystem,
-        Skip,
-    }
+    private sealed record VendorNames(string? Name, Dictionary<int, string> Devices, Dictionary<long, string> Subsystems);
 }

@@ -30,7 +30,8 @@ Get-PciDevice | ForEach-Object {
     $a = $_.PciAddress
     $module = @($_.VendorId, $_.DeviceId, $_.ClassCode, $_.SubsystemVendorId, $_.SubsystemId) -join ' '
     $files = @('vendor', 'device', 'class', 'subsystem_vendor', 'subsystem_device' | ForEach-Object { Attribute $a $_ }) -join ' '
-    'ids={0}|{1}|{2}|{3}' -f $a, $module, $files, [System.IO.File]::Exists("/sys/bus/pci/devices/$a/uevent")
+    $uevent = [System.IO.File]::ReadAllText("/sys/bus/pci/devices/$a/uevent") -split "`n" | Where-Object { $_ -like 'PCI_ID=*' -or $_ -like 'PCI_CLASS=*' -or $_ -like 'PCI_SUBSYS_ID=*' }
+    'ids={0}|{1}|{2}|{3}' -f $a, $module, $files, ($uevent -join ',')
 }
 
 #### support

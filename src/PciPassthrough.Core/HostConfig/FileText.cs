@@ -1,4 +1,5 @@
 using System.Text;
+using PciPassthrough.HostFs;
 
 namespace PciPassthrough.HostConfig;
 
@@ -20,12 +21,11 @@ internal enum TextForm
 internal static class FileText
 {
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
-    private static readonly byte[] ByteOrderMark = [0xEF, 0xBB, 0xBF];
 
     public static (string Text, TextForm Form) Decode(byte[] bytes)
     {
-        var marked = bytes.AsSpan().StartsWith(ByteOrderMark);
-        var body = marked ? bytes.AsSpan(ByteOrderMark.Length) : bytes;
+        var marked = bytes.AsSpan().StartsWith(BoundedFile.Utf8ByteOrderMark);
+        var body = marked ? bytes.AsSpan(BoundedFile.Utf8ByteOrderMark.Length) : bytes;
         try
         {
             return (StrictUtf8.GetString(body), marked ? TextForm.Utf8WithByteOrderMark : TextForm.Utf8);
@@ -42,7 +42,7 @@ internal static class FileText
     public static byte[] Encode(string text, TextForm form) => form switch
     {
         TextForm.Latin1 => Encoding.Latin1.GetBytes(text),
-        TextForm.Utf8WithByteOrderMark => [.. ByteOrderMark, .. StrictUtf8.GetBytes(text)],
+        TextForm.Utf8WithByteOrderMark => [.. BoundedFile.Utf8ByteOrderMark, .. StrictUtf8.GetBytes(text)],
         _ => StrictUtf8.GetBytes(text),
     };
 }

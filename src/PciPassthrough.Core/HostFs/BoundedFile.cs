@@ -11,11 +11,13 @@ public static class BoundedFile
     /// <summary>The default limit: far above any configuration file, pci.conf, template or inventory.</summary>
     public const int DefaultMaxBytes = HostRoot.MaxTextBytes;
 
+    /// <summary>The UTF-8 byte order mark, which File.ReadAllText does not count as part of the text.</summary>
+    internal static ReadOnlySpan<byte> Utf8ByteOrderMark => [0xEF, 0xBB, 0xBF];
+
     public static string ReadText(string path, int maxBytes = DefaultMaxBytes, bool regularFilesOnly = true)
     {
         var bytes = ReadBytes(path, maxBytes, regularFilesOnly);
-        // As File.ReadAllText: a UTF-8 byte order mark is not part of the text.
-        var start = bytes.Length >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF ? 3 : 0;
+        var start = bytes.AsSpan().StartsWith(Utf8ByteOrderMark) ? Utf8ByteOrderMark.Length : 0;
         return System.Text.Encoding.UTF8.GetString(bytes, start, bytes.Length - start);
     }
 

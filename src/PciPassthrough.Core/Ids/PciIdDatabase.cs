@@ -24,9 +24,11 @@ public sealed class PciIdDatabase
     private readonly Dictionary<int, List<Range>> _vendorBlocks = [];
     private readonly ConcurrentDictionary<int, VendorNames> _vendors = new(); // the scan's threads ask at once
     private readonly PciIdsParser.Tables _others = new();
+    private readonly Func<int, VendorNames> _parseVendor;
 
     private PciIdDatabase(byte[] text, string? sourcePath)
     {
+        _parseVendor = ParseVendor;
         _text = text;
         SourcePath = sourcePath;
         Index();
@@ -73,8 +75,8 @@ public sealed class PciIdDatabase
             throw Unreadable(path, e.Message, e);
         }
 
-        // As File.ReadAllText: a UTF-8 byte order mark is not part of the text.
-        var db = new PciIdDatabase(bytes.AsSpan().StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF]) ? bytes[3..] : bytes, info.FullName);
+        var marked = bytes.AsSpan().StartsWith(HostFs.BoundedFile.Utf8ByteOrderMark);
+        var db = new PciIdDatabase(marked ? bytes[HostFs.BoundedFile.Utf8ByteOrderMark.Length..] : bytes, info.FullName);
         Cache[info.FullName] = (info.LastWriteTimeUtc, info.Length, db);
         return db;
     }
@@ -157,8 +159,11 @@ public sealed class PciIdDatabase
         blocks.Add(start..end);
     }
 
+    // Every device name asks: a parsed vendor is one lookup, without a delegate per call.
     private VendorNames Vendor(int vendor) =>
-        !_vendorBlocks.ContainsKey(vendor) ? NoVendor : _vendors.GetOrAdd(vendor, ParseVendor);
+        _vendors.TryGetValue(vendor, out var names) ? names
+        : !_vendorBlocks.ContainsKey(vendor) ? NoVendor
+        : _vendors.GetOrAdd(vendor, _parseVendor);
 
     // A vendor may have more than one block: parsed in file order into the same tables, so the last name wins and
     // the devices add up, as when the whole file was parsed.

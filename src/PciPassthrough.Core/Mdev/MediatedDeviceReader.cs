@@ -53,7 +53,7 @@ public sealed class MediatedDeviceReader
             : null;
 
     // A parent that is a PCI function (a GPU, the mtty sample is not), named by its address.
-    private bool IsPciParent(string parent) => PciAddress.TryParse(parent, out _) && _root.Exists($"/sys/bus/pci/devices/{parent}");
+    private bool IsPciParent(string parent) => PciAddress.TryParse(parent, out _) && _root.Exists($"{Sysfs.PciDeviceReader.DevicesPath}/{parent}");
 
     public static string TypePath(string parent, string type) => $"{ParentsPath}/{parent}/mdev_supported_types/{type}";
 

@@ -14,7 +14,7 @@ namespace PciPassthrough.OpenNebula.Probe;
 /// </summary>
 public sealed class PciProbe
 {
-    private static readonly TimeSpan RegexBudget = ProbeSelection.RegexBudget;
+    private static readonly TimeSpan RegexBudget = NamePatterns.Budget;
 
     private readonly HostRoot _root;
     private readonly ProbeSelection _selection;

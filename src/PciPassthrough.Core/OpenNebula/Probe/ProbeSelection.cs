@@ -13,9 +13,6 @@ namespace PciPassthrough.OpenNebula.Probe;
 /// </summary>
 public sealed class ProbeSelection
 {
-    /// <summary>A pattern that needs longer is refused, not waited out.</summary>
-    internal static readonly TimeSpan RegexBudget = NamePatterns.Budget;
-
     private readonly HostRoot _root;
     private readonly IReadOnlyList<IdFilter> _filters;
     private readonly NamePatterns _names;
@@ -97,7 +94,7 @@ public sealed class ProbeSelection
         // Three calls per device on the probe's path: a usable file (nearly every one) costs a count.
         if (_filter.UnusableKeys.Count > 0 && _filter.UnusableKeys.Contains(key))
         {
-            throw ErrorCatalog.ProbeFilterValueUnusable(_filter.Path, key, d.PciAddress.ToString());
+            throw ErrorCatalog.ProbeFilterValueUnusable(_filter.Path, key, d.PciAddress);
         }
     }
 

@@ -63,7 +63,7 @@ public class AssignmentDriftTests
             drift.Select(d => $"{d.PciAddress} {d.OpenNebulaVmId?.ToString() ?? "-"} [{string.Join(",", d.HeldByVmIds)}] {d.State} {d.Status}"));
         Assert.All(drift.Where(d => d.Status != CheckStatus.Pass), d => Assert.False(string.IsNullOrEmpty(d.RecommendedAction)));
         var outside = drift.Single(d => d.State == PciAssignmentState.HeldOutsideOpenNebula);
-        Assert.Equal("0000:05:00.0 is held through /dev/vfio/5 by vfio-test[105], which is not an OpenNebula VM; OpenNebula lists the device as free and may give it to a VM, whose start then fails.", outside.Message);
+        Assert.Equal("0000:05:00.0 is held by vfio-test[105] (/dev/vfio/5), which is not an OpenNebula VM; OpenNebula lists the device as free and may give it to a VM, whose start then fails.", outside.Message);
         Assert.Contains("onedb fsck", drift.Single(d => d.State == PciAssignmentState.ReservedNotHeld).RecommendedAction);
         Assert.Equal("hv1", drift[0].HostName);
     }

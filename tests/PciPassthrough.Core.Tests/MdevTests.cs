@@ -276,7 +276,7 @@ public class MdevTests
         Assert.Contains("qemu-system-x86[4242]", e.Message, StringComparison.Ordinal);
         Assert.Single(kernel.Writes);
         Assert.Equal(
-            $"remove mdev {U1} (mtty mtty-1, ActiveAndDefined, in use by qemu-system-x86[4242]): write '1' to /sys/bus/mdev/devices/{U1}/remove; delete /etc/mdevctl.d/mtty/{U1}",
+            $"remove mdev {U1} (mtty mtty-1, ActiveAndDefined, in use by qemu-system-x86[4242] (/dev/vfio/16 of mdev {U1})): write '1' to /sys/bus/mdev/devices/{U1}/remove; delete /etc/mdevctl.d/mtty/{U1}",
             manager.PlanRemove(U1, undefine: true, force: true).Describe());
 
         manager.Remove(U1, undefine: false, force: true);

@@ -234,7 +234,7 @@ public sealed class SriovTests : IDisposable
             var plan = changer.Plan(session.Devices.Require(IgbPf), request);
             var e = Assert.Throws<PciPassthroughException>(() => changer.Execute(plan, request, _log.Add));
             Assert.Equal(ErrorIds.SriovWriteTimeout, e.ErrorId);
-            Assert.Contains("a VFIO device fd open in one-7 (qemu-system-x86[4242])", e.Message, StringComparison.Ordinal);
+            Assert.Contains("a VFIO device fd open in domain one-7 (VM 7, qemu-system-x86[4242], anon_inode:[vfio-device])", e.Message, StringComparison.Ordinal);
         }
         finally
         {

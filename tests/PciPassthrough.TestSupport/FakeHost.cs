@@ -124,6 +124,54 @@ public sealed class FakeHost : IDisposable
         return this;
     }
 
+    /// <summary>A process holding several files open (a guest on iommufd holds /dev/iommu and /dev/vfio/devices/vfioN).</summary>
+    public FakeHost AddProcess(int pid, string comm, string[] cmdline, params string[] openFiles)
+    {
+        AddProcess(pid, comm, cmdline, openFiles[0]);
+        for (var i = 1; i < openFiles.Length; i++)
+        {
+            File.CreateSymbolicLink(Path.Combine(Root, $"proc/{pid.ToString(CultureInfo.InvariantCulture)}/fd/{(17 + i).ToString(CultureInfo.InvariantCulture)}"), openFiles[i]);
+        }
+
+        return this;
+    }
+
+    /// <summary>A process whose open files cannot be listed, as another user's are to a caller who is not root.</summary>
+    public FakeHost AddUnreadableProcess(int pid, string comm)
+    {
+        var id = pid.ToString(CultureInfo.InvariantCulture);
+        WriteFile($"proc/{id}/comm", comm + "\n");
+        WriteFile($"proc/{id}/cmdline", comm + "\0");
+        WriteFile($"proc/{id}/fd", ""); // not a folder: listing it fails while the process is still there
+        return this;
+    }
+
+    /// <summary>
+    /// A device registered as a vfio device file, as the kernel does with CONFIG_VFIO_DEVICE_CDEV: its
+    /// <c>vfio-dev/vfio&lt;N&gt;</c> folder, the class link <c>/sys/class/vfio-dev/vfio&lt;N&gt;</c> and the node
+    /// <c>/dev/vfio/devices/vfio&lt;N&gt;</c>. <paramref name="deviceDir"/> is the device's folder below the root
+    /// (a PCI function's, or an mdev's under its parent).
+    /// </summary>
+    public FakeHost AddVfioDeviceFile(string deviceDir, int n, bool classLink = true)
+    {
+        var node = "vfio" + n.ToString(CultureInfo.InvariantCulture);
+        var real = Path.GetRelativePath(Path.Combine(Root, "sys"), ResolveDirectory(Path.Combine(Root, deviceDir.TrimStart('/'))));
+        Directory.CreateDirectory(Path.Combine(Root, "sys", real, "vfio-dev", node));
+        if (classLink)
+        {
+            Link($"sys/class/vfio-dev/{node}", $"../../{real}/vfio-dev/{node}");
+        }
+
+        WriteFile($"dev/vfio/devices/{node}", "");
+        return this;
+    }
+
+    private static string ResolveDirectory(string path)
+    {
+        var info = new DirectoryInfo(path);
+        return info.LinkTarget is null ? info.FullName : info.ResolveLinkTarget(returnFinalTarget: true)!.FullName;
+    }
+
     /// <summary>Creates a symbolic link below the root (its directories too), replacing an old one.</summary>
     public FakeHost Link(string relativePath, string target)
     {

@@ -350,7 +350,7 @@ public sealed class VfioBinder
         }
         else if (device.InUse.Length > 0)
         {
-            why = $"its group is open by {string.Join(", ", device.InUse.Select(u => u.ToString()))}";
+            why = $"it is held by {VfioUser.Describe(device.InUse)}";
         }
         else if (device.Driver is not null and not VfioDriver)
         {

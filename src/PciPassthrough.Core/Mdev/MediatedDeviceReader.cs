@@ -65,7 +65,7 @@ public sealed class MediatedDeviceReader
 
         // Read /proc once per listing, and only when some device has a group: never cached across calls,
         // since a removal plans again under the lock and must see who holds the group now.
-        var users = new Lazy<IReadOnlyDictionary<int, VfioUser[]>>(() => VfioUsageScanner.Scan(_root));
+        var users = new Lazy<VfioHolders>(() => VfioUsageScanner.Scan(_root));
         var result = new List<MediatedDevice>();
         foreach (var uuid in _root.ListNames(DevicesPath))
         {
@@ -135,10 +135,10 @@ public sealed class MediatedDeviceReader
         return result;
     }
 
-    private MediatedDevice Build(string uuid, ActiveInstance? active, Definition? defined, Lazy<IReadOnlyDictionary<int, VfioUser[]>> holders)
+    private MediatedDevice Build(string uuid, ActiveInstance? active, Definition? defined, Lazy<VfioHolders> holders)
     {
         var group = active?.IommuGroup;
-        var users = group is int n && holders.Value.TryGetValue(n, out var u) ? u : [];
+        var users = active is null ? [] : holders.Value.For(group, uuid);
         return new MediatedDevice
         {
             Uuid = uuid,

@@ -10,6 +10,8 @@ public sealed class PciDevice
     internal static readonly string[] NoStrings = [];
     internal static readonly VfioUser[] NoUsers = [];
 
+    internal static readonly LibvirtAssignment[] NoAssignments = [];
+
     /// <summary><c>DDDD:BB:SS.F</c>.</summary>
     public string PciAddress { get; internal set; } = "";
 
@@ -108,8 +110,18 @@ public sealed class PciDevice
     /// <summary>True for the VGA device the firmware console runs on.</summary>
     public bool BootVga { get; internal set; }
 
-    /// <summary>The processes holding the device's <c>/dev/vfio/&lt;group&gt;</c> open; empty when none.</summary>
+    /// <summary>
+    /// The processes holding the device open, each with its libvirt domain and OpenNebula VM: through its group file
+    /// <c>/dev/vfio/&lt;group&gt;</c>, its vfio device file <c>/dev/vfio/devices/vfio&lt;N&gt;</c>, or the group of a
+    /// mediated device on it. Empty when none was found (see <see cref="Usage"/> for whether that is known).
+    /// </summary>
     public VfioUser[] InUse { get; internal set; } = NoUsers;
+
+    /// <summary><c>InUse</c>, <c>NotInUse</c>, or <c>Unknown</c> when other processes' open files could not be read (not root).</summary>
+    public DeviceUsage Usage { get; internal set; }
+
+    /// <summary>Defined libvirt domains that are not running and name this device in a hostdev: starting one takes it.</summary>
+    public LibvirtAssignment[] AssignedNotRunning { get; internal set; } = NoAssignments;
 
     /// <summary>
     /// The reset methods the kernel will try, in order (its <c>reset_method</c> file: flr, pm, bus, ...); on

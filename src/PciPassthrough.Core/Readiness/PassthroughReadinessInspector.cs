@@ -48,6 +48,7 @@ public sealed class PassthroughReadinessInspector
         findings.AddRange(safety.Where(f => f.Name is not ("IommuGroup" or "Endpoint")).Select(f => f.ToCheck()));
         findings.Add(BoundToVfio(device, blockedBy));
         findings.Add(NotInUse(device));
+        findings.Add(NotAssignedElsewhere(device));
         var bootBinding = _bootBindings.Value.Find(device);
         var peersOnHostAtBoot = others.Where(o => _bootBindings.Value.Find(o) is null && (o.Driver is not null || HostDrivers(o).Count > 0)).Select(o => o.PciAddress).ToList();
         var notCreated = bootBinding is null ? null : VfNotCreatedAtBoot(device);
@@ -154,7 +155,7 @@ public sealed class PassthroughReadinessInspector
 
     private static ReadinessCheck BoundToVfio(PciDevice device, List<string> blockedBy)
     {
-        var users = device.InUse.Length == 0 ? "" : " In use by " + string.Join(", ", device.InUse.Select(u => u.ToString())) + ".";
+        var users = device.InUse.Length == 0 ? "" : " In use by " + VfioUser.Describe(device.InUse) + ".";
         var remedy = blockedBy.Count > 0
             ? $"Keep it on the host: {string.Join(", ", blockedBy)} fail, and Set-VfioBinding refuses it for the same reasons."
             : $"Set-VfioBinding -Address {device.PciAddress}";
@@ -166,9 +167,19 @@ public sealed class PassthroughReadinessInspector
         };
     }
 
-    private static ReadinessCheck NotInUse(PciDevice device) => device.InUse.Length == 0
-        ? new("NotInUse", CheckStatus.Pass, "No process holds its IOMMU group open.")
-        : new("NotInUse", CheckStatus.Warning, $"Its group is open by {string.Join(", ", device.InUse.Select(u => u.ToString()))}: another guest cannot take it now.", "Stop that guest first.");
+    private static ReadinessCheck NotInUse(PciDevice device) => device.Usage switch
+    {
+        DeviceUsage.InUse => new("NotInUse", CheckStatus.Warning, $"It is held by {VfioUser.Describe(device.InUse)}: another guest cannot take it now.", VfioUser.StopAdvice(device.InUse)),
+        DeviceUsage.Unknown => new("NotInUse", CheckStatus.Unknown, "No holder was found, but other users' processes could not be read: a guest may hold it.", "Run as root to see every process that holds it."),
+        _ => new("NotInUse", CheckStatus.Pass, "No process holds it open."),
+    };
+
+    // A defined domain that names the device takes it when it starts: the admin should know before giving it to another.
+    private static ReadinessCheck NotAssignedElsewhere(PciDevice device) => device.AssignedNotRunning.Length == 0
+        ? new("NotAssignedElsewhere", CheckStatus.Pass, "No defined libvirt domain that is not running names it.")
+        : new("NotAssignedElsewhere", CheckStatus.Warning,
+            $"Defined but not running, {string.Join(", ", device.AssignedNotRunning.Select(a => a.ToString()))} name{(device.AssignedNotRunning.Length == 1 ? "s" : "")} it in a hostdev: starting {(device.AssignedNotRunning.Length == 1 ? "that domain" : "one of them")} takes the device (or fails while another guest holds it).",
+            $"Remove the hostdev from {string.Join(", ", device.AssignedNotRunning.Select(a => a.DomainName))} (virsh edit) if the device is to go elsewhere.");
 
     private ReadinessCheck HostDriverCannotWin(PciDevice device, BootBinding? bootBinding, List<string> blockedBy)
     {

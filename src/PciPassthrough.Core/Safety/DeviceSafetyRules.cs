@@ -198,13 +198,15 @@ public sealed class DeviceSafetyRules
         const string Name = "NotHeldByGuest";
         if (device.InUse.Length == 0)
         {
-            return new(Name, CheckStatus.Pass, "No process holds its IOMMU group open.", null, ErrorIds.InUse, FailureKind.ResourceBusy);
+            return device.Usage == DeviceUsage.Unknown
+                ? new(Name, CheckStatus.Unknown, "No holder was found, but other users' processes could not be read: a guest may hold it.", "Run as root to see every process that holds it.", ErrorIds.InUse, FailureKind.ResourceBusy)
+                : new(Name, CheckStatus.Pass, "No process holds it open.", null, ErrorIds.InUse, FailureKind.ResourceBusy);
         }
 
         // On vfio-pci and held: a guest is using it as intended; only taking it away would hurt.
-        var held = $"Its group is open by {string.Join(", ", device.InUse.Select(u => u.ToString()))}";
+        var held = $"It is held by {VfioUser.Describe(device.InUse)}";
         return device.Driver == "vfio-pci" && purpose != SafetyPurpose.BootBind
             ? new(Name, CheckStatus.Pass, held + ", on vfio-pci as a guest needs it.", null, ErrorIds.InUse, FailureKind.ResourceBusy)
-            : new(Name, CheckStatus.Fail, held, "Stop the guest that uses it first.", ErrorIds.InUse, FailureKind.ResourceBusy);
+            : new(Name, CheckStatus.Fail, held, VfioUser.StopAdvice(device.InUse), ErrorIds.InUse, FailureKind.ResourceBusy);
     }
 }

@@ -106,10 +106,10 @@ public sealed class VirtualFunctionCountChanger(HostSession host, IKernel kernel
             throw ErrorCatalog.PhysicalFunctionOnVfio(pf);
         }
 
-        var held = existing.Where(v => v.InUse.Length > 0).Select(v => $"{v.PciAddress}: {string.Join(", ", v.InUse.Select(u => u.ToString()))}").ToList();
+        var held = existing.Where(v => v.InUse.Length > 0).Select(v => $"{v.PciAddress}: {VfioUser.Describe(v.InUse)}").ToList();
         if (held.Count > 0)
         {
-            throw ErrorCatalog.VirtualFunctionInUse(pf, held);
+            throw ErrorCatalog.VirtualFunctionInUse(pf, held, users: existing.SelectMany(v => v.InUse));
         }
 
         if (force)
@@ -225,8 +225,9 @@ public sealed class VirtualFunctionCountChanger(HostSession host, IKernel kernel
     {
         var users = VfioUsageScanner.Scan(host.Root);
         var holders = plan.ExistingVirtualFunctions
-            .Where(v => v.IommuGroup is int g && users.ContainsKey(g))
-            .Select(v => $"{v.PciAddress} (group {v.IommuGroup}): {string.Join(", ", users[v.IommuGroup!.Value].Select(u => u.ToString()))}")
+            .Select(v => (v, Held: users.For(v.IommuGroup, v.PciAddress)))
+            .Where(x => x.Held.Length > 0)
+            .Select(x => $"{x.v.PciAddress} (group {x.v.IommuGroup}): {string.Join(", ", x.Held.Select(u => u.ToString()))}")
             .ToList();
         var deviceFds = VfioUsageScanner.DeviceFdHolders(host.Root);
         if (deviceFds.Count > 0)

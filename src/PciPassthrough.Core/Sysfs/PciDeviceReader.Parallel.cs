@@ -22,6 +22,7 @@ public sealed partial class PciDeviceReader
         _names = scan._names;
         _options = scan._options;
         _vfioUsers = scan._vfioUsers;
+        _assignments = scan._assignments;
         _hwdb = scan._hwdb;
         _devicesDir = scan._devicesDir;
         _mdevParents = scan._mdevParents;

@@ -21,7 +21,8 @@ public sealed partial class PciDeviceReader
     private readonly PciDeviceReadOptions _options;
     private readonly List<string> _diagnostics = [];
     private readonly StringPool _pool = new();
-    private readonly Lazy<IReadOnlyDictionary<int, VfioUser[]>> _vfioUsers;
+    private readonly Lazy<VfioHolders> _vfioUsers;
+    private readonly Lazy<IReadOnlyDictionary<string, LibvirtAssignment[]>> _assignments;
     private readonly Lazy<bool> _hwdb;
     private NativeDirectory? _devicesDir;
     private NativeDirectory? _mdevParents;
@@ -44,6 +45,7 @@ public sealed partial class PciDeviceReader
         _names = names;
         _options = options;
         _vfioUsers = new(() => VfioUsageScanner.Scan(_root)); // thread-safe: the scan's workers share it
+        _assignments = new(() => Libvirt.LibvirtDomainDefinitions.NotRunning(_root));
         _hwdb = new(() => UdevHwdb.IsPresent(_root)); // per root, so the shared pci.ids stays as parsed
     }
 
@@ -288,9 +290,12 @@ public sealed partial class PciDeviceReader
             d.Probe = ReadProbeFacts(dir, d, buf, numaText, netFolder ? d.NetworkInterfaces : PciDevice.NoStrings);
         }
 
-        if (d.IommuGroup is int ig && _options.InUse)
+        if (_options.InUse)
         {
-            d.InUse = _vfioUsers.Value.TryGetValue(ig, out var users) ? users : PciDevice.NoUsers;
+            var holders = _vfioUsers.Value;
+            d.InUse = holders.For(d.IommuGroup, d.PciAddress);
+            d.Usage = holders.UsageOf(d.InUse);
+            d.AssignedNotRunning = _assignments.Value.TryGetValue(d.PciAddress, out var defined) ? defined : PciDevice.NoAssignments;
         }
 
         return d;

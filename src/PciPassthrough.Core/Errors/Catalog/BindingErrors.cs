@@ -54,8 +54,8 @@ public static partial class ErrorCatalog
 
     public static PciPassthroughException InUseForUnbind(PciDevice device) => new(
         ErrorIds.InUse, FailureKind.ResourceBusy,
-        $"Refusing to unbind {device.PciAddress}: its group is open by {string.Join(", ", device.InUse.Select(u => u.ToString()))}.",
-        "Stop the guest first, or use -Force.",
+        $"Refusing to unbind {device.PciAddress}: it is held by {VfioUser.Describe(device.InUse)}.",
+        VfioUser.StopAdvice(device.InUse, "use -Force"),
         device.PciAddress);
 
     public static PciPassthroughException VfioPciUnavailable(string driver) => new(

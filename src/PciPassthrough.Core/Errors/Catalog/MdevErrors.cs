@@ -41,8 +41,8 @@ public static partial class ErrorCatalog
     public static PciPassthroughException MediatedDeviceInUse(string uuid, int? group, IEnumerable<VfioUser> users) => new(
         ErrorIds.MediatedDeviceInUse,
         FailureKind.ResourceBusy,
-        $"Refusing to remove mediated device {uuid}: /dev/vfio/{group} is open by {string.Join(", ", users)}; a guest is using it. Nothing was changed.",
-        "Stop the guest first, or add -Force to remove it anyway (the vendor driver may still refuse).",
+        $"Refusing to remove mediated device {uuid}: it is held by {VfioUser.Describe(users)}; a guest is using it. Nothing was changed.",
+        VfioUser.StopAdvice(users, "add -Force to remove it anyway (the vendor driver may still refuse)"),
         uuid);
 
     public static PciPassthroughException MediatedDeviceCreateFailed(string uuid, string detail, Exception? inner = null) => new(

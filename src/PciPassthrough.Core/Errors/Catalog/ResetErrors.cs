@@ -11,8 +11,8 @@ public static partial class ErrorCatalog
 
     public static PciPassthroughException ResetInUse(PciDevice device) => new(
         ErrorIds.InUse, FailureKind.ResourceBusy,
-        $"Refusing to reset {device.PciAddress}: its IOMMU group is open by {string.Join(", ", device.InUse.Select(u => u.ToString()))}; a guest is using it.",
-        "Stop the guest first; vfio-pci resets the device itself when the guest starts and stops.",
+        $"Refusing to reset {device.PciAddress}: it is held by {VfioUser.Describe(device.InUse)}; a guest is using it.",
+        VfioUser.StopAdvice(device.InUse) + " vfio-pci resets the device itself when the guest starts and stops.",
         device.PciAddress);
 
     /// <param name="check">The failed safety rule's name; <paramref name="detail"/> and <paramref name="remedy"/> are its finding's.</param>
@@ -93,8 +93,8 @@ public static partial class ErrorCatalog
 
     public static PciPassthroughException SubordinateInUse(PciDevice bridge, IEnumerable<PciDevice> held) => new(
         ErrorIds.InUse, FailureKind.ResourceBusy,
-        $"Refusing to reset everything below {bridge.PciAddress}: {string.Join("; ", held.Select(d => $"{d.PciAddress} is held by {string.Join(", ", d.InUse.Select(u => u.ToString()))}"))}; a guest is using it.",
-        "Stop the guests that use the devices below the bridge first.",
+        $"Refusing to reset everything below {bridge.PciAddress}: {string.Join("; ", held.Select(d => $"{d.PciAddress} is held by {VfioUser.Describe(d.InUse)}"))}; a guest is using it.",
+        VfioUser.StopAdvice(held.SelectMany(d => d.InUse)),
         bridge.PciAddress);
 
     /// <param name="critical">Each device below the bridge the host must keep, with its failed rule's name and detail.</param>

@@ -35,11 +35,11 @@ public static partial class ErrorCatalog
         $"Return the PF to its host driver (Remove-VfioBinding -Address {pf.PciAddress}), or load vfio-pci with enable_sriov=1 if a guest is meant to drive the PF.",
         pf.PciAddress);
 
-    public static PciPassthroughException VirtualFunctionInUse(PciDevice pf, IEnumerable<string> held, string? kernelSaid = null) => new(
+    public static PciPassthroughException VirtualFunctionInUse(PciDevice pf, IEnumerable<string> held, string? kernelSaid = null, IEnumerable<VfioUser>? users = null) => new(
         ErrorIds.VirtualFunctionInUse,
         FailureKind.ResourceBusy,
         kernelSaid ?? $"Refusing to change the VF count of {pf.PciAddress}: its VFs are in use ({string.Join("; ", held)}). The kernel removes a VF under a running guest without complaint, or blocks until the guest lets go; -Force does not override this. Nothing was changed.",
-        "Stop the guests (or processes) that hold the VFs first.",
+        users is null ? "Stop the guests (or processes) that hold the VFs first." : VfioUser.StopAdvice(users),
         pf.PciAddress);
 
     public static PciPassthroughException VirtualFunctionsBoundToVfio(PciDevice pf, IEnumerable<string> bound) => new(

@@ -35,8 +35,8 @@ public static partial class ErrorCatalog
     public static PciPassthroughException VgpuFunctionInUse(PciDevice vf) => new(
         ErrorIds.InUse,
         FailureKind.ResourceBusy,
-        $"Refusing to change the vGPU type of {vf.PciAddress}: its IOMMU group is open by {string.Join(", ", vf.InUse.Select(u => u.ToString()))}. Nothing was changed.",
-        "Stop the guest first.",
+        $"Refusing to change the vGPU type of {vf.PciAddress}: it is held by {VfioUser.Describe(vf.InUse)}. Nothing was changed.",
+        VfioUser.StopAdvice(vf.InUse),
         vf.PciAddress);
 
     public static PciPassthroughException SriovManageInvalidTarget(string target) => new(

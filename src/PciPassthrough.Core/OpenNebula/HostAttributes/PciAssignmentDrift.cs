@@ -150,7 +150,7 @@ public static class PciAssignmentDriftChecker
                 $"VM {vmid} cannot start here while VM {holders} holds it: check both (onevm show), then run onedb fsck on the front-end to correct the books.");
     }
 
-    private static string Held(PciDevice d) => $"{d.PciAddress} is held through /dev/vfio/{Group(d)} by {string.Join(", ", d.InUse.Select(u => u.ToString()))}";
+    private static string Held(PciDevice d) => $"{d.PciAddress} is held by {VfioUser.Describe(d.InUse)}";
 
     private static string Vms(PciDevice d) => string.Join(", ", d.InUse.Where(u => u.VmId is not null).Select(u => u.VmId!.Value.ToString(CultureInfo.InvariantCulture)).Distinct());
 

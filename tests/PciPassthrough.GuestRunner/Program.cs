@@ -1,18 +1,18 @@
 using System.Diagnostics;
 using PciPassthrough.TestSupport;
 
-// Usage: GuestRunner <scenario file>
+// Usage: GuestRunner <scenario file>...
 // A scenario file holds PowerShell blocks, each headed by a line "#### <name>". All run in one
 // engine (its start costs ~30 s under emulation). The output protocol, one line each:
 //   @@@ BEGIN <name>  /  OUT <text>  /  ERR <FullyQualifiedErrorId> <message>  /
 //   TERM <FullyQualifiedErrorId> <message>  /  @@@ END <name> <milliseconds>
-if (args.Length != 1 || !File.Exists(args[0]))
+if (args.Length == 0 || !args.All(File.Exists))
 {
-    Console.Error.WriteLine("usage: GuestRunner <scenario file>");
+    Console.Error.WriteLine("usage: GuestRunner <scenario file>... (files run in order, in one engine)");
     return 2;
 }
 
-var scenarios = ScenarioFile.Parse(File.ReadAllText(args[0]));
+var scenarios = args.SelectMany(file => ScenarioFile.Parse(File.ReadAllText(file))).ToList();
 var clock = Stopwatch.StartNew();
 using var session = new PowerShellSession();
 Console.WriteLine($"@@@ ENGINE {clock.ElapsedMilliseconds}");

@@ -10,7 +10,10 @@ internal static class Testbed
     /// <summary>Why the guest cannot boot here, or null when it can. Decided without booting, at discovery.</summary>
     public static string? UnavailableReason { get; } = FindUnavailableReason();
 
-    public static string ScenarioFile { get; } = Path.Combine(RepoPaths.Root, "tests", "PciPassthrough.RealKernel.Tests", "Scenarios", "guest.ps1");
+    /// <summary>The scenario files, run in this order in one engine: the host's devices first, then the VMs (vm.ps1).</summary>
+    public static string[] ScenarioFiles { get; } = ["guest.ps1", "vm.ps1"];
+
+    private static string ScenarioDir { get; } = Path.Combine(RepoPaths.Root, "tests", "PciPassthrough.RealKernel.Tests", "Scenarios");
 
     /// <summary>The GuestRunner built in the same configuration as this test assembly.</summary>
     public static string GuestRunner
@@ -27,7 +30,14 @@ internal static class Testbed
     {
         var psi = new ProcessStartInfo(Path.Combine(Dir, "boot.sh")) { RedirectStandardOutput = true, RedirectStandardError = true };
         psi.ArgumentList.Add(Path.Combine(Dir, "run-scenarios.sh"));
-        psi.Environment["PCIPT_APPEND"] = $"pcipt.env.PCIPT_RUNNER={GuestRunner} pcipt.env.PCIPT_SCENARIOS={ScenarioFile}";
+        // The runbooks run in the guest in the pinned pwsh (dotnet tool run, from NuGet's package folder) with this Pester.
+        var pester = typeof(Testbed).Assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyMetadataAttribute), false)
+            .Cast<System.Reflection.AssemblyMetadataAttribute>().Single(a => a.Key == "PesterModule").Value;
+        var packages = Environment.GetEnvironmentVariable("NUGET_PACKAGES") ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");
+        // dotnet tool run finds the restored pwsh through the tool resolver cache under DOTNET_CLI_HOME (or HOME).
+        var cliHome = Environment.GetEnvironmentVariable("DOTNET_CLI_HOME") is { Length: > 0 } h ? h : Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
+        psi.Environment["PCIPT_APPEND"] = $"pcipt.env.PCIPT_RUNNER={GuestRunner} pcipt.env.PCIPT_SCENARIOS={string.Join(',', ScenarioFiles.Select(f => Path.Combine(ScenarioDir, f)))}"
+            + $" pcipt.env.PCIPT_PESTER={pester} pcipt.env.NUGET_PACKAGES={packages} pcipt.env.PCIPT_DOTNET_CLI_HOME={cliHome}";
         psi.Environment["PCIPT_TIMEOUT"] = Environment.GetEnvironmentVariable("PCIPT_TIMEOUT") ?? "1200";
         using var p = Process.Start(psi)!;
         var stdout = p.StandardOutput.ReadToEndAsync();

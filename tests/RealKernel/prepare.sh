@@ -52,6 +52,11 @@ command -v qemu-system-x86_64 >/dev/null || missing+=(qemu-system-x86)
 command -v cpio >/dev/null || missing+=(cpio)
 # SR-IOV scenarios hold a VFIO device fd with a few lines of python (its fcntl.ioctl).
 [ -x /usr/bin/python3 ] || missing+=(python3-minimal)
+# The VM scenarios (issue 23): Debian's libvirt 9.0 starts second-level VMs in the guest (start-libvirt.sh), with the
+# same qemu-system-x86 and its SeaBIOS; setpriv (util-linux) runs the module as a user who is not root.
+command -v libvirtd >/dev/null || missing+=(libvirt-daemon)
+compgen -G "/usr/lib/*/libvirt/connection-driver/libvirt_driver_qemu.so" >/dev/null || missing+=(libvirt-daemon-driver-qemu)
+command -v virsh >/dev/null || missing+=(libvirt-clients)
 if [ ${#missing[@]} -gt 0 ]; then
     [ "$(id -u)" = 0 ] || die "missing packages (${missing[*]}); run as root or install them"
     apt_update_once

@@ -362,7 +362,7 @@ $holder.WaitForExit()
 # blocks the removal until the fd closes (vfio-pci: "blocked until released by user").
 $group = (Get-PciDevice -Address 0000:08:00.1).IommuGroup
 $psi = [System.Diagnostics.ProcessStartInfo]::new('/usr/bin/python3')
-$psi.ArgumentList.Add([System.IO.Path]::Combine([System.IO.Path]::GetDirectoryName($env:PCIPT_SCENARIOS), 'hold-vfio-device.py'))
+$psi.ArgumentList.Add([System.IO.Path]::Combine($env:PCIPT_SCENARIO_DIR, 'hold-vfio-device.py'))
 $psi.ArgumentList.Add("$group")
 $psi.ArgumentList.Add('0000:08:00.1')
 $psi.RedirectStandardOutput = $true
@@ -427,7 +427,7 @@ Set-PciVirtualFunctionCount -Address 0000:08:00.0 -Count 0 -Confirm:$false | Out
 # tests/RealKernel/.work/mtty/mtty-<release>.ko, is a parent that is no PCI device (LAB L18/L19).
 # The runner's engine has no Microsoft.PowerShell.Management/Utility: paths and JSON through .NET or text.
 #### mdev-load
-$ko = [System.IO.Path]::GetFullPath([System.IO.Path]::Combine([System.IO.Path]::GetDirectoryName($env:PCIPT_SCENARIOS), "../../RealKernel/.work/mtty/mtty-$env:PCIPT_GUEST_RELEASE.ko"))
+$ko = [System.IO.Path]::GetFullPath([System.IO.Path]::Combine($env:PCIPT_SCENARIO_DIR, "../../RealKernel/.work/mtty/mtty-$env:PCIPT_GUEST_RELEASE.ko"))
 # Each scenario runs in its own scope: the helper is global so that the later mdev scenarios see it.
 function global:Invoke-Tool([string[]] $argv) {
     $psi = [System.Diagnostics.ProcessStartInfo]::new($argv[0])

@@ -44,6 +44,9 @@ internal static class Testbed
         var stderr = p.StandardError.ReadToEndAsync();
         p.WaitForExit();
         var raw = stdout.Result + "\n--- boot.sh stderr ---\n" + stderr.Result;
+        // Kept for a look after the run (CI prints only what failed): every line every scenario printed.
+        Directory.CreateDirectory(Path.Combine(RepoPaths.Root, "TestResults"));
+        File.WriteAllText(Path.Combine(RepoPaths.Root, "TestResults", "realkernel-guest.log"), raw);
         return (PciPassthrough.TestSupport.ScenarioFile.ParseResults(stdout.Result), raw, p.ExitCode);
     }
 

@@ -72,6 +72,23 @@ function global:Refusal([scriptblock] $action) {
 }
 "libvirt=$env:PCIPT_LIBVIRT"
 
+#### vm-baseline
+# guest.ps1's scenarios leave the NICs as its last ones needed them: vfio-pci claiming 8086:100e by ids=, e1000
+# blacklisted and unloaded. The VM scenarios start from the boot's state: vfio-pci without ids (reloaded, or it would
+# claim every e1000 libvirt gives back), every NIC on its own driver.
+foreach ($f in [System.IO.Directory]::GetFiles('/etc/modprobe.d', 'pcipassthrough-*.conf')) { [System.IO.File]::Delete($f) }
+"vfio-reload=$((Invoke-Program @('modprobe', '-r', 'vfio_pci')).Code)|$((Invoke-Program @('modprobe', 'vfio-pci')).Code)"
+$nics = '0000:00:02.0', '0000:00:03.0', '0000:06:01.0', '0000:06:02.0', '0000:01:00.0', '0000:05:00.0', '0000:07:00.0'
+$kernel = [PciPassthrough.Binding.LiveKernel]::new([PciPassthrough.HostFs.HostRoot]::new('/'))
+foreach ($a in $nics) {
+    $d = Get-PciDevice -Address $a
+    if ($d.DriverOverride) { $kernel.Write("/sys/bus/pci/devices/$a/driver_override", "`n") }
+    if ($d.Driver -eq 'vfio-pci') { $kernel.Write("/sys/bus/pci/devices/$a/driver/unbind", $a) }
+}
+"modules=$((Invoke-Program @('modprobe', 'e1000')).Code)|$((Invoke-Program @('modprobe', 'e1000e')).Code)"
+foreach ($a in $nics) { if (-not (Get-PciDevice -Address $a).Driver) { $kernel.Write('/sys/bus/pci/drivers_probe', $a) } }
+"drivers=" + ((Get-PciDevice -Address $nics).Driver -join ',')
+
 #### vm-hostdev
 # The module binds the e1000e, ConvertTo-PciHostdevXml describes it (managed='yes' as OpenNebula writes it), libvirt starts
 # a VM with it, and every change that would take it from the running VM is refused naming the domain.
@@ -103,7 +120,7 @@ $vmDev = '0000:06:01.0'; $peer = '0000:06:02.0'
 Set-VfioBinding -Address $vmDev, $peer -IncludeGroup -Confirm:$false
 Remove-VfioBinding -Address $peer -Confirm:$false
 $kernel = [PciPassthrough.Binding.LiveKernel]::new([PciPassthrough.HostFs.HostRoot]::new('/'))
-$kernel.Write("/sys/bus/pci/devices/$peer/driver/unbind", $peer)
+if ((Get-PciDevice -Address $peer).Driver) { $kernel.Write("/sys/bus/pci/devices/$peer/driver/unbind", $peer) }
 "peer-driver=[$((Get-PciDevice -Address $peer).Driver)]"
 $r = Start-Vm web01 (ConvertTo-PciHostdevXml -Address $vmDev) -machine pc
 "create=$($r.Code)|$($r.Err)"
@@ -133,6 +150,7 @@ function Bound([string] $x) { (Test-PciPassthroughReadiness -Address $x).Finding
 $unmanaged = (ConvertTo-PciHostdevXml -Address $theirs) -replace "managed='yes'", "managed='no'"
 $r = Start-Vm managed2 $unmanaged
 "unmanaged=$($r.Code)|$((Get-PciDevice -Address $theirs).Driver)"
+if ($r.Code -eq 0) { $null = Invoke-Virsh destroy, managed2 }
 Remove-VfioBinding -Address $mine -Confirm:$false
 "returned=$((Get-PciDevice -Address $mine).Driver)"
 

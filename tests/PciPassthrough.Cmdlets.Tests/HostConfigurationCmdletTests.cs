@@ -180,7 +180,8 @@ public class HostConfigurationCmdletTests(ReadinessHostSession session) : IClass
         Assert.Contains("/dev/vfio/6", (string[])config.Properties["LibvirtDeviceAcl"].Value);
 
         var drift = session.Ps.Run("Test-VfioHostConfiguration -Root $args[0] | Where-Object Status -in 'Warning', 'Fail' | ForEach-Object Name", host.Root);
-        Assert.Equal(["KernelCommandLine"], drift.Output.Select(o => o.ToString())); // written, not yet booted
+        // Written, not yet booted: the kernel runs without the new arguments, and the GPU is still on its host driver.
+        Assert.Equal(["KernelCommandLine", "BootBindDevices"], drift.Output.Select(o => o.ToString()));
         Assert.Equal([false], session.Ps.Run("Test-VfioHostConfiguration -Root $args[0] -Quiet", host.Root).Output.Select(o => o.BaseObject));
     }
 

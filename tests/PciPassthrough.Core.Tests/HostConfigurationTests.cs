@@ -99,6 +99,7 @@ public class HostConfigurationTests
         host.WriteFile("etc/default/grub", "GRUB_CMDLINE_LINUX=\"quiet intel_iommu=on iommu=pt\"\n");
         host.WriteFile("etc/sysconfig/vfio-bind", "DEVICES=\"0000:01:00.0\"\n");
         host.WriteFile("etc/libvirt/qemu.conf", "cgroup_device_acl = [ \"/dev/null\", \"/dev/vfio/vfio\", \"/dev/vfio/6\" ]\n");
+        host.Link("sys/bus/pci/devices/0000:01:00.0/driver", "../../../bus/pci/drivers/vfio-pci"); // the boot binding ran
         var root = new HostRoot(host.Root);
         var checks = HostConfigurationDrift.Check(root, new PciDeviceReader(root, PciIdDatabase.Empty));
         Assert.Equal(["KernelCommandLine", "BootBindDevices", "BlacklistedDrivers", "BlacklistAgreement", "InitramfsModules", "LibvirtDeviceAcl", "ResetMethodDrift", "SriovIdentityDrift", "SriovCountDrift"], checks.Select(c => c.Name));

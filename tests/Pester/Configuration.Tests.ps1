@@ -90,6 +90,23 @@ Describe 'Set-VfioHostConfiguration' {
             Should -Throw -ErrorId 'ConfigurationInputRejected,PciPassthrough.PowerShell.Commands.SetVfioHostConfigurationCommand'
         Get-Content -Raw $sysconfig | Should -BeExactly $before
     }
+
+    It 'adding a card the documented way keeps the cards bound at boot before; -Replace warns for each that leaves (issue 24)' {
+        New-FakePciDevice -Root $root -Address '0000:03:00.0' -Vendor '10de' -Device '1eb8' -Class '030200' -Driver 'nvidia' -IommuGroup 8
+        $sysconfig = Join-Path $root 'etc/sysconfig/vfio-bind'
+        Set-VfioHostConfiguration -Root $root -Address 0000:01:00.0 -Replace -SkipKernelCommandLine -Initramfs None -Confirm:$false -WarningAction SilentlyContinue | Out-Null
+        Get-PciDevice -Root $root -Address 0000:03:00.0 | Set-VfioHostConfiguration -SkipKernelCommandLine -Initramfs None -Confirm:$false | Out-Null
+        Get-Content -Raw $sysconfig | Should -BeLike '*DEVICES="0000:01:00.0 0000:03:00.0"*'
+        Set-VfioHostConfiguration -Root $root -Address 0000:03:00.0 -Replace -SkipKernelCommandLine -Initramfs None -WhatIf -WarningVariable left -WarningAction SilentlyContinue
+        $left.Message | Should -Be '0000:01:00.0 leaves the boot binding (-Replace): after the next boot it stays on its host driver.'
+        Get-Content -Raw $sysconfig | Should -BeLike '*DEVICES="0000:01:00.0 0000:03:00.0"*'
+    }
+
+    It 'reports a boot-bound device that is still on its host driver as a failure, naming the driver (issue 24)' {
+        $row = Test-VfioHostConfiguration -Root $root | Where-Object Name -eq 'BootBindDevices'
+        "$($row.Status)" | Should -Be 'Fail'
+        $row.Detail | Should -BeLike '*0000:01:00.0 (*) is on nvidia, not vfio-pci*'
+    }
 }
 
 Describe 'The driver blacklist is one list' {

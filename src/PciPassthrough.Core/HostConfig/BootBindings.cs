@@ -69,14 +69,21 @@ internal sealed class BootBindings
     }
 
     /// <summary>The addresses in <c>DEVICES="..."</c> of /etc/sysconfig/vfio-bind.</summary>
-    public static IReadOnlyList<string> ReadVfioBindDevices(HostRoot root)
+    public static IReadOnlyList<string> ReadVfioBindDevices(HostRoot root) => ReadVariable(root, "DEVICES");
+
+    /// <summary>The ids each boot-bound address had when it was configured (<c>DEVICE_IDS="address=vendor:device ..."</c>).</summary>
+    public static IReadOnlyDictionary<string, string> ReadVfioBindIds(HostRoot root) =>
+        ReadVariable(root, "DEVICE_IDS").Select(p => p.Split('=', 2)).Where(p => p.Length == 2)
+            .GroupBy(p => p[0], StringComparer.OrdinalIgnoreCase).ToDictionary(g => g.Key, g => g.Last()[1], StringComparer.OrdinalIgnoreCase);
+
+    private static string[] ReadVariable(HostRoot root, string name)
     {
         foreach (var line in (root.TryReadText(VfioBindConfig) ?? "").Split('\n'))
         {
             var t = line.Trim();
-            if (t.StartsWith("DEVICES=", StringComparison.Ordinal))
+            if (t.StartsWith(name + "=", StringComparison.Ordinal))
             {
-                return t[8..].Trim('"', '\'').Split(' ', StringSplitOptions.RemoveEmptyEntries);
+                return t[(name.Length + 1)..].Trim('"', '\'').Split(' ', StringSplitOptions.RemoveEmptyEntries);
             }
         }
 

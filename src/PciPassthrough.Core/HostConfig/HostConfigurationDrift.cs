@@ -35,11 +35,7 @@ public static class HostConfigurationDrift
                 ? new("KernelCommandLine", CheckStatus.Pass, configured.Count == 0 ? "No VFIO-related argument configured or running." : $"Running as configured: {string.Join(' ', configured.Order(StringComparer.Ordinal))}.")
                 : new("KernelCommandLine", CheckStatus.Warning, $"{path} has '{string.Join(' ', configured.Order(StringComparer.Ordinal))}' but the kernel runs with '{string.Join(' ', running.Order(StringComparer.Ordinal))}'.", $"Regenerate the boot configuration ({BootCommandLine.RegenerateCommand(config.BootLoader, root)}) and reboot."));
 
-        // Devices set to bind at boot that are gone.
-        var missing = config.BootBindAddresses.Where(a => !PciAddress.TryParse(a, out var p) || !devices.Exists(p)).ToList();
-        checks.Add(missing.Count == 0
-            ? new("BootBindDevices", CheckStatus.Pass, config.BootBindAddresses.Length == 0 ? "No device is bound at boot." : $"Every boot-bound device exists: {string.Join(' ', config.BootBindAddresses)}.")
-            : new("BootBindDevices", CheckStatus.Warning, $"Set to bind at boot but not present at that address: {string.Join(' ', missing)}.", "Update DEVICES in /etc/sysconfig/vfio-bind (Set-VfioHostConfiguration -Address) after moving or replacing cards."));
+        checks.Add(BootBindDevices(root, devices, config.BootBindAddresses));
 
         // Blacklisted drivers that are loaded anyway.
         var loaded = config.BlacklistedDrivers.Where(d => Directory.Exists(root.Resolve("/sys/module/" + KernelModules.Normalize(d)))).ToList();
@@ -98,5 +94,43 @@ public static class HostConfigurationDrift
         // VFs created at boot (pcipassthrough-sriov): the cards are the configured ones, with the configured counts.
         checks.AddRange(SriovBootDrift.Check(root, devices));
         return checks;
+    }
+
+    /// <summary>
+    /// Each device set to bind at boot, as the host is now: present, with the ids the boot script expects (it skips
+    /// another card), and on vfio-pci (else the boot binding did not run, or failed for it).
+    /// </summary>
+    private static ReadinessCheck BootBindDevices(HostRoot root, PciDeviceReader devices, string[] addresses)
+    {
+        const string Name = "BootBindDevices";
+        if (addresses.Length == 0)
+        {
+            return new(Name, CheckStatus.NotApplicable, "No device is bound at boot.");
+        }
+
+        var expected = BootBindings.ReadVfioBindIds(root);
+        var problems = new List<string>();
+        foreach (var address in addresses)
+        {
+            var device = PciAddress.TryParse(address, out var a) ? devices.Read(a) : null;
+            var ids = device is null ? null : $"{device.VendorId}:{device.DeviceId}";
+            if (device is null)
+            {
+                problems.Add($"{address} is not present");
+            }
+            else if (expected.TryGetValue(address, out var want) && !string.Equals(want, ids, StringComparison.OrdinalIgnoreCase))
+            {
+                problems.Add($"{address} is now {ids}, not the {want} it was configured for (the boot script skips it)");
+            }
+            else if (device.Driver != "vfio-pci")
+            {
+                problems.Add($"{address} ({device.DeviceName}) is on {device.Driver ?? "no driver"}, not vfio-pci");
+            }
+        }
+
+        return problems.Count == 0
+            ? new(Name, CheckStatus.Pass, $"Every boot-bound device is present, as configured, and on vfio-pci: {string.Join(' ', addresses)}.")
+            : new(Name, CheckStatus.Fail, $"Set to bind at boot, but {string.Join("; ", problems)}.",
+                "For a card moved or replaced, give the boot binding its new address (Set-VfioHostConfiguration -Address, -Replace to drop the old one); for one on its host driver, check that vfio-bind.service ran (systemctl status vfio-bind), or bind it now with Set-VfioBinding.");
     }
 }

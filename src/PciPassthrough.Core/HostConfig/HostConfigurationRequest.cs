@@ -12,8 +12,14 @@ public enum InitramfsKind
 /// <summary>What Set-VfioHostConfiguration is asked to make so. Every part is optional.</summary>
 public sealed record HostConfigurationRequest
 {
-    /// <summary>Devices to bind to vfio-pci at boot (vfio-bind.service with driver_override).</summary>
+    /// <summary>Devices to bind to vfio-pci at boot (vfio-bind.service with driver_override): added to those bound at boot already.</summary>
     public IReadOnlyList<string> Addresses { get; init; } = [];
+
+    /// <summary>The addresses replace the boot binding's whole device list instead of joining it.</summary>
+    public bool Replace { get; init; }
+
+    /// <summary>Each address's IOMMU group peers are bound at boot with it (else leaving one out is refused).</summary>
+    public bool IncludeGroup { get; init; }
 
     /// <summary>Drivers to add to the module's blacklist (earlier ones stay).</summary>
     public IReadOnlyList<string> BlacklistDrivers { get; init; } = [];

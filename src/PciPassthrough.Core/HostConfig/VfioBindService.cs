@@ -10,12 +10,15 @@ public static class VfioBindService
     public const string ScriptPath = "/usr/local/bin/vfio-bind";
     public const string UnitPath = "/etc/systemd/system/vfio-bind.service";
 
-    public static string Config(IReadOnlyList<PciDevice> devices) =>
+    public static string Config(IReadOnlyList<PciDevice> devices) => Config(devices.Select(d => (d.PciAddress, $"{d.VendorId}:{d.DeviceId}")).ToList());
+
+    /// <summary>The config for these addresses, each with the vendor:device it must have to be bound.</summary>
+    public static string Config(IReadOnlyList<(string Address, string Ids)> devices) =>
         "# Written by PciPassthrough (Set-VfioHostConfiguration): the devices vfio-bind.service binds at boot.\n" +
-        $"DEVICES=\"{string.Join(' ', devices.Select(d => d.PciAddress))}\"\n" +
+        $"DEVICES=\"{string.Join(' ', devices.Select(d => d.Address))}\"\n" +
         "# The ids each address had when it was configured: vfio-bind skips an address whose device has\n" +
         "# changed (a card added or moved renumbers buses), so it never takes another device.\n" +
-        $"DEVICE_IDS=\"{string.Join(' ', devices.Select(d => $"{d.PciAddress}={d.VendorId}:{d.DeviceId}"))}\"\n";
+        $"DEVICE_IDS=\"{string.Join(' ', devices.Where(d => d.Ids.Length > 0).Select(d => $"{d.Address}={d.Ids}"))}\"\n";
 
     // After pcipassthrough-sriov.service: a VF in DEVICES exists only once that unit has created it.
     public const string Unit = """

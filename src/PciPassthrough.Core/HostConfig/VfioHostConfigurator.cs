@@ -25,18 +25,26 @@ public static class VfioHostConfigurator
         var current = DriverBlacklist.Current(root);
         var blacklist = DriverBlacklist.Merge(current, request.BlacklistDrivers, request.RemoveBlacklistDrivers);
         request = request with { BlacklistDrivers = blacklistChanges ? blacklist : [] };
-        var bootDevices = request.Addresses.Select(devices.Require).ToList();
-        if (!request.Force)
+        // Binding the host's disk or network at boot would strand it at every boot: every device this call adds is
+        // checked (those bound at boot already were checked when they were added, and a guest may hold them now).
+        void Check(PciDevice d)
         {
-            // Binding the host's disk or network at boot would strand it at every boot: check every
-            // device a boot-time setting captures, not only the addresses named.
-            foreach (var d in bootDevices.Concat(CapturedAtBoot(host, request)).DistinctBy(d => d.PciAddress))
+            if (!request.Force && host.Safety.FirstFailure(d, SafetyPurpose.BootBind) is { } failure)
             {
-                if (host.Safety.FirstFailure(d, SafetyPurpose.BootBind) is { } failure)
-                {
-                    throw failure.ToRefusal(d);
-                }
+                throw failure.ToRefusal(d);
             }
+        }
+
+        var boot = request.Addresses.Count > 0 ? BootBindingPlanner.Plan(host, request, Check) : null;
+        foreach (var address in boot?.Leaving ?? [])
+        {
+            warn?.Invoke($"{address} leaves the boot binding (-Replace): after the next boot it stays on its host driver.");
+        }
+
+        // ... and so would a boot-time setting that captures more devices than those named (ids=, a blacklist).
+        foreach (var d in CapturedAtBoot(host, request))
+        {
+            Check(d);
         }
 
         var support = host.Iommu;
@@ -69,15 +77,15 @@ public static class VfioHostConfigurator
             changes.Add(ConfigFiles.Plan(root, ModprobeFiles.VfioPath, _ => ModprobeFiles.Vfio(request.SoftdepDrivers, request.VfioPciIds)));
         }
 
-        if (bootDevices.Count > 0)
+        if (boot is not null)
         {
-            changes.Add(ConfigFiles.Plan(root, BootBindings.VfioBindConfig, _ => VfioBindService.Config(bootDevices)));
+            changes.Add(ConfigFiles.Plan(root, BootBindings.VfioBindConfig, _ => VfioBindService.Config(boot.Entries)));
             changes.Add(ConfigFiles.Plan(root, VfioBindService.ScriptPath, _ => VfioBindService.Script));
             changes.Add(ConfigFiles.Plan(root, VfioBindService.UnitPath, _ => VfioBindService.Unit));
             changes.Add(ConfigFiles.Plan(root, ModprobeFiles.UdevRulePath, _ => ModprobeFiles.UdevRule(request.UdevOwner, request.UdevGroup, request.UdevMode)));
             if (root.Exists(QemuConfAcl.Path))
             {
-                var groups = bootDevices.Select(d => d.IommuGroup).OfType<int>().ToList();
+                var groups = boot.Present.Select(d => d.IommuGroup).OfType<int>().Distinct().ToList();
                 var existing = host.Groups.ListNumbers();
                 changes.Add(ConfigFiles.Plan(root, QemuConfAcl.Path, text => QemuConfAcl.Apply(text, groups, existing)));
             }

@@ -32,6 +32,14 @@ public sealed class SetVfioHostConfigurationCommand : HostChangingCmdletBase
     [Alias("PciAddress")]
     public string[]? Address { get; set; }
 
+    /// <summary>The addresses replace the boot binding's device list instead of joining it; -WhatIf names each device that leaves.</summary>
+    [Parameter]
+    public SwitchParameter Replace { get; set; }
+
+    /// <summary>Each device's IOMMU group peers are bound at boot with it (else leaving one on the host is refused).</summary>
+    [Parameter]
+    public SwitchParameter IncludeGroup { get; set; }
+
     [Parameter]
     [ValidateNotNullOrEmpty]
     [ValidatePattern(@"\A[A-Za-z0-9_-]+\z")]
@@ -141,11 +149,16 @@ public sealed class SetVfioHostConfigurationCommand : HostChangingCmdletBase
 
     protected override void EndProcessing()
     {
-        // The address list replaces DEVICES as a whole: writing it without a rejected address would
-        // quietly return that device to its host driver at the next boot. All or nothing.
+        // All or nothing: writing the list without a rejected address (with -Replace: dropping it) would quietly
+        // leave that device on its host driver at the next boot.
         if (_rejected.Count > 0)
         {
             ThrowTerminatingError(ErrorRecords.From(ErrorCatalog.ConfigurationInputRejected(_rejected)));
+        }
+
+        if (Replace && _addresses.Count == 0)
+        {
+            WriteWarning("-Replace changes nothing without -Address: the boot binding keeps its devices. To take devices out of it, name the ones to keep.");
         }
 
         var root = ResolveRoot();
@@ -156,6 +169,8 @@ public sealed class SetVfioHostConfigurationCommand : HostChangingCmdletBase
         var request = new HostConfigurationRequest
         {
             Addresses = _addresses.Distinct().ToList(),
+            Replace = Replace,
+            IncludeGroup = IncludeGroup,
             BlacklistDrivers = BlacklistDriver ?? [],
             RemoveBlacklistDrivers = RemoveBlacklistDriver ?? [],
             SoftdepDrivers = SoftdepDriver ?? [],

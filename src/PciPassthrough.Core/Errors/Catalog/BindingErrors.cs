@@ -52,6 +52,12 @@ public static partial class ErrorCatalog
         "Add -IncludeGroup to bind the whole group, after checking that the host does not need those devices.",
         address);
 
+    public static PciPassthroughException BootGroupNotIsolated(string address, int? group, IEnumerable<string> peers) => new(
+        ErrorIds.GroupNotIsolated, FailureKind.InvalidOperation,
+        $"Refusing to bind {address} at boot: IOMMU group {group} also holds {string.Join(", ", peers)}, which would stay on the host at boot, so no guest could use the group. Nothing was written.",
+        "Add -IncludeGroup to bind the whole group at boot, after checking that the host does not need those devices.",
+        address);
+
     public static PciPassthroughException InUseForUnbind(PciDevice device) => new(
         ErrorIds.InUse, FailureKind.ResourceBusy,
         $"Refusing to unbind {device.PciAddress}: it is held by {VfioUser.Describe(device.InUse)}.",

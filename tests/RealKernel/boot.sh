@@ -63,6 +63,8 @@ trap cleanup EXIT
 # versions over /tmp), and a kernel command line word cannot hold spaces: such
 # scripts are copied into .work/scripts first (files next to them are NOT copied).
 SCRIPT=$(realpath "$SCRIPT_ARG")
+# The script's own folder, for scripts that find files beside them (run-scenarios.sh): a copy below cannot.
+SCRIPT_DIR=$(dirname "$SCRIPT")
 case "$SCRIPT" in
     /tmp/* | /run/* | /dev/* | /proc/* | /sys/* | *[[:space:]]*)
         mkdir -p "$WORK/scripts"
@@ -90,6 +92,7 @@ TMPFILES+=("$QERR")
 # kernel's AcsDisabledOnPort; QEMU's disable-acs=on, on 00:09.0, removes the capability instead).
 APPEND="console=ttyS0 intel_iommu=on quiet panic=1 pci=disable_acs_redir=0000:00:06.0 pcipt.script=$SCRIPT pcipt.nonce=$NONCE"
 [ "${PCIPT_NOVFIO:-0}" = 1 ] && APPEND+=" pcipt.novfio=1"
+[[ "$SCRIPT_DIR" == *[[:space:]]* ]] || APPEND+=" pcipt.env.PCIPT_SCRIPT_DIR=$SCRIPT_DIR"
 [ -n "${PCIPT_APPEND:-}" ] && APPEND+=" $PCIPT_APPEND"
 
 # Device layout (addresses fixed so tests can rely on them):

@@ -8,7 +8,8 @@ if [ -z "${PCIPT_RUNNER:-}" ] || [ -z "${PCIPT_SCENARIOS:-}" ]; then
     echo "run-scenarios.sh: PCIPT_RUNNER and PCIPT_SCENARIOS must be set (pcipt.env.NAME=value)" >&2
     exit 2
 fi
-HERE=$(cd "$(dirname "$0")" && pwd)
+# boot.sh runs a copy of this script when it lives under /tmp (a clone there): PCIPT_SCRIPT_DIR is its real folder.
+HERE=$(cd "${PCIPT_SCRIPT_DIR:-$(dirname "$0")}" && pwd)
 PCIPT_LIBVIRT=$(sh "$HERE/start-libvirt.sh" | sed -n 's/^libvirt=//p')
 # The scenarios' own files (hold-vfio-device.py) and the testbed's (.work/mtty) are found from here.
 PCIPT_SCENARIO_DIR=$(cd "$HERE/../PciPassthrough.RealKernel.Tests/Scenarios" && pwd)

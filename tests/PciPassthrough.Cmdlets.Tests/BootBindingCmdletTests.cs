@@ -118,4 +118,41 @@ public class BootBindingCmdletTests(ReadinessHostSession session) : IClassFixtur
         File.WriteAllText(Path.Combine(host.Root, $"sys/bus/pci/devices/{Rtx}/uevent"), "PCI_ID=10DE:2204\n");
         Assert.Contains($"{Rtx} is now 10de:2204, not the 10de:2206 it was configured for", Check(), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Set_VfioBinding_Persist_adds_one_device_and_Remove_VfioBinding_Persist_takes_out_only_that_one()
+    {
+        using var host = Host();
+        File.SetUnixFileMode(host.WriteFile("etc/libvirt/qemu.conf", "user = \"oneadmin\"\n"), UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        session.Ps.Run($"Set-VfioHostConfiguration -Root $args[0] -Address {Rtx} -IncludeGroup {Common}", host.Root);
+
+        // A preview of binding the T4 (on nvidia) shows the boot binding it would write, and writes nothing.
+        var before = Config(host);
+        var preview = session.Ps.Run($"Set-VfioBinding -Root $args[0] -Address {T4} -Persist -WhatIf", host.Root);
+        Assert.Null(preview.TerminatingError);
+        Assert.Contains($"+DEVICES=\"{Rtx} {RtxAudio} {T4}\"", preview.HostText, StringComparison.Ordinal);
+        Assert.Equal(before, Config(host));
+        Assert.Equal("nvidia", session.Ps.Run($"(Get-PciDevice -Root $args[0] -Address {T4}).Driver", host.Root).Output.Single().ToString());
+
+        // Bound to vfio-pci earlier without -Persist: -Persist now only records it for the boot.
+        host.Link($"sys/bus/pci/devices/{T4}/driver", "../../../bus/pci/drivers/vfio-pci");
+        var r = session.Ps.Run($"Set-VfioBinding -Root $args[0] -Address {T4} -Persist -Confirm:$false", host.Root);
+        Assert.Null(r.TerminatingError);
+        Assert.Empty(r.Errors);
+        Assert.Contains($"DEVICES=\"{Rtx} {RtxAudio} {T4}\"", Config(host), StringComparison.Ordinal);
+        var acl = File.ReadAllText(Path.Combine(host.Root, "etc/libvirt/qemu.conf"));
+        Assert.Contains("\"/dev/vfio/30\"", acl, StringComparison.Ordinal);
+        Assert.Contains("\"/dev/vfio/40\"", acl, StringComparison.Ordinal);
+
+        // Back on its host driver (Remove-VfioBinding ran without -Persist): -Persist takes it out of the boot binding
+        // and its group out of the ACL; the RTX stays.
+        host.Link($"sys/bus/pci/devices/{T4}/driver", "../../../bus/pci/drivers/nvidia");
+        r = session.Ps.Run($"Remove-VfioBinding -Root $args[0] -Address {T4} -Persist -Confirm:$false", host.Root);
+        Assert.Null(r.TerminatingError);
+        Assert.Contains($"DEVICES=\"{Rtx} {RtxAudio}\"", Config(host), StringComparison.Ordinal);
+        Assert.Contains($"DEVICE_IDS=\"{Rtx}=10de:2206 {RtxAudio}=10de:1aef\"", Config(host), StringComparison.Ordinal);
+        acl = File.ReadAllText(Path.Combine(host.Root, "etc/libvirt/qemu.conf"));
+        Assert.Contains("\"/dev/vfio/30\"", acl, StringComparison.Ordinal);
+        Assert.DoesNotContain("\"/dev/vfio/40\"", acl, StringComparison.Ordinal);
+    }
 }

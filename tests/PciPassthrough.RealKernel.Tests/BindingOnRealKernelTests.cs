@@ -93,4 +93,12 @@ public class BindingOnRealKernelTests(GuestFixture guest)
         Assert.Contains("wrong=0", r);
         Assert.Contains("final=e1000", r);
     }
+
+    [RealKernelFact]
+    public void Persist_adds_one_device_to_the_boot_binding_while_binding_it_and_takes_it_out_while_returning_it()
+    {
+        var r = Run("persist").Output;
+        Assert.Contains("bound=vfio-pci|\"0000:07:00.0 0000:00:02.0\"", r);
+        Assert.Contains("removed=e1000|\"0000:07:00.0\"", r);
+    }
 }

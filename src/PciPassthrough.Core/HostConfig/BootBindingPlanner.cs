@@ -11,12 +11,14 @@ namespace PciPassthrough.HostConfig;
 internal static class BootBindingPlanner
 {
     /// <summary>The plan: the devices new to the boot binding, every entry of the new list (address and the ids it
-    /// must have), the listed devices present on the host now, and the addresses that leave the list.</summary>
+    /// must have), the listed devices present on the host now, the addresses that leave the list unasked (-Replace),
+    /// and the IOMMU groups no listed device is in any more (their libvirt ACL entries go).</summary>
     internal sealed record BootBindingPlan(
         IReadOnlyList<PciDevice> Added,
         IReadOnlyList<(string Address, string Ids)> Entries,
         IReadOnlyList<PciDevice> Present,
-        IReadOnlyList<string> Leaving);
+        IReadOnlyList<string> Leaving,
+        IReadOnlyList<int> DroppedGroups);
 
     /// <param name="check">Refuses a device the boot must not bind (the safety rules); called for each device this call
     /// adds before its group is judged, so that a device's own refusal comes first, as in a binding.</param>
@@ -25,7 +27,8 @@ internal static class BootBindingPlanner
         var (root, devices) = (host.Root, host.Devices);
         var before = BootBindings.ReadVfioBindDevices(root).Distinct(StringComparer.OrdinalIgnoreCase).ToList();
         var recordedIds = BootBindings.ReadVfioBindIds(root);
-        var kept = request.Replace ? [] : before;
+        var removing = new HashSet<string>(request.RemoveAddresses, StringComparer.OrdinalIgnoreCase);
+        var kept = (request.Replace ? [] : before).Where(a => !removing.Contains(a)).ToList();
         var requested = request.Addresses.Select(devices.Require).DistinctBy(d => d.PciAddress).ToList();
         var listed = new HashSet<string>(kept.Concat(requested.Select(d => d.PciAddress)), StringComparer.OrdinalIgnoreCase);
 
@@ -74,8 +77,11 @@ internal static class BootBindingPlanner
         var added = requested.Where(d => !kept.Contains(d.PciAddress, StringComparer.OrdinalIgnoreCase)).ToList();
         entries.AddRange(added.Select(d => (d.PciAddress, $"{d.VendorId}:{d.DeviceId}")));
         present.AddRange(added);
-        var leaving = before.Where(b => !listed.Contains(b)).ToList();
-        return new BootBindingPlan(added, entries, present, leaving);
+        var leaving = before.Where(b => !listed.Contains(b) && !removing.Contains(b)).ToList();
+        var stillListed = present.Select(d => d.IommuGroup).OfType<int>().ToHashSet();
+        var dropped = before.Where(b => !listed.Contains(b)).Select(b => PciAddress.TryParse(b, out var a) ? devices.Read(a)?.IommuGroup : null)
+            .OfType<int>().Where(g => !stillListed.Contains(g)).Distinct().ToList();
+        return new BootBindingPlan(added, entries, present, leaving, dropped);
     }
 
     // The peers that must be bound at boot with the device: members that are no bridge and have a driver (a host

@@ -15,6 +15,9 @@ public sealed record HostConfigurationRequest
     /// <summary>Devices to bind to vfio-pci at boot (vfio-bind.service with driver_override): added to those bound at boot already.</summary>
     public IReadOnlyList<string> Addresses { get; init; } = [];
 
+    /// <summary>Devices to take out of the boot binding (with their libvirt ACL entry), the others untouched.</summary>
+    public IReadOnlyList<string> RemoveAddresses { get; init; } = [];
+
     /// <summary>The addresses replace the boot binding's whole device list instead of joining it.</summary>
     public bool Replace { get; init; }
 

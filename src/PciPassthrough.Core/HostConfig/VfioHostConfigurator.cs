@@ -35,7 +35,7 @@ public static class VfioHostConfigurator
             }
         }
 
-        var boot = request.Addresses.Count > 0 ? BootBindingPlanner.Plan(host, request, Check) : null;
+        var boot = request.Addresses.Count > 0 || request.RemoveAddresses.Count > 0 ? BootBindingPlanner.Plan(host, request, Check) : null;
         foreach (var address in boot?.Leaving ?? [])
         {
             warn?.Invoke($"{address} leaves the boot binding (-Replace): after the next boot it stays on its host driver.");
@@ -86,7 +86,8 @@ public static class VfioHostConfigurator
             if (root.Exists(QemuConfAcl.Path))
             {
                 var groups = boot.Present.Select(d => d.IommuGroup).OfType<int>().Distinct().ToList();
-                var existing = host.Groups.ListNumbers();
+                // A group no listed device is in any more counts as gone: its entry is dropped like a stale one.
+                var existing = host.Groups.ListNumbers().Except(boot.DroppedGroups).ToList();
                 changes.Add(ConfigFiles.Plan(root, QemuConfAcl.Path, text => QemuConfAcl.Apply(text, groups, existing)));
             }
         }

@@ -25,7 +25,14 @@ public sealed class RemoveVfioBindingCommand : VfioBindingCmdletBase
     [Parameter(Mandatory = true, ParameterSetName = "ClearJournal")]
     public SwitchParameter ClearJournal { get; set; }
 
+    /// <summary>Also stop binding the devices at boot: each leaves the boot binding (and its ACL entry), the others untouched.</summary>
+    [Parameter(ParameterSetName = DevicesSet)]
+    public SwitchParameter Persist { get; set; }
+
     protected override string Action => Driver is null ? "Return to the host driver" : $"Bind to {Driver}";
+
+    protected override HostConfig.HostConfigurationRequest? Persistence(IReadOnlyList<PciDevice> devices) =>
+        Persist && devices.Count > 0 ? new() { RemoveAddresses = devices.Select(d => d.PciAddress).ToList() } : null;
 
     protected override bool IsAlreadyThere(PciDevice device) => device.Driver != VfioBinder.VfioDriver;
 

@@ -13,7 +13,16 @@ public sealed class SetVfioBindingCommand : VfioBindingCmdletBase
     [Parameter]
     public SwitchParameter IncludeGroup { get; set; }
 
+    /// <summary>Also bind the devices at every boot: each joins the boot binding (vfio-bind.service, its ACL entry), the others untouched.</summary>
+    [Parameter(ParameterSetName = DevicesSet)]
+    public SwitchParameter Persist { get; set; }
+
     protected override string Action => "Bind to vfio-pci";
+
+    protected override HostConfig.HostConfigurationRequest? Persistence(IReadOnlyList<PciDevice> devices) =>
+        Persist && devices.Count > 0
+            ? new() { Addresses = devices.Select(d => d.PciAddress).ToList(), IncludeGroup = IncludeGroup, Force = Force }
+            : null;
 
     // With -IncludeGroup a bound device may still have peers on host drivers: plan them.
     protected override bool IsAlreadyThere(PciDevice device) => device.Driver == VfioBinder.VfioDriver && !IncludeGroup;

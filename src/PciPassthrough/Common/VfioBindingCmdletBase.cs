@@ -56,6 +56,9 @@ public abstract class VfioBindingCmdletBase : HostChangingCmdletBase
 
     protected abstract IReadOnlyList<DeviceBindingResult> Execute(VfioBinder binder, IReadOnlyList<PciDevice> devices);
 
+    /// <summary>With -Persist: what the boot binding must say of these devices (moved now, or already there); null without.</summary>
+    protected virtual HostConfig.HostConfigurationRequest? Persistence(IReadOnlyList<PciDevice> devices) => null;
+
     protected override void ProcessRecord()
     {
         var root = ResolveRoot();
@@ -129,6 +132,12 @@ public abstract class VfioBindingCmdletBase : HostChangingCmdletBase
             }
         }
 
+        // -WhatIf previews the boot binding of every device the call would move; a real run persists the ones it moved.
+        if (Persistence([.. _unchanged, .. IsWhatIf ? _planned : approved]) is { } request)
+        {
+            PersistBootBinding(_root, request);
+        }
+
         if (PassThru)
         {
             foreach (var device in _unchanged.Concat(approved))
@@ -138,6 +147,28 @@ public abstract class VfioBindingCmdletBase : HostChangingCmdletBase
                     WriteObject(refreshed);
                 }
             }
+        }
+    }
+
+    /// <summary>
+    /// Writes the boot binding's files as Set-VfioHostConfiguration does (planned whole, under the configuration lock,
+    /// each file confirmed with its diff, all written or none), without touching the kernel command line or the initramfs.
+    /// </summary>
+    private void PersistBootBinding(HostRoot root, HostConfig.HostConfigurationRequest request)
+    {
+        using var held = IsWhatIf ? null : Guard(() => HostConfig.ConfigurationLock.Acquire(root, HostConfig.ConfigurationLock.DefaultTimeout, StopToken, WriteVerbose));
+        var plan = Guard(() => HostConfig.VfioHostConfigurator.Plan(SessionFor(root), request with { KernelCommandLine = false, Initramfs = HostConfig.InitramfsKind.None }, WriteWarning));
+        Guard(() => HostConfig.ConfigFiles.EnsureWritable(plan));
+        var confirmed = plan.Where(c => c.Action != HostConfig.FileAction.Unchanged && ShouldProcess($"{c.Path}:\n{c.Diff}", $"{c.Action} {c.Path}?", $"{c.Action} {c.Path}")).ToList();
+        Guard(() => HostConfig.ConfigFiles.ApplyAll(confirmed, DateTime.UtcNow));
+        foreach (var change in confirmed)
+        {
+            WriteVerbose($"{change.Action} {change.Path}.");
+        }
+
+        if (HostConfig.VfioHostConfigurator.FollowUpCommands(root, confirmed) is { Count: > 0 } commands)
+        {
+            WriteInformation(new HostInformationMessage { Message = "For the boot binding to take effect, run: " + string.Join("; ", commands) }, ["PSHOST"]);
         }
     }
 

@@ -287,6 +287,18 @@ Unit $devices $ids
 Remove-VfioBinding -Address 0000:00:02.0 -Driver e1000 -Confirm:$false
 "restored=$((Get-PciDevice -Address 0000:00:02.0).Driver)"
 
+#### persist
+# Set-VfioBinding -Persist and Remove-VfioBinding -Persist (issue 24): one device joins the boot binding and leaves it,
+# the device listed before stays (the guest's /etc is its RAM overlay).
+'/etc/sysconfig', '/etc/systemd/system', '/usr/local/bin', '/etc/udev/rules.d' | ForEach-Object { [System.IO.Directory]::CreateDirectory($_) | Out-Null }
+[System.IO.File]::WriteAllText('/etc/sysconfig/vfio-bind', "DEVICES=`"0000:07:00.0`"`nDEVICE_IDS=`"0000:07:00.0=8086:10d3`"`n")
+function Listed { ([System.IO.File]::ReadAllLines('/etc/sysconfig/vfio-bind') | Where-Object { $_.StartsWith('DEVICES=') }).Substring(8) }
+Set-VfioBinding -Address 0000:00:02.0 -Persist -Confirm:$false
+"bound=$((Get-PciDevice -Address 0000:00:02.0).Driver)|$(Listed)"
+Remove-VfioBinding -Address 0000:00:02.0 -Persist -Confirm:$false
+"removed=$((Get-PciDevice -Address 0000:00:02.0).Driver)|$(Listed)"
+'/etc/sysconfig/vfio-bind', '/etc/systemd/system/vfio-bind.service', '/usr/local/bin/vfio-bind' | ForEach-Object { [System.IO.File]::Delete($_) }
+
 #### modprobe-ids
 Set-VfioHostConfiguration -VfioPciId 8086:100e -BlacklistDriver e1000 -SkipKernelCommandLine -Initramfs None -Confirm:$false | ForEach-Object { "wrote=$($_.Path)|$($_.Action)" }
 function Run([string[]] $argv) { $p = [System.Diagnostics.Process]::Start($argv[0], $argv[1..($argv.Length - 1)]); $p.WaitForExit(); $p.ExitCode }

@@ -155,4 +155,15 @@ public class BootBindingCmdletTests(ReadinessHostSession session) : IClassFixtur
         Assert.Contains("\"/dev/vfio/30\"", acl, StringComparison.Ordinal);
         Assert.DoesNotContain("\"/dev/vfio/40\"", acl, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Remove_VfioBinding_Persist_on_a_host_never_configured_writes_nothing()
+    {
+        using var host = Host();
+        var r = session.Ps.Run($"Remove-VfioBinding -Root $args[0] -Address {T4} -Persist -Confirm:$false", host.Root);
+        Assert.Null(r.TerminatingError);
+        Assert.Empty(r.Errors);
+        Assert.False(File.Exists(Path.Combine(host.Root, "etc/sysconfig/vfio-bind")));
+        Assert.False(File.Exists(Path.Combine(host.Root, "usr/local/bin/vfio-bind")));
+    }
 }

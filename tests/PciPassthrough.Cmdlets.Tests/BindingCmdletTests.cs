@@ -59,6 +59,23 @@ public class BindingCmdletTests(ReadinessHostSession session) : IClassFixture<Re
         Assert.Equal(1, r.HostText.Split("What if:").Length - 1);
     }
 
+    [Fact]
+    public void WhatIf_with_IncludeGroup_never_offers_to_bind_a_device_already_on_vfio_pci_that_a_guest_holds()
+    {
+        using var host = new FakeHost().WithHealthyIntelIommu();
+        host.Add(new FakeDevice("0000:05:00.0") { Vendor = 0x10de, ClassCode = 0x030000, Driver = "vfio-pci", IommuGroup = 4 })
+            .Add(new FakeDevice("0000:05:00.1") { Vendor = 0x10de, ClassCode = 0x040300, Driver = "vfio-pci", IommuGroup = 4 })
+            .AddProcess(4242, "qemu-system-x86", ["qemu-system-x86_64", "-name", "guest=one-7,debug-threads=on"], "/dev/vfio/4");
+        host.WriteFile("dev/vfio/4", "");
+        var before = Snapshot(host);
+        var r = session.Ps.Run("Set-VfioBinding -Root $args[0] -Address 0000:05:00.0 -IncludeGroup -WhatIf", host.Root);
+        Assert.Null(r.TerminatingError);
+        Assert.Empty(r.Errors);
+        Assert.Equal(before, Snapshot(host));
+        Assert.DoesNotContain("What if:", r.HostText, StringComparison.Ordinal);
+        Assert.Contains("0000:05:00.0 is already bound to vfio-pci; nothing to do.", r.HostText, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("0000:00:01.0", "DeviceIsNotAnEndpoint")]
     [InlineData("0000:02:00.0", "DeviceCarriesDefaultRoute")]

@@ -87,7 +87,8 @@ public sealed class VfioBinder
             }
         }
 
-        return [requested, .. peers];
+        // A device on vfio-pci already (a guest may hold it) is not moved again: -IncludeGroup only brings its peers.
+        return requested.Driver == VfioDriver ? peers : [requested, .. peers];
     }
 
     /// <summary>Refuses to take a device away from a running guest unless forced.</summary>

@@ -87,7 +87,14 @@ public abstract class VfioBindingCmdletBase : HostChangingCmdletBase
                     continue;
                 }
 
-                foreach (var planned in Plan(binder, device))
+                var moves = Plan(binder, device).ToList();
+                if (moves.Count == 0)
+                {
+                    _unchanged.Add(device); // on vfio-pci with its whole group already
+                    continue;
+                }
+
+                foreach (var planned in moves)
                 {
                     if (!_planned.Exists(p => p.PciAddress == planned.PciAddress))
                     {

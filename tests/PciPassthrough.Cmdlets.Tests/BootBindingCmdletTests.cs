@@ -166,4 +166,29 @@ public class BootBindingCmdletTests(ReadinessHostSession session) : IClassFixtur
         Assert.False(File.Exists(Path.Combine(host.Root, "etc/sysconfig/vfio-bind")));
         Assert.False(File.Exists(Path.Combine(host.Root, "usr/local/bin/vfio-bind")));
     }
+
+    [Fact]
+    public void One_question_per_call_in_the_future_tense_and_no_writes_nothing()
+    {
+        using var host = Host();
+        session.Ps.Prompts.Clear();
+        session.Ps.ChoiceAnswers.Enqueue("No");
+        var declined = session.Ps.Run($"Set-VfioHostConfiguration -Root $args[0] -Address {T4} -SkipKernelCommandLine -Initramfs None -Confirm", host.Root);
+        Assert.Null(declined.TerminatingError);
+        var prompt = Assert.Single(session.Ps.Prompts);
+        Assert.Contains("This will create /etc/sysconfig/vfio-bind, create /usr/local/bin/vfio-bind", prompt, StringComparison.Ordinal);
+        Assert.EndsWith("Write these 4 files?", prompt, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(host.Root, "etc/sysconfig/vfio-bind")));
+        Assert.False(File.Exists(Path.Combine(host.Root, "usr/local/bin/vfio-bind")));
+        Assert.Contains(declined.Warnings, w => w.StartsWith("Nothing was written: /etc/sysconfig/vfio-bind, ", StringComparison.Ordinal));
+        Assert.Empty(declined.Output);
+
+        session.Ps.Prompts.Clear();
+        session.Ps.ChoiceAnswers.Enqueue("Yes");
+        var accepted = session.Ps.Run($"Set-VfioHostConfiguration -Root $args[0] -Address {T4} -SkipKernelCommandLine -Initramfs None -Confirm", host.Root);
+        Assert.Null(accepted.TerminatingError);
+        Assert.Single(session.Ps.Prompts);
+        Assert.Contains($"DEVICES=\"{T4}\"", Config(host), StringComparison.Ordinal);
+        Assert.True(File.Exists(Path.Combine(host.Root, "usr/local/bin/vfio-bind")));
+    }
 }

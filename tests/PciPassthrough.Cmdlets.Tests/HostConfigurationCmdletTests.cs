@@ -70,9 +70,11 @@ public class HostConfigurationCmdletTests(ReadinessHostSession session) : IClass
         var r = session.Ps.Run("Set-VfioHostConfiguration -Root $args[0] -Address 0000:01:00.0 -WhatIf", host.Root);
         Assert.Null(r.TerminatingError);
         Assert.Empty(r.Output);
+        // One preview for the whole call, every file's diff in it.
+        Assert.Equal(1, r.HostText.Split("What if:").Length - 1);
         Assert.Contains("What if: /etc/default/grub:", r.HostText);
         Assert.Contains("+GRUB_CMDLINE_LINUX=\"console=ttyS0 intel_iommu=on\"", r.HostText);
-        Assert.Contains("What if: /etc/sysconfig/vfio-bind:", r.HostText);
+        Assert.Contains("\n/etc/sysconfig/vfio-bind:\n", r.HostText);
         Assert.False(File.Exists(Path.Combine(host.Root, "etc/sysconfig/vfio-bind")));
         Assert.Equal("GRUB_DEFAULT=0\nGRUB_CMDLINE_LINUX=\"console=ttyS0\"\n", File.ReadAllText(Path.Combine(host.Root, "etc/default/grub")));
     }

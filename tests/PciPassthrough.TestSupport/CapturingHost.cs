@@ -19,6 +19,12 @@ internal sealed class CapturingHost : PSHost
 
     public void Clear() => _ui.Buffer.Clear();
 
+    /// <summary>Answers for the next confirmation prompts, by choice label ("Yes", "No"); a prompt with none left throws.</summary>
+    public Queue<string> ChoiceAnswers => _ui.ChoiceAnswers;
+
+    /// <summary>Every confirmation prompt asked, as "caption|message".</summary>
+    public List<string> Prompts => _ui.Prompts;
+
     public override CultureInfo CurrentCulture => CultureInfo.InvariantCulture;
 
     public override CultureInfo CurrentUICulture => CultureInfo.InvariantCulture;
@@ -55,7 +61,21 @@ internal sealed class CapturingHost : PSHost
 
         public override Dictionary<string, PSObject> Prompt(string caption, string message, System.Collections.ObjectModel.Collection<FieldDescription> descriptions) => throw new NotSupportedException("Tests never prompt.");
 
-        public override int PromptForChoice(string caption, string message, System.Collections.ObjectModel.Collection<ChoiceDescription> choices, int defaultChoice) => throw new NotSupportedException("Tests never prompt; pass -Confirm:$false.");
+        public Queue<string> ChoiceAnswers { get; } = new();
+
+        public List<string> Prompts { get; } = [];
+
+        public override int PromptForChoice(string caption, string message, System.Collections.ObjectModel.Collection<ChoiceDescription> choices, int defaultChoice)
+        {
+            if (!ChoiceAnswers.TryDequeue(out var answer))
+            {
+                throw new NotSupportedException("Tests never prompt unless they queue an answer; pass -Confirm:$false.");
+            }
+
+            Prompts.Add(caption + "|" + message);
+            var index = choices.ToList().FindIndex(c => c.Label.Replace("&", "", StringComparison.Ordinal) == answer);
+            return index >= 0 ? index : throw new ArgumentException($"No choice '{answer}' among {string.Join(", ", choices.Select(c => c.Label))}.");
+        }
 
         public override PSCredential PromptForCredential(string caption, string message, string userName, string targetName) => throw new NotSupportedException();
 

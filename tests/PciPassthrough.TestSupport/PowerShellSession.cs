@@ -40,6 +40,12 @@ public sealed class PowerShellSession : IDisposable
         }
     }
 
+    /// <summary>Answers for the next confirmation prompts, by choice label ("Yes", "No").</summary>
+    public Queue<string> ChoiceAnswers => _host.ChoiceAnswers;
+
+    /// <summary>The confirmation prompts asked so far, as "caption|message".</summary>
+    public List<string> Prompts => _host.Prompts;
+
     /// <summary>Runs a script; <c>$args</c> holds the arguments. Terminating errors are captured, not thrown.</summary>
     public ScriptResult Run(string script, params object?[] args)
     {

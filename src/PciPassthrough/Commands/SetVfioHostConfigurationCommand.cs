@@ -198,19 +198,8 @@ public sealed class SetVfioHostConfigurationCommand : HostChangingCmdletBase
         // -WhatIf runs every check the real run runs: a preview must not pass where the write fails.
         Guard(() => ConfigFiles.EnsureWritable(plan));
 
-        // Confirm each file, then write the confirmed ones as one set: all of them or none (D5).
-        var confirmed = new List<ConfigFileChange>();
-        foreach (var change in plan)
-        {
-            if (change.Action == FileAction.Unchanged)
-            {
-                WriteVerbose($"{change.Path} already says this; nothing to do.");
-            }
-            else if (ShouldProcess($"{change.Path}:\n{change.Diff}", $"{change.Action} {change.Path}?", $"{change.Action} {change.Path}"))
-            {
-                confirmed.Add(change);
-            }
-        }
+        // One confirmation for the whole set, then all of the files written or none (D5).
+        var confirmed = ConfigConfirmation.Confirm(this, plan, IsWhatIf);
 
         Guard(() => ConfigFiles.ApplyAll(confirmed, DateTime.UtcNow));
         foreach (var script in new[] { VfioBindService.ScriptPath, SriovBootService.ScriptPath }.Where(p => confirmed.Any(c => c.Path == p)))

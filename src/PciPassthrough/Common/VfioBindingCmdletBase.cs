@@ -159,14 +159,14 @@ public abstract class VfioBindingCmdletBase : HostChangingCmdletBase
 
     /// <summary>
     /// Writes the boot binding's files as Set-VfioHostConfiguration does (planned whole, under the configuration lock,
-    /// each file confirmed with its diff, all written or none), without touching the kernel command line or the initramfs.
+    /// confirmed once with every diff, all written or none), without touching the kernel command line or the initramfs.
     /// </summary>
     private void PersistBootBinding(HostRoot root, HostConfig.HostConfigurationRequest request)
     {
         using var held = IsWhatIf ? null : Guard(() => HostConfig.ConfigurationLock.Acquire(root, HostConfig.ConfigurationLock.DefaultTimeout, StopToken, WriteVerbose));
         var plan = Guard(() => HostConfig.VfioHostConfigurator.Plan(SessionFor(root), request with { KernelCommandLine = false, Initramfs = HostConfig.InitramfsKind.None }, WriteWarning));
         Guard(() => HostConfig.ConfigFiles.EnsureWritable(plan));
-        var confirmed = plan.Where(c => c.Action != HostConfig.FileAction.Unchanged && ShouldProcess($"{c.Path}:\n{c.Diff}", $"{c.Action} {c.Path}?", $"{c.Action} {c.Path}")).ToList();
+        var confirmed = ConfigConfirmation.Confirm(this, plan, IsWhatIf);
         Guard(() => HostConfig.ConfigFiles.ApplyAll(confirmed, DateTime.UtcNow));
         foreach (var change in confirmed)
         {

@@ -103,6 +103,9 @@ public class VmOnRealKernelTests(GuestFixture guest)
         Assert.Equal("vfio-pci|vfio-pci|InUse|managed1::GroupFile:qemu-system-x86", Value(r, "during"));
         Assert.Equal("vfio-pci|e1000", Value(r, "after"));
         Assert.Equal("Pass|Warning", Value(r, "readiness"));
+        Assert.Equal("Pass", Value(r, "bootcheck")); // listed for the boot, and on vfio-pci as libvirt left it
+        Assert.Equal("Fail", Value(r, "bootcheck-returned"));
+        Assert.Equal("NotApplicable", Value(r, "bootcheck-removed"));
         Assert.Equal("1|e1000", Value(r, "unmanaged"));
         Assert.Equal("e1000e", Value(r, "returned"));
     }

@@ -135,9 +135,12 @@ $kernel.Write('/sys/bus/pci/drivers_probe', $peer)
 #### vm-managed
 # managed='yes' on a device the module bound first: libvirt leaves it on vfio-pci after the VM (seen in the testbed);
 # on one the module did not bind: libvirt binds it at start and gives it back to its driver at destroy. The module's
-# view (driver, holders, readiness) follows both, and Remove-VfioBinding still returns the first one home.
+# view (driver, holders, readiness, the boot binding's check) follows both, and Remove-VfioBinding still returns the
+# first one home. The module's device is also bound at boot (-Persist), so Test-VfioHostConfiguration has a say.
 $mine = '0000:07:00.0'; $theirs = '0000:00:03.0'
-Set-VfioBinding -Address $mine -Confirm:$false
+'/etc/sysconfig', '/etc/systemd/system', '/usr/local/bin', '/etc/udev/rules.d' | ForEach-Object { [System.IO.Directory]::CreateDirectory($_) | Out-Null }
+Set-VfioBinding -Address $mine -Persist -Confirm:$false
+function BootCheck { (Test-VfioHostConfiguration | Where-Object Name -eq 'BootBindDevices' | ForEach-Object { "$($_.Status)" }) }
 $r = Start-Vm managed1 @((ConvertTo-PciHostdevXml -Address $mine), (ConvertTo-PciHostdevXml -Address $theirs))
 "create=$($r.Code)|$($r.Err)"
 "firmware=" + ((Wait-Firmware managed1 8086:100e) -join ',')
@@ -146,6 +149,7 @@ $r = Start-Vm managed1 @((ConvertTo-PciHostdevXml -Address $mine), (ConvertTo-Pc
 "after=$((Get-PciDevice -Address $mine).Driver)|$((Get-PciDevice -Address $theirs).Driver)"
 function Bound([string] $x) { (Test-PciPassthroughReadiness -Address $x).Findings | Where-Object Name -eq 'BoundToVfio' | ForEach-Object Status }
 "readiness=$(Bound $mine)|$(Bound $theirs)"
+"bootcheck=$(BootCheck)"
 # managed='no' on a device nobody bound: libvirt refuses to start (the group is not viable); nothing changes.
 $unmanaged = (ConvertTo-PciHostdevXml -Address $theirs) -replace "managed='yes'", "managed='no'"
 $r = Start-Vm managed2 $unmanaged
@@ -153,6 +157,11 @@ $r = Start-Vm managed2 $unmanaged
 if ($r.Code -eq 0) { $null = Invoke-Virsh destroy, managed2 }
 Remove-VfioBinding -Address $mine -Confirm:$false
 "returned=$((Get-PciDevice -Address $mine).Driver)"
+# Back on its host driver but still listed for the boot: the check says so; -Persist takes it out of the list.
+"bootcheck-returned=$(BootCheck)"
+Remove-VfioBinding -Address $mine -Persist -Confirm:$false
+"bootcheck-removed=$(BootCheck)"
+'/etc/sysconfig/vfio-bind', '/etc/systemd/system/vfio-bind.service', '/usr/local/bin/vfio-bind' | ForEach-Object { [System.IO.File]::Delete($_) }
 
 #### vm-defined
 # A defined domain that is not running names the device: reported, readiness warns, nothing is blocked.

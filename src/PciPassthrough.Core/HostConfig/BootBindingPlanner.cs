@@ -22,12 +22,19 @@ internal static class BootBindingPlanner
 
     /// <param name="check">Refuses a device the boot must not bind (the safety rules); called for each device this call
     /// adds before its group is judged, so that a device's own refusal comes first, as in a binding.</param>
-    public static BootBindingPlan Plan(HostSession host, HostConfigurationRequest request, Action<PciDevice> check)
+    /// <returns>Null when the call leaves the boot binding alone: no address to add, and none listed to take out (so a
+    /// host never configured gets no boot-binding files).</returns>
+    public static BootBindingPlan? Plan(HostSession host, HostConfigurationRequest request, Action<PciDevice> check)
     {
         var (root, devices) = (host.Root, host.Devices);
         var before = BootBindings.ReadVfioBindDevices(root).Distinct(StringComparer.OrdinalIgnoreCase).ToList();
-        var recordedIds = BootBindings.ReadVfioBindIds(root);
         var removing = new HashSet<string>(request.RemoveAddresses, StringComparer.OrdinalIgnoreCase);
+        if (request.Addresses.Count == 0 && !before.Any(removing.Contains))
+        {
+            return null;
+        }
+
+        var recordedIds = BootBindings.ReadVfioBindIds(root);
         var kept = (request.Replace ? [] : before).Where(a => !removing.Contains(a)).ToList();
         var requested = request.Addresses.Select(devices.Require).DistinctBy(d => d.PciAddress).ToList();
         var listed = new HashSet<string>(kept.Concat(requested.Select(d => d.PciAddress)), StringComparer.OrdinalIgnoreCase);

@@ -35,9 +35,7 @@ public static class VfioHostConfigurator
             }
         }
 
-        // Taking out devices that are not listed changes nothing: a host never configured gets no boot-binding files.
-        var removesListed = BootBindings.ReadVfioBindDevices(root).Intersect(request.RemoveAddresses, StringComparer.OrdinalIgnoreCase).Any();
-        var boot = request.Addresses.Count > 0 || removesListed ? BootBindingPlanner.Plan(host, request, Check) : null;
+        var boot = BootBindingPlanner.Plan(host, request, Check);
         foreach (var address in boot?.Leaving ?? [])
         {
             warn?.Invoke($"{address} leaves the boot binding (-Replace): after the next boot it stays on its host driver.");

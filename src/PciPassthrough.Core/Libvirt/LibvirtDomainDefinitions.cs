@@ -51,7 +51,7 @@ internal static class LibvirtDomainDefinitions
         return result.ToDictionary(kv => kv.Key, kv => kv.Value.OrderBy(a => a.DomainName, StringComparer.Ordinal).ToArray(), StringComparer.Ordinal);
     }
 
-    internal static (string Name, List<(string Device, bool Managed)> Devices)? Read(HostRoot root, string hostPath)
+    private static (string Name, List<(string Device, bool Managed)> Devices)? Read(HostRoot root, string hostPath)
     {
         string text;
         try

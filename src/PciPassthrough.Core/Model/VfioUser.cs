@@ -61,6 +61,11 @@ public sealed class VfioUser
         ? $"onevm poweroff {id.ToString(CultureInfo.InvariantCulture)} (or virsh shutdown {DomainName})"
         : DomainName is string name ? $"virsh shutdown {name}" : $"stop process {ProcessId.ToString(CultureInfo.InvariantCulture)} ({ProcessName})";
 
+    /// <summary>What a finding says when no holder was found but some processes could not be read.</summary>
+    internal const string UnknownDetail = "No holder was found, but other users' processes could not be read: a guest may hold it.";
+
+    internal const string UnknownRemedy = "Run as root to see every process that holds it.";
+
     /// <summary>The holders as one phrase, each named by domain, VM, process and file.</summary>
     public static string Describe(IEnumerable<VfioUser> users) => string.Join(", ", users.Select(u => u.ToString()));
 
@@ -75,11 +80,11 @@ public sealed class VfioUser
     public override string ToString()
     {
         var process = $"{ProcessName}[{ProcessId.ToString(CultureInfo.InvariantCulture)}]";
-        var file = Path is null ? "" : MediatedDevice is null ? $", {Path}" : $", {Path} of mdev {MediatedDevice}";
+        var file = Path is null ? null : MediatedDevice is null ? Path : $"{Path} of mdev {MediatedDevice}";
+        var vm = VmId is int id ? $"VM {id.ToString(CultureInfo.InvariantCulture)}" : null;
+        var details = string.Join(", ", new[] { vm, DomainName is null ? null : process, file }.OfType<string>());
         return DomainName is null
-            ? $"{process} ({file.TrimStart(',', ' ')})".Replace(" ()", "", StringComparison.Ordinal)
-            : VmId is int id
-                ? $"domain {DomainName} (VM {id.ToString(CultureInfo.InvariantCulture)}, {process}{file})"
-                : $"domain {DomainName} ({process}{file})";
+            ? file is null ? process : $"{process} ({file})"
+            : $"domain {DomainName} ({details})";
     }
 }

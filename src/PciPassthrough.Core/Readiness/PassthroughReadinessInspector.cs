@@ -170,7 +170,7 @@ public sealed class PassthroughReadinessInspector
     private static ReadinessCheck NotInUse(PciDevice device) => device.Usage switch
     {
         DeviceUsage.InUse => new("NotInUse", CheckStatus.Warning, $"It is held by {VfioUser.Describe(device.InUse)}: another guest cannot take it now.", VfioUser.StopAdvice(device.InUse)),
-        DeviceUsage.Unknown => new("NotInUse", CheckStatus.Unknown, "No holder was found, but other users' processes could not be read: a guest may hold it.", "Run as root to see every process that holds it."),
+        DeviceUsage.Unknown => new("NotInUse", CheckStatus.Unknown, VfioUser.UnknownDetail, VfioUser.UnknownRemedy),
         _ => new("NotInUse", CheckStatus.Pass, "No process holds it open."),
     };
 

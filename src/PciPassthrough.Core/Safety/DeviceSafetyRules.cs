@@ -199,7 +199,7 @@ public sealed class DeviceSafetyRules
         if (device.InUse.Length == 0)
         {
             return device.Usage == DeviceUsage.Unknown
-                ? new(Name, CheckStatus.Unknown, "No holder was found, but other users' processes could not be read: a guest may hold it.", "Run as root to see every process that holds it.", ErrorIds.InUse, FailureKind.ResourceBusy)
+                ? new(Name, CheckStatus.Unknown, VfioUser.UnknownDetail, VfioUser.UnknownRemedy, ErrorIds.InUse, FailureKind.ResourceBusy)
                 : new(Name, CheckStatus.Pass, "No process holds it open.", null, ErrorIds.InUse, FailureKind.ResourceBusy);
         }
 

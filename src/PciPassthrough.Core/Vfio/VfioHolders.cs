@@ -4,7 +4,7 @@ namespace PciPassthrough.Vfio;
 /// Who holds which VFIO file open, from one read of <c>/proc/*/fd</c>: group files by group number, and device files
 /// and mediated devices' groups by the PCI function (or mdev UUID) they lead to.
 /// </summary>
-public sealed class VfioHolders
+internal sealed class VfioHolders
 {
     internal static readonly VfioHolders None = new(new Dictionary<int, VfioUser[]>(), new Dictionary<string, VfioUser[]>(StringComparer.Ordinal), complete: true, unreadable: 0);
 

@@ -9,7 +9,7 @@ namespace PciPassthrough.Vfio;
 /// (the iommufd interface), each mapped to its function through sysfs. <c>/dev/iommu</c> alone holds no device.
 /// Processes that vanish are skipped; processes whose files cannot be read make the answer incomplete.
 /// </summary>
-public static class VfioUsageScanner
+internal static class VfioUsageScanner
 {
     private const string VfioPrefix = "/dev/vfio/";
     private const string DeviceFilePrefix = "/dev/vfio/devices/vfio";
@@ -193,14 +193,12 @@ public static class VfioUsageScanner
     private static Dictionary<int, (string Uuid, string? Parent)> MediatedDeviceGroups(HostFs.HostRoot root)
     {
         var result = new Dictionary<int, (string, string?)>();
-        foreach (var uuid in root.ListNames("/sys/bus/mdev/devices"))
+        var reader = new Mdev.MediatedDeviceReader(root);
+        foreach (var uuid in root.ListNames(Mdev.MediatedDeviceReader.DevicesPath))
         {
-            var dir = root.Resolve("/sys/bus/mdev/devices/" + uuid);
-            var group = LinkTarget(dir + "/iommu_group")?.Split('/')[^1];
-            var segments = LinkTarget(dir)?.Split('/', StringSplitOptions.RemoveEmptyEntries);
-            if (int.TryParse(group, NumberStyles.None, CultureInfo.InvariantCulture, out var g) && segments is { Length: >= 2 })
+            if (reader.Active(uuid) is { IommuGroup: int group } active)
             {
-                result[g] = (uuid, PciAddress.TryParse(segments[^2], out _) ? segments[^2] : null);
+                result[group] = (uuid, PciAddress.TryParse(active.Parent, out _) ? active.Parent : null);
             }
         }
 

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# CI entry point: on a clean checkout, install what the tests need, then run the README's one test
-# command. Debian packages come from apt; the pinned pwsh (.config/dotnet-tools.json) and Pester come
-# from NuGet through the build itself.
+# The README's test command: on a fresh machine with only the .NET SDK, install what the tests need, then run every
+# test (dotnet test PciPassthrough.sln) and print one summary line. .ci/run calls exactly this. Debian packages come
+# from apt (as root; once installed, later runs need no root for them); the pinned pwsh (.config/dotnet-tools.json)
+# and Pester come from NuGet through the build itself.
+#
+#   tests/run-all.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
